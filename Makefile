@@ -1,0 +1,110 @@
+# mlde - a closed-loop data engine for multimodal LLMs, as Unix filters.
+# `make` builds bin/, `make check` runs every test, `make deps` installs the
+# Debian packages.  See README.md.
+
+.DEFAULT_GOAL := all
+.DELETE_ON_ERROR:
+.SUFFIXES:
+.SECONDARY:
+
+PREFIX ?= /usr/local
+BINPREFIX = $(DESTDIR)$(PREFIX)/bin
+MANPREFIX = $(DESTDIR)$(PREFIX)/share/man
+
+# SANITIZE=1 builds everything apart, with ASan and UBSan, and tests that.
+ifeq ($(SANITIZE),1)
+O := build/sanitize
+BINDIR := $(O)/bin
+SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+else
+O := build/default
+BINDIR := bin
+SANFLAGS :=
+endif
+
+include mk/deps.mk
+
+PKGS := libcurl libzstd libpng openblas
+NODEPS_GOALS := deps clean distclean help
+ifneq ($(filter-out $(NODEPS_GOALS),$(or $(MAKECMDGOALS),all)),)
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+ifeq ($(PKG_LIBS),)
+$(error missing libraries ($(PKGS) via pkg-config); run `make deps` as root, or: apt-get install $(DEBIAN_PACKAGES))
+endif
+ifeq ($(wildcard /usr/include/jv.h /usr/local/include/jv.h),)
+$(error missing libjq headers (jv.h); run `make deps` as root, or: apt-get install libjq-dev)
+endif
+endif
+
+CC ?= cc
+CFLAGS ?= -O2 -g
+MLDE_CFLAGS = -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes \
+	-D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Itools/lib $(PKG_CFLAGS) $(SANFLAGS)
+LDLIBS_ALL = -Wl,--as-needed $(PKG_LIBS) -ljq -lm -lpthread
+
+PROGRAMS := mlde-weak
+LIB_SRC := $(wildcard tools/lib/*.c)
+LIB_OBJ := $(LIB_SRC:%.c=$(O)/%.o)
+LIBMLDE := $(O)/libmlde.a
+UNIT_SRC := $(wildcard tests/unit/test-*.c)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(O)/tests/%)
+BINS := $(PROGRAMS:%=$(BINDIR)/%)
+
+.PHONY: all check bench install uninstall clean distclean help
+
+all: $(BINS)
+
+$(O)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(MLDE_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(LIBMLDE): $(LIB_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(BINDIR)/%: $(O)/tools/%.o $(LIBMLDE)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(SANFLAGS) $(LDFLAGS) -o $@ $< $(LIBMLDE) $(LDLIBS_ALL)
+
+$(O)/tests/%: $(O)/tests/unit/%.o $(LIBMLDE)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(SANFLAGS) $(LDFLAGS) -o $@ $< $(LIBMLDE) $(LDLIBS_ALL)
+
+-include $(shell find build -name '*.d' 2>/dev/null)
+
+# Every test speaks TAP; prove runs them and prints the summary.
+# MLDE_BIN and MLDE_TESTBIN tell the tests which build to run.
+PROVE ?= prove
+PROVE_FLAGS ?= -j2
+check: $(BINS) $(UNIT_BIN)
+	MLDE_BIN=$(abspath $(BINDIR)) MLDE_TESTBIN=$(abspath $(O)/tests) \
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
+	$(PROVE) $(PROVE_FLAGS) tests/unit/*.t tests/cli/*.t
+
+bench: $(BINS)
+	MLDE_BIN=$(abspath $(BINDIR)) sh tests/bench/run.sh
+
+install: $(BINS)
+	mkdir -p $(BINPREFIX) $(MANPREFIX)/man1 $(MANPREFIX)/man7
+	cp $(BINS) $(BINPREFIX)/
+	cp man/*.1 $(MANPREFIX)/man1/
+	cp man/*.7 $(MANPREFIX)/man7/
+
+uninstall:
+	rm -f $(PROGRAMS:%=$(BINPREFIX)/%)
+	rm -f $(patsubst man/%,$(MANPREFIX)/man1/%,$(wildcard man/*.1))
+	rm -f $(patsubst man/%,$(MANPREFIX)/man7/%,$(wildcard man/*.7))
+
+clean:
+	rm -rf build bin
+
+distclean: clean
+	rm -rf runs
+
+help:
+	@echo "make            build the programs into bin/"
+	@echo "make deps       install the Debian packages (as root)"
+	@echo "make check      run every test (SANITIZE=1: with ASan and UBSan)"
+	@echo "make bench      run the benchmarks"
+	@echo "make install    install programs and man pages under PREFIX=$(PREFIX)"
