@@ -387,7 +387,8 @@ int main(int argc, char **argv)
 		read_input(&table, &ty, &opt, argv[i]);
 
 	compute_weights(&table, &opt);
-	qsort(table.groups, table.ngroups, sizeof *table.groups, by_key);
+	if (table.ngroups)  /* qsort(NULL, 0, ...) is undefined */
+		qsort(table.groups, table.ngroups, sizeof *table.groups, by_key);
 	write_groups(&cli, &table, &opt);
 	summarise(&table, &ty);
 

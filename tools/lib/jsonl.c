@@ -142,20 +142,48 @@ void mlde_reader_close(mlde_reader *r)
 	free(r);
 }
 
+/* Record an error "FILE: what", or "FILE:LINE: what" when line > 0; the
+ * reader is not usable afterwards. */
+static int vfail(mlde_reader *r, mlde_error *err, int status, unsigned long line,
+		 const char *fmt, va_list ap)
+{
+	char what[768];
+
+	vsnprintf(what, sizeof what, fmt, ap);
+	if (line)
+		mlde_error_set(err, status, "%s:%lu: %s", r->name, line, what);
+	else
+		mlde_error_set(err, status, "%s: %s", r->name, what);
+	r->failed = true;
+	return -1;
+}
+
 static int fail(mlde_reader *r, mlde_error *err, int status, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+static int fail_at(mlde_reader *r, mlde_error *err, int status, unsigned long line,
+		   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
 static int fail(mlde_reader *r, mlde_error *err, int status, const char *fmt, ...)
 {
-	char what[768];
 	va_list ap;
+	int rc;
 
 	va_start(ap, fmt);
-	vsnprintf(what, sizeof what, fmt, ap);
+	rc = vfail(r, err, status, 0, fmt, ap);
 	va_end(ap);
-	mlde_error_set(err, status, "%s: %s", r->name, what);
-	r->failed = true;
-	return -1;
+	return rc;
+}
+
+static int fail_at(mlde_reader *r, mlde_error *err, int status, unsigned long line,
+		   const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = vfail(r, err, status, line, fmt, ap);
+	va_end(ap);
+	return rc;
 }
 
 static int fill_plain(mlde_reader *r, mlde_error *err)
@@ -219,8 +247,9 @@ static int fill(mlde_reader *r, mlde_error *err)
 
 static int too_long(mlde_reader *r, mlde_error *err)
 {
-	return fail(r, err, MLDE_EXIT_DATA, "%lu: line longer than %zu bytes",
-		    r->lineno + 1, r->line_max);
+	/* the line being assembled is not counted yet */
+	return fail_at(r, err, MLDE_EXIT_DATA, r->lineno + 1, "line longer than %zu bytes",
+			 r->line_max);
 }
 
 static int append_partial(mlde_reader *r, const char *p, size_t n, mlde_error *err)
@@ -255,6 +284,7 @@ static int next_raw_line(mlde_reader *r, char **line, size_t *len, mlde_error *e
 			char *start = r->buf + r->pos;
 			size_t avail = r->end - r->pos;
 			char *nl = memchr(start, '\n', avail);
+			size_t n;
 
 			if (!nl) {
 				if (append_partial(r, start, avail, err) < 0)
@@ -262,22 +292,19 @@ static int next_raw_line(mlde_reader *r, char **line, size_t *len, mlde_error *e
 				r->pos = r->end;
 				continue;
 			}
-			r->pos += (size_t)(nl - start) + 1;
-			r->bytes += (unsigned long long)(nl - start) + 1;
+			n = (size_t)(nl - start);
+			if (r->line_len == 0 && n > r->line_max)
+				return too_long(r, err);
+			if (r->line_len > 0 && append_partial(r, start, n, err) < 0)
+				return -1;
+			r->pos += n + 1;
+			r->bytes += n + 1;
 			r->lineno++;
 			if (r->line_len == 0) {
-				if ((size_t)(nl - start) > r->line_max) {
-					r->lineno--;
-					return too_long(r, err);
-				}
 				*nl = '\0';
 				*line = start;
-				*len = (size_t)(nl - start);
+				*len = n;
 				return 1;
-			}
-			if (append_partial(r, start, (size_t)(nl - start), err) < 0) {
-				r->lineno--;
-				return -1;
 			}
 		} else {
 			int got = fill(r, err);
@@ -364,20 +391,20 @@ int mlde_reader_next(mlde_reader *r, jv *out, mlde_error *err)
 
 	if (got <= 0)
 		return got;
-	if (len > (size_t)0x7fffffff)
-		return too_long(r, err);
+	if (len > (size_t)0x7fffffff)  /* jv_parse_sized takes an int */
+		return fail_at(r, err, MLDE_EXIT_DATA, r->lineno, "line longer than 2 GiB");
 	v = jv_parse_sized(line, (int)len);
 	if (!jv_is_valid(v)) {
 		char msg[512];
 
 		mlde_jv_parse_message(v, msg, sizeof msg);
-		return fail(r, err, MLDE_EXIT_DATA, "%lu: invalid JSON: %s", r->lineno, msg);
+		return fail_at(r, err, MLDE_EXIT_DATA, r->lineno, "invalid JSON: %s", msg);
 	}
 	if (jv_get_kind(v) != JV_KIND_OBJECT) {
 		jv_kind kind = jv_get_kind(v);
 		jv_free(v);
-		return fail(r, err, MLDE_EXIT_DATA, "%lu: expected a JSON object, got %s",
-			    r->lineno, mlde_kind_name(kind));
+		return fail_at(r, err, MLDE_EXIT_DATA, r->lineno, "expected a JSON object, got %s",
+				 mlde_kind_name(kind));
 	}
 	*out = v;
 	return 1;
