@@ -51,7 +51,7 @@ UNIT_SRC := $(wildcard tests/unit/test-*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(O)/tests/%)
 BINS := $(PROGRAMS:%=$(BINDIR)/%)
 
-.PHONY: all check bench install uninstall clean distclean help
+.PHONY: all check valgrind-check bench install uninstall clean distclean help
 
 all: $(BINS)
 
@@ -82,6 +82,10 @@ check: $(BINS) $(UNIT_BIN)
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
 	$(PROVE) $(PROVE_FLAGS) tests/unit/*.t tests/cli/*.t
 
+# The command-line tests again, every program under valgrind (slow).
+valgrind-check: $(BINS)
+	MLDE_BIN=$(abspath $(BINDIR)) MLDE_VALGRIND=1 $(PROVE) $(PROVE_FLAGS) tests/cli/*.t
+
 bench: $(BINS)
 	MLDE_BIN=$(abspath $(BINDIR)) sh tests/bench/run.sh
 
@@ -106,5 +110,6 @@ help:
 	@echo "make            build the programs into bin/"
 	@echo "make deps       install the Debian packages (as root)"
 	@echo "make check      run every test (SANITIZE=1: with ASan and UBSan)"
+	@echo "make valgrind-check  the command-line tests under valgrind"
 	@echo "make bench      run the benchmarks"
 	@echo "make install    install programs and man pages under PREFIX=$(PREFIX)"

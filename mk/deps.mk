@@ -4,7 +4,7 @@
 # gnuplot for the report chart, valgrind for the optional memory checks.
 DEBIAN_PACKAGES := build-essential pkg-config make \
 	libcurl4-openssl-dev libjq-dev libonig-dev libzstd-dev libpng-dev libopenblas-dev \
-	zstd jq perl groff-base bsdextrautils gnuplot-nox valgrind python3
+	zstd jq perl groff-base man-db bsdextrautils gnuplot-nox valgrind
 
 APT_GET := DEBIAN_FRONTEND=noninteractive apt-get
 
