@@ -185,6 +185,8 @@ static void read_input(group_table *t, tally *ty, const options *opt, const char
 	r = mlde_reader_open(path, &err);
 	if (!r)
 		mlde_die_error(&err);
+	unsigned long before = ty->records;
+
 	while ((got = mlde_reader_next(r, &rec, &err)) > 0) {
 		if (count_record(t, ty, opt, rec, r, &err) == 0) {
 			ty->records++;
@@ -197,6 +199,9 @@ static void read_input(group_table *t, tally *ty, const options *opt, const char
 	}
 	if (got < 0)
 		mlde_die_error(&err);
+	mlde_note(1, "%s: %lu records, %lu lines, %llu bytes of %s JSON", mlde_reader_name(r),
+		  ty->records - before, mlde_reader_lineno(r), mlde_reader_bytes(r),
+		  mlde_reader_is_zstd(r) ? "zstd" : "plain");
 	mlde_reader_close(r);
 }
 

@@ -121,6 +121,9 @@ run mlde-weak --level 20 eval.jsonl
 records
 is "$status" 2 "--level 20: usage status"
 
+run mlde-weak -v eval.jsonl eval.jsonl.zst
+like err "^mlde-weak: eval.jsonl: 23 records, 23 lines, [0-9]+ bytes of plain JSON$" "-v: a note per plain input"
+like err "^mlde-weak: eval.jsonl.zst: 23 records, 23 lines, [0-9]+ bytes of zstd JSON$" "-v: a note per zstd input"
 run mlde-weak -q eval.jsonl
 records
 is "$(cat err)" "" "-q: nothing on stderr"
