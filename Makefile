@@ -43,13 +43,15 @@ MLDE_CFLAGS = -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes \
 	-D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Itools/lib $(PKG_CFLAGS) $(SANFLAGS)
 LDLIBS_ALL = -Wl,--as-needed $(PKG_LIBS) -ljq -lm -lpthread
 
-PROGRAMS := mlde-weak
+PROGRAMS := mlde-weak mlde-sample
 LIB_SRC := $(wildcard tools/lib/*.c)
 LIB_OBJ := $(LIB_SRC:%.c=$(O)/%.o)
 LIBMLDE := $(O)/libmlde.a
 UNIT_SRC := $(wildcard tests/unit/test-*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(O)/tests/%)
 BINS := $(PROGRAMS:%=$(BINDIR)/%)
+BENCH_SRC := $(wildcard tests/bench/*.c)
+BENCH_BIN := $(BENCH_SRC:tests/bench/%.c=$(O)/bench/bench-%)
 
 .PHONY: all check valgrind-check bench install uninstall clean distclean help
 
@@ -71,6 +73,10 @@ $(O)/tests/%: $(O)/tests/unit/%.o $(LIBMLDE)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(SANFLAGS) $(LDFLAGS) -o $@ $< $(LIBMLDE) $(LDLIBS_ALL)
 
+$(O)/bench/bench-%: $(O)/tests/bench/%.o $(LIBMLDE)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(SANFLAGS) $(LDFLAGS) -o $@ $< $(LIBMLDE) $(LDLIBS_ALL)
+
 -include $(shell find build -name '*.d' 2>/dev/null)
 
 # Every test speaks TAP; prove runs them and prints the summary.
@@ -86,8 +92,8 @@ check: $(BINS) $(UNIT_BIN)
 valgrind-check: $(BINS)
 	MLDE_BIN=$(abspath $(BINDIR)) MLDE_VALGRIND=1 $(PROVE) $(PROVE_FLAGS) tests/cli/*.t
 
-bench: $(BINS)
-	MLDE_BIN=$(abspath $(BINDIR)) sh tests/bench/run.sh
+bench: $(BINS) $(BENCH_BIN)
+	MLDE_BIN=$(abspath $(BINDIR)) MLDE_BENCHBIN=$(abspath $(O)/bench) sh tests/bench/run.sh
 
 install: $(BINS)
 	mkdir -p $(BINPREFIX) $(MANPREFIX)/man1 $(MANPREFIX)/man7

@@ -1,0 +1,27 @@
+/* knn.h - the k most similar vectors of a base set for many queries, by
+ * cosine similarity, computed as blocked sgemm so memory stays the vectors
+ * plus one fixed block of scores however large the base set is. */
+#ifndef MLDE_KNN_H
+#define MLDE_KNN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Scale each of the n rows of v (d floats) to unit length; a zero row stays
+ * zero (similar to nothing).  Returns the number of zero rows. */
+size_t mlde_knn_normalize(float *v, size_t n, size_t d);
+
+/* For each of nq query rows, the k rows of base (nb x d) with the highest
+ * dot product, best first; equal scores go to the lower index.  idx and
+ * score hold nq * k entries; k must be at most nb. */
+void mlde_knn_search(const float *queries, size_t nq, const float *base, size_t nb,
+		     size_t d, size_t k, uint32_t *idx, float *score);
+
+/* Floating-point operations of the search, for rate reports. */
+double mlde_knn_flops(size_t nq, size_t nb, size_t d);
+
+/* Rows of queries and base per sgemm block: the bound on extra memory. */
+#define MLDE_KNN_QUERY_BLOCK 512
+#define MLDE_KNN_BASE_BLOCK 4096
+
+#endif
