@@ -1,0 +1,303 @@
+#!/bin/sh
+# mlde-gen from the command line: templates, the world backend on plan
+# records made from a mlde-world pool, the original pipeline's GPT-4 replies,
+# every rejection reason, and the http backend against a stub server with
+# scripted faults: retries, failures, rate limits, the key, the cache,
+# --offline, and resume after kill -9.
+. "$(dirname "$0")/../lib.sh"
+STUB=$TESTS_DIR/stub-openai.pl
+PROMPTS=$TESTS_DIR/../prompts
+FIX=$TESTS_DIR/fixtures/original-pipeline
+KEY=sk-mlde-test-7f3a9c1e5b
+STUB_PIDS=
+trap 'for p in $STUB_PIDS; do kill "$p" 2>/dev/null || :; done; rm -rf "$SCRATCH"' EXIT
+
+# start_stub NAME [ARGS]: a stub server logging to NAME.log; sets PORT, PID
+start_stub() {
+	name=$1
+	shift
+	perl "$STUB" --port-file "$name.port" --log "$name.log" --auth-log "$name.auth" "$@" &
+	PID=$!
+	STUB_PIDS="$STUB_PIDS $PID"
+	i=0
+	while [ ! -s "$name.port" ] && [ "$i" -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
+	PORT=$(cat "$name.port")
+}
+stop_stub() { kill "$1" 2>/dev/null || :; wait "$1" 2>/dev/null || :; }
+# plan ID [FIELD=JSON...]: a minimal plan record
+plan() {
+	id=$1
+	shift
+	jq -nc --arg id "$id" '{id: $id, type: "spatial_relation", query: {image: "img/\($id).png", captions: ["c"], objects: []}, examples: []}'
+}
+# echo_plan ID TEXT: a plan whose reply the stub echoes
+echo_plan() { jq -nc --arg id "$1" --arg r "$2" '{id: $id, type: "x", query: {image: "x.png"}, reply: $r}'; }
+ids() { jq -r "$1" "$2" | tr '\n' ' '; }
+printf '%s\n' 'plan {{ .id }} {{ .mark // "" }}' > t.txt
+printf '%s\n' 'plan {{ .id }} @reply-b64={{ .reply | @base64 }}@' > echo.txt
+
+# ---- command line and templates ----
+plan p1 > one.jsonl
+run mlde-gen --backend nowhere one.jsonl
+is "$status" 2 "--backend nowhere: usage status"
+run mlde-gen --emit everything one.jsonl
+is "$status" 2 "--emit everything: usage status"
+run mlde-gen -j 0 one.jsonl
+is "$status" 2 "-j 0: usage status"
+printf 'ok {{ .id }}\n\nbad {{ .id | ]] }}\n' > bad.txt
+run mlde-gen --emit prompt --prompt bad.txt one.jsonl
+is "$status" 1 "a template that does not compile: status 1"
+like err "^mlde-gen: bad.txt:3: jq: syntax error" "the error names the template's file and line, and jq's message"
+printf 'a {{ .id }}\nb {{ .query.captions[0] + 1 }}\n' > rt.txt
+run mlde-gen --emit prompt --prompt rt.txt one.jsonl
+is "$status" 1 "a hole that fails on a record: status 1"
+like err "^mlde-gen: one.jsonl:1: plan p1: rt.txt:2: jq: " "... naming the record and the hole's line"
+run mlde-gen --emit prompt --prompt nonexistent.txt one.jsonl
+is "$status" 3 "a missing template: I/O status"
+echo '{"id":"p","query":{"image":"x"}}' > notype.jsonl
+run mlde-gen --emit prompt --prompt t.txt notype.jsonl
+is "$status:$(cat err)" "1:mlde-gen: notype.jsonl:1: field 'type': missing" "a plan record without a type"
+cat one.jsonl notype.jsonl > mixed.jsonl
+run mlde-gen --backend world --prompt t.txt -o o.zst --rejects r.zst mixed.jsonl
+is "$status:$(ls o.zst* r.zst* 2>/dev/null | tr '\n' ' ')" "1:" "a bad record mid-run: no output, no FILE.tmp left"
+echo '{"id":"p","type":"t","query":{}}' > noimage.jsonl
+run mlde-gen --emit prompt --prompt t.txt noimage.jsonl
+like err "noimage.jsonl:1: field 'query.image': missing" "a query without an image"
+
+# ---- world backend: plan records from a mlde-world pool, through mlde-sample ----
+mlde-world -q --seed 5 --out w --images 80 --base 10 --val 90 --test 9
+zstdcat w/val.jsonl.zst | jq -c '. + {pred: (if input_line_number % 3 == 0 then .answer
+	else (.answer + 1) % (.options | length) end), model: "fake"} | . + {correct: (.pred == .answer)}' > eval.jsonl
+mlde-weak -q eval.jsonl > weak.zst
+mlde-sample -q --retrieval random --weak weak.zst --pool w/pool.jsonl.zst --budget 120 eval.jsonl > plans.zst
+run mlde-gen --emit prompt -Z --prompt "$PROMPTS/default.txt" plans.zst
+is "$status" 0 "--emit prompt with the default template: status 0"
+is "$(wc -l < out | tr -d ' ')" 120 "one prompt per plan record"
+jq -r .prompt out | awk '/^Question: /' | head -1 > ex.txt
+like ex.txt "^Question: " "prompts show the in-context bad cases"
+jq -r 'select(.plan | startswith("spatial_relation")) | .prompt' out | head -40 > p.txt
+like p.txt "^The question type: spatial relation\. Where one object is relative to another" "the type's explanation comes from types.json"
+like p.txt "^- (circle|square|triangle|cross) \[[0-9.]+, [0-9.]+, [0-9.]+, [0-9.]+\] \(color: " "objects with their boxes and attributes"
+like p.txt "^Choices: \(A\) " "the reply format is asked for"
+is "$(jq -r .prompt_sha256 out | sort -u | wc -l | tr -d ' ')" 1 "one prompt sha256 for the run"
+cp out prompts1.jsonl
+MLDE_PROMPTS=$PROMPTS run mlde-gen --emit prompt -Z plans.zst
+same out prompts1.jsonl "\$MLDE_PROMPTS finds the default template"
+
+run mlde-gen --backend world -Z --rejects wrej.jsonl plans.zst
+is "$status" 0 "world backend: status 0"
+cp out witems.jsonl
+is "$(($(wc -l < witems.jsonl) + $(wc -l < wrej.jsonl)))" 120 "world: items + rejects = plan records"
+like err "^mlde-gen: 120 plan records = [0-9]+ items \+ [0-9]+ rejected \+ 0 failed" "world: the summary says so"
+[ "$(wc -l < witems.jsonl)" -ge 60 ] && ok 0 "world: most plans give an item" || ok 1 "world: most plans give an item"
+zstdcat w/pool.jsonl.zst | jq -r .image | sort > pool-images
+bad=$(jq -c 'select((.options | length) < 2 or (.options | length) > 8 or .answer < 0
+	or .answer >= (.options | length) or (.question | length) == 0 or (.options | unique | length) != (.options | length)
+	or .source != "mlde-gen" or .provenance.backend != "world" or (.type as $t | .provenance.plan | startswith($t) | not))' witems.jsonl | wc -l)
+is "$bad" 0 "world: every item is valid (2-8 distinct options, answer in range, type of its plan)"
+jq -r .image witems.jsonl | sort -u | comm -23 - pool-images > stray
+is "$(cat stray)" "" "world: every item's image is a pool image"
+zstdcat plans.zst | jq -r '.id' > plan-ids
+cat witems.jsonl wrej.jsonl | jq -r '.provenance.plan // .plan' | sort > got-ids
+sort plan-ids > sorted-ids
+same got-ids sorted-ids "world: every plan id once across items and rejects"
+jq -r '.provenance.plan' witems.jsonl > w-ids
+grep -Fxf w-ids plan-ids > w-order
+same w-ids w-order "world: items in plan order"
+is "$(jq -r .reason wrej.jsonl | sort -u | tr '\n' ' ')" "skip " "world: rejects are Skip replies (the scene cannot carry the type)"
+run mlde-gen --backend world -Z --rejects wrej2.jsonl plans.zst
+same out witems.jsonl "world: the same plans give the same bytes"
+
+# ---- the original pipeline's GPT-4 replies, through the stub ----
+start_stub echo
+ECHO_PID=$PID
+BASE=http://127.0.0.1:$PORT/v1
+jq -c '.[] | {id: "train-\(.image_id)", type: .question_type, query: {image: "coco/\(.image_id).jpg"}, reply: .raw_instructions}' \
+	"$FIX/gptvqa_train_data.json" > fx.jsonl
+jq -c '{id: "result-\(.image_id)", type: .question_type, query: {image: "coco/\(.image_id).jpg"}, reply: .raw_instructions}' \
+	"$FIX/gptvqa_result.jsonl" >> fx.jsonl
+OPENAI_API_KEY=$KEY run mlde-gen -Z --prompt echo.txt --cache cache-fx --base-url "$BASE" --rejects fxrej.jsonl fx.jsonl
+is "$status" 0 "fixture replies: status 0"
+jq -c '.[] | [.question, .choices, .correct_choice_idx]' "$FIX/gptvqa_train_data.json" > want.jsonl
+jq -c 'select(.id | startswith("train-")) | [.question, .options, .answer]' out > got.jsonl
+same got.jsonl want.jsonl "the two replies of gptvqa_train_data.json parse as the original did"
+is "$(jq -r 'select(.id | startswith("result-")) | .answer' out | tr '\n' ' ')" "1 1 2 " "the three replies of gptvqa_result.jsonl parse"
+is "$(jq -r 'select(.provenance.plan == "result-84124") | .options[3]' out)" "On the floor" "trailing blanks dropped"
+is "$(jq -r 'select(.provenance.plan == "train-407348") | .rationale | test("\\[0")' out)" "false" "boxes removed from the rationale"
+is "$(jq -r .provenance.model out | sort -u)" "stub-model" "provenance names the model that answered"
+
+# every rejection reason: the plan id names the reason expected
+: > rc.jsonl
+r() { echo_plan "$1@$(wc -l < rc.jsonl | tr -d ' ')" "$2" >> rc.jsonl; }
+r skip "Skip. The picture holds no text."
+r skip "Question: Skip
+Explanation: nothing to count."
+r no-question "The picture shows a red ball on a table."
+r too-few-choices "Question: What is it?
+Choices: (A) a ball
+Answer: (A)"
+r too-many-choices "Question: What is it?
+Choices: (A) a (B) b (C) c (D) d (E) e (F) f (G) g (H) h (I) i
+Answer: (A)"
+r duplicate-choices "Question: What colour?
+Choices: (A) red (B) blue (C) Red.
+Answer: (A)"
+r empty-choice "Question: Which?
+Choices: (A) [0.1, 0.2, 0.3, 0.4] (B) the cup
+Answer: (B)"
+r no-answer "Question: What colour?
+Choices: (A) red (B) blue
+Explanation: it is red."
+r no-answer "Question: What colour?
+Choices: (A) red (B) blue
+Answer: I cannot tell."
+r answer-not-a-choice "Question: What colour?
+Choices: (A) red (B) blue
+Answer: The answer is (E): green."
+r answer-mismatch "Question: What colour?
+Choices: (A) red (B) blue (C) green
+Answer: The answer is (A): green."
+r mentions-bounding-box "Question: What is inside the bounding box?
+Choices: (A) a cat (B) a dog
+Answer: (A)"
+r mentions-coordinates "Question: What is it?
+Choices: (A) a cat (B) a dog
+Answer: (A)
+Explanation: The coordinates of the cat show it."
+r mentions-description "Question: What is it?
+Choices: (A) a cat (B) a dog
+Answer: (A)
+Explanation: The description mentions a cat."
+OPENAI_API_KEY=$KEY run mlde-gen -Z --prompt echo.txt --cache cache-fx --base-url "$BASE" --rejects rcrej.jsonl rc.jsonl
+is "$status:$(wc -l < out | tr -d ' ')" "0:0" "rejection cases: status 0, no items"
+is "$(wc -l < rcrej.jsonl | tr -d ' ')" "$(wc -l < rc.jsonl | tr -d ' ')" "every case rejected"
+is "$(jq -r 'select((.plan | split("@")[0]) != .reason) | "\(.plan): \(.reason)"' rcrej.jsonl)" "" "each with its reason"
+is "$(jq -r 'select(.raw == null or .detail == "") | .plan' rcrej.jsonl)" "" "rejects keep the raw reply and a detail"
+like err "^mlde-gen: 14 plan records = 0 items \+ 14 rejected \+ 0 failed \(skip 2, " "the summary counts the reasons"
+is "$(find cache-fx -type f ! -name '.*' | wc -l | tr -d ' ')" 19 "rejected replies are cached too: stored before parsing"
+n_before=$(wc -l < echo.log)
+OPENAI_API_KEY=$KEY run mlde-gen -Z --emit raw --prompt echo.txt --cache cache-fx --base-url "$BASE" fx.jsonl
+is "$(wc -l < echo.log)" "$n_before" "--emit raw from the cache: nothing sent"
+is "$(jq -r '.raw' out | grep -c '^Question: ')" 5 "--emit raw: the reply texts"
+stop_stub "$ECHO_PID"
+
+# ---- faults ----
+start_stub faults --delay 0.02 --retry-after 1 --slow 2.5
+FAULT_PID=$PID
+BASE=http://127.0.0.1:$PORT/v1
+: > f.jsonl
+for i in 1 2 3 4 5 6; do plan "ok$i" >> f.jsonl; done
+fp() { jq -nc --arg id "$1" --arg m "@fault=$2@" '{id: $id, type: "t", query: {image: "x.png"}, mark: $m}' >> f.jsonl; }
+fp f429 429
+fp f500 500x2
+fp f503 503xalways
+fp fslow slow
+fp fbadjson badjson
+fp ftrunc truncated
+fp freset reset
+fp fnull nocontent
+fp f400 400
+fp fkey key
+printf '%s\n' 'plan {{ .id }} {{ .mark // "" }} env={{ env.OPENAI_API_KEY // "unset" }}' > tf.txt
+OPENAI_API_KEY=$KEY run mlde-gen -Z --prompt tf.txt --cache cache-f --base-url "$BASE" -j 4 \
+	--timeout 1 --retries 2 --backoff 0.1 --rejects frej.jsonl f.jsonl
+is "$status" 4 "faults: status 4 (some requests failed for good)"
+cp out fitems.jsonl
+is "$(ids .provenance.plan fitems.jsonl)" "ok1 ok2 ok3 ok4 ok5 ok6 f429 f500 fslow fbadjson ftrunc freset fnull " \
+	"429, 500, a timeout, bad JSON, a truncated body, a reset, null content: retried to success, in plan order"
+is "$(jq -r '"\(.plan) \(.reason) \(.raw)"' frej.jsonl | tr '\n' ' ')" \
+	"f503 request-failed null f400 request-failed null fkey request-failed null " \
+	"503 every time, 400, and a reply holding the key: failures, reported"
+like frej.jsonl '"detail":"HTTP 503: stub fault 503 \(3 attempts\)"' "the failure says what and how often"
+like err "^mlde-gen: 16 plan records = 13 items \+ 0 rejected \+ 3 failed" "faults: items + rejects + failures = plan records"
+like err "sent [0-9]+ \([0-9]+ retries, 1 throttled\)" "the summary counts retries and 429s"
+t429=$(awk '$4 == "429" { print $1 }' faults.log)
+sha429=$(awk '$4 == "429" { print $2 }' faults.log)
+tretry=$(awk -v s="$sha429" '$2 == s && $3 == 2 { print $1 }' faults.log)
+is "$(echo "$t429 $tretry" | awk '{ print ($2 - $1 >= 0.95) ? "yes" : "no: " $2 - $1 }')" yes "the retry after a 429 waited its Retry-After (1 s)"
+is "$(awk '$4 == "400" || $4 == "key"' faults.log | wc -l | tr -d ' ')" 2 "400 and the key reply: not retried"
+is "$(awk -v s="$(awk '$4 == "503" { print $2; exit }' faults.log)" '$2 == s' faults.log | wc -l | tr -d ' ')" 3 "503: 1 + --retries 2 attempts"
+# the key
+is "$(grep -c "auth=yes key_in_body=0" faults.log)" "$(grep -c ' path=' faults.log)" "every request carried the key in its header and not in its body"
+is "$(sort -u faults.auth | awk '{ print $2, $3 }' | sort -u)" "Bearer $KEY" "the header is 'Authorization: Bearer KEY'"
+grep -rlF "$KEY" out err frej.jsonl fitems.jsonl cache-f cache-fx > leaks || :
+is "$(cat leaks)" "" "the key is in no output, log, rejects or cache file"
+OPENAI_API_KEY=$KEY run mlde-gen -Z --emit prompt --prompt tf.txt f.jsonl
+is "$(jq -r .prompt out | grep -c 'env=unset$')" 16 "templates cannot read OPENAI_API_KEY from the environment"
+printf '%s\n' "$KEY" > keyfile
+jq -nc '{id: "f401", type: "t", query: {image: "x.png"}, mark: "@fault=401xalways@"}' > f401.jsonl
+run mlde-gen -Z --prompt tf.txt --cache cache-401 --base-url "$BASE" --api-key-file keyfile --retries 1 --backoff 0.05 f401.jsonl
+is "$status" 4 "401: status 4, the run stops"
+like err "HTTP 401: stub fault 401 \(check OPENAI_API_KEY or --api-key-file\)" "401: said, with a hint"
+grep -lF "$KEY" out err > leaks || :
+is "$(cat leaks)" "" "401: the key is not in the message"
+is "$(awk '{ print $2, $3 }' faults.auth | sort -u)" "Bearer $KEY" "--api-key-file: the same header"
+
+# ---- cache: rerun, offline, damage ----
+head -16 f.jsonl > f16.jsonl
+n_before=$(wc -l < faults.log)
+OPENAI_API_KEY=$KEY run mlde-gen -Z --prompt tf.txt --cache cache-f --base-url "$BASE" --retries 1 --backoff 0.05 \
+	--rejects frej2.jsonl f16.jsonl
+n_after=$(wc -l < faults.log)
+cp out rerun.jsonl
+jq -r .request_sha256 frej.jsonl | cut -c1-16 | sort > failed-shas
+tail -n +$((n_before + 1)) faults.log | awk '{ print $2 }' | sort -u > resent-shas
+same resent-shas failed-shas "a rerun sends only what has no stored reply (the 3 failures)"
+is "$(ids .provenance.plan rerun.jsonl)" "ok1 ok2 ok3 ok4 ok5 ok6 f429 f500 fslow fbadjson ftrunc freset fnull f400 fkey " \
+	"... which now get their answers, merged in plan order"
+run mlde-gen -Z --offline --prompt tf.txt --cache cache-f --rejects frej3.jsonl f16.jsonl
+is "$status" 4 "--offline: a reply not in the cache is a failure: status 4"
+same out rerun.jsonl "--offline: the same items, byte for byte, with nothing sent"
+is "$(jq -r '"\(.plan) \(.reason)"' frej3.jsonl | tr '\n' ' ')" "f503 not-cached " "--offline: the missing reply is reported"
+is "$(wc -l < faults.log)" "$n_after" "--offline: nothing sent"
+entry=$(find cache-f -type f ! -name '.*' | head -1)
+printf '{"trunc' > "$entry"
+OPENAI_API_KEY=$KEY run mlde-gen -Z --prompt tf.txt --cache cache-f --base-url "$BASE" --retries 0 f16.jsonl
+like err "cache entry [0-9a-f]{64} unusable .*asking again" "a damaged cache entry is asked again"
+is "$(head -c 1 "$entry")" "{" "... and replaced"
+jq -e . "$entry" > /dev/null && ok 0 "the new entry is whole JSON" || ok 1 "the new entry is whole JSON"
+
+# ---- rate limit ----
+: > rl.jsonl
+for i in 1 2 3 4 5 6 7 8; do plan "rl$i" >> rl.jsonl; done
+n0=$(wc -l < faults.log)
+OPENAI_API_KEY=$KEY run mlde-gen -Z --prompt t.txt --cache cache-rl --base-url "$BASE" -j 8 --rpm 240 rl.jsonl
+span=$(tail -n +$((n0 + 1)) faults.log | awk 'NR == 1 { a = $1 } { b = $1 } END { printf "%.2f", b - a }')
+is "$(echo "$span" | awk '{ print ($1 >= 0.7) ? "yes" : "no: " $1 }')" yes "--rpm 240: 8 requests take about a second (a burst of 4, then 4 a second)"
+stop_stub "$FAULT_PID"
+
+# ---- resume after kill -9 ----
+: > big.jsonl
+i=0
+while [ "$i" -lt 500 ]; do echo "{\"id\":\"r$i\",\"type\":\"t\",\"query\":{\"image\":\"r$i.png\"}}"; i=$((i + 1)); done > big.jsonl
+start_stub held --delay 0.005 --hold-after 200
+HELD_PID=$PID
+OPENAI_API_KEY=$KEY mlde-gen -q --prompt t.txt --cache cache-r --base-url "http://127.0.0.1:$PORT/v1" \
+	-j 16 --timeout 60 -o items.zst --rejects rrej.zst big.jsonl 2> gen1.err &
+GEN=$!
+i=0
+while [ "$(find cache-r -type f ! -name '.*' 2>/dev/null | wc -l)" -lt 200 ] && [ "$i" -lt 600 ]; do sleep 0.05; i=$((i + 1)); done
+sleep 0.2
+kill -9 "$GEN"
+wait "$GEN" 2>/dev/null || :
+is "$(find cache-r -type f ! -name '.*' | wc -l | tr -d ' ')" 200 "killed with 200 replies stored and 16 requests held"
+[ ! -e items.zst ] && ok 0 "no output file after kill -9 (only items.zst.tmp)" || ok 1 "no output file after kill -9"
+stop_stub "$HELD_PID"
+start_stub resumed --delay 0.005
+OPENAI_API_KEY=$KEY run mlde-gen --prompt t.txt --cache cache-r --base-url "http://127.0.0.1:$PORT/v1" \
+	-j 16 -o items.zst --rejects rrej.zst big.jsonl
+is "$status" 0 "the rerun: status 0"
+like err "^mlde-gen: 500 plan records = 500 items \+ 0 rejected \+ 0 failed; sent 300 \(0 retries, 0 throttled\), from cache 200" "the rerun sends 300, takes 200 from the cache"
+{ zstdcat items.zst | jq -r .provenance.plan; zstdcat rrej.zst | jq -r .plan; } > resumed-ids
+is "$(sort resumed-ids | uniq -d | wc -l | tr -d ' '):$(wc -l < resumed-ids | tr -d ' ')" "0:500" "every plan id exactly once across items, rejects and failures"
+jq -r .id big.jsonl > big-ids
+same resumed-ids big-ids "... in plan order"
+cat held.log resumed.log | awk '$4 == "ok" { print $2 }' | sort | uniq -d > twice
+is "$(wc -l < twice | tr -d ' ')" 0 "the server answered no request twice"
+n_before=$(wc -l < resumed.log)
+OPENAI_API_KEY=$KEY run mlde-gen --prompt t.txt --cache cache-r --base-url "http://127.0.0.1:$PORT/v1" -o items2.zst big.jsonl
+is "$(wc -l < resumed.log)" "$n_before" "a rerun of a finished run sends nothing"
+same items2.zst items.zst "... and writes the same bytes"
+stop_stub "$PID"
+
+done_testing

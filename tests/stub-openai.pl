@@ -1,0 +1,263 @@
+#!/usr/bin/perl
+# tests/stub-openai.pl - a stub OpenAI-compatible chat completions server for
+# the tests and benchmarks of mlde-gen, in core Perl only.  One process, one
+# IO::Select event loop, HTTP/1.1 keep-alive, every answer delayed by --delay.
+#
+# Behaviour is scripted by markers in the request body (the rendered prompt):
+#   @fault=NAME@ or @fault=NAMExN@   the first N attempts (default 1; "always"
+#                                    for every one) of this request get fault
+#                                    NAME, later ones a normal answer:
+#       429       429 with Retry-After (--retry-after seconds) and an error body
+#       500, 503  that status with an error body
+#       400, 401  that status (not retried by a client: a failure, or fatal)
+#       slow      the answer comes after --slow seconds (past the client's timeout)
+#       badjson   200 with a body that is not JSON
+#       truncated 200 whose body stops short of its Content-Length
+#       reset     the connection is reset (RST), nothing answered
+#       nocontent 200 with a completion whose content is null
+#       key       200 whose reply text holds the Authorization header's key
+#   @reply-b64=BASE64@   the reply text is this (decoded), else a valid question
+# --hold-after N: after N answers, hold every request unanswered (for kill tests).
+#
+# It records one line per request in --log:
+#   T SHA ATTEMPT ACTION auth=yes|no key_in_body=0|1 path=PATH
+# (SHA: sha256 of the body, ACTION: what it did), and the Authorization header
+# values in --auth-log.  On SIGTERM it appends "cpu USER SYS" to --log.
+use strict;
+use warnings;
+use IO::Socket::INET;
+use IO::Select;
+use Socket qw(SOL_SOCKET SO_LINGER IPPROTO_TCP TCP_NODELAY);
+use Time::HiRes qw(time);
+use Digest::SHA qw(sha256_hex);
+use MIME::Base64 qw(decode_base64);
+use Getopt::Long;
+
+my %o = (delay => 0, 'retry-after' => 1, slow => 3, 'hold-after' => -1);
+GetOptions(\%o, 'port-file=s', 'log=s', 'auth-log=s', 'delay=f', 'retry-after=s',
+	'slow=f', 'hold-after=i') or die "usage: $0 --port-file F --log F [options]\n";
+
+my $srv = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0, Listen => 1024,
+	ReuseAddr => 1, Blocking => 0) or die "stub: listen: $!\n";
+open(my $log, '>>', $o{log} // '/dev/null') or die "stub: $o{log}: $!\n";
+open(my $alog, '>>', $o{'auth-log'} // '/dev/null') or die "stub: auth log: $!\n";
+$log->autoflush(1);
+$alog->autoflush(1);
+{
+	# written whole, then renamed: whoever waits for it never reads half a port
+	my $pf = $o{'port-file'} or die "stub: --port-file needed\n";
+	open(my $fh, '>', "$pf.tmp") or die "stub: $pf: $!\n";
+	print $fh $srv->sockport, "\n";
+	close $fh;
+	rename("$pf.tmp", $pf) or die "stub: $pf: $!\n";
+}
+
+my $sel_r = IO::Select->new($srv);
+my $sel_w = IO::Select->new();
+my (%in, %out, %busy);   # per connection: read buffer, write buffer, request pending
+my @timers;              # [due, fh, response, close_after]
+my %attempts;            # body sha -> attempts seen
+my $answered = 0;
+my $running = 1;
+$SIG{TERM} = $SIG{INT} = sub { $running = 0 };
+
+sub error_body {
+	my ($status, $msg, $type) = @_;
+	return qq({"error": {"message": "$msg", "type": "$type", "param": null, "code": "$type"}});
+}
+
+sub completion {
+	my ($text) = @_;
+	# JSON-escape the reply text by hand: JSON::PP would do, but this is the hot path
+	$text =~ s/(["\\])/\\$1/g;
+	$text =~ s/\n/\\n/g;
+	$text =~ s/\r/\\r/g;
+	$text =~ s/\t/\\t/g;
+	$text =~ s/([\x00-\x1f])/sprintf("\\u%04x", ord($1))/ge;
+	return qq({"id":"chatcmpl-stub","object":"chat.completion","created":0,"model":"stub-model",)
+		. qq("choices":[{"index":0,"message":{"role":"assistant","content":"$text"},"finish_reason":"stop"}],)
+		. qq("usage":{"prompt_tokens":100,"completion_tokens":20,"total_tokens":120}});
+}
+
+sub response {
+	my ($status, $body, @headers) = @_;
+	my %reason = (200 => 'OK', 400 => 'Bad Request', 401 => 'Unauthorized', 429 => 'Too Many Requests',
+		500 => 'Internal Server Error', 503 => 'Service Unavailable');
+	return "HTTP/1.1 $status " . ($reason{$status} // 'Status') . "\r\n"
+		. "Content-Type: application/json\r\nContent-Length: " . length($body) . "\r\n"
+		. join('', map { "$_\r\n" } @headers) . "\r\n" . $body;
+}
+
+sub drop {
+	my ($fh) = @_;
+	$sel_r->remove($fh);
+	$sel_w->remove($fh);
+	delete $in{$fh};
+	delete $out{$fh};
+	delete $busy{$fh};
+	@timers = grep { $_->[1] != $fh } @timers;
+	close $fh;
+}
+
+sub reset_conn {
+	my ($fh) = @_;
+	setsockopt($fh, SOL_SOCKET, SO_LINGER, pack('ii', 1, 0));
+	drop($fh);
+}
+
+# Decide what to do with one request; queue the answer.
+sub handle {
+	my ($fh, $path, $hdr, $body) = @_;
+	my $sha = sha256_hex($body);
+	my $n = ++$attempts{$sha};
+	my $auth = $hdr->{authorization};
+	my $key = defined $auth && $auth =~ /^Bearer (.+)$/ ? $1 : undef;
+	my $key_in_body = defined $key && index($body, $key) >= 0 ? 1 : 0;
+	my ($action, $fault, $times) = ('ok', undef, 1);
+	my $delay = $o{delay};
+
+	print $alog "$sha $auth\n" if defined $auth;
+	if ($body =~ /\@fault=([a-z0-9]+?)(?:x(\d+|always))?\@/) {
+		($fault, $times) = ($1, $2 // 1);
+		$times = 1e9 if $times eq 'always';
+		$action = $fault if $n <= $times;
+	}
+	if ($o{'hold-after'} >= 0 && $answered >= $o{'hold-after'}) {
+		printf $log "%.3f %s %d hold auth=%s key_in_body=%d path=%s\n", time, substr($sha, 0, 16),
+			$n, defined $auth ? 'yes' : 'no', $key_in_body, $path;
+		return;  # never answered; the connection stays busy until it closes
+	}
+	printf $log "%.3f %s %d %s auth=%s key_in_body=%d path=%s\n", time, substr($sha, 0, 16), $n,
+		$action, defined $auth ? 'yes' : 'no', $key_in_body, $path;
+	my ($resp, $close) = (undef, 0);
+	if ($action eq 'ok' || $action eq 'slow' || $action eq 'key') {
+		my $text;
+		if ($body =~ /\@reply-b64=([A-Za-z0-9+\/=]*)\@/) {
+			$text = decode_base64($1);
+		} else {
+			my $tag = substr($sha, 0, 8);
+			$text = "Question: Which shape is drawn in picture $tag?\n"
+				. "Choices: (A) a circle (B) a square (C) a triangle (D) a cross\n"
+				. "Answer: The answer is (B): a square.\n"
+				. "Explanation: Looking at the picture, the only shape has four equal sides.";
+		}
+		$text .= "\nExplanation: echo $key" if $action eq 'key' && defined $key;
+		$resp = response(200, completion($text));
+		$delay = $o{slow} if $action eq 'slow';
+		$answered++;
+	} elsif ($action eq '429') {
+		$resp = response(429, error_body(429, 'Rate limit reached for requests', 'requests'),
+			"Retry-After: $o{'retry-after'}");
+	} elsif ($action =~ /^(500|503|400|401)$/) {
+		$resp = response($action, error_body($action, "stub fault $action", 'server_error'));
+	} elsif ($action eq 'badjson') {
+		$resp = response(200, '{"choices": [ this is not json');
+	} elsif ($action eq 'nocontent') {
+		$resp = response(200, '{"object":"chat.completion","choices":[{"index":0,"message":{"role":"assistant","content":null}}]}');
+	} elsif ($action eq 'truncated') {
+		my $full = completion('Question: cut short?');
+		$resp = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
+			. length($full) . "\r\n\r\n" . substr($full, 0, 40);
+		$close = 1;
+	} elsif ($action eq 'reset') {
+		reset_conn($fh);
+		return;
+	} else {
+		$resp = response(500, error_body(500, "unknown fault $action", 'server_error'));
+	}
+	push @timers, [time + $delay, $fh, $resp, $close];
+}
+
+# Parse what a connection has sent: one request at a time.
+sub parse {
+	my ($fh) = @_;
+	return if $busy{$fh};
+	my $buf = \$in{$fh};
+	my $end = index($$buf, "\r\n\r\n");
+	return if $end < 0;
+	my @lines = split /\r\n/, substr($$buf, 0, $end);
+	my ($method, $path) = split / /, shift @lines;
+	my %hdr;
+	for (@lines) {
+		my ($k, $v) = split /:\s*/, $_, 2;
+		$hdr{lc $k} = $v;
+	}
+	my $len = $hdr{'content-length'} // 0;
+	return if length($$buf) < $end + 4 + $len;
+	my $body = substr($$buf, $end + 4, $len);
+	substr($$buf, 0, $end + 4 + $len) = '';
+	$busy{$fh} = 1;
+	handle($fh, $path, \%hdr, $body);
+}
+
+sub send_out {
+	my ($fh) = @_;
+	my $n = syswrite($fh, $out{$fh});
+	if (!defined $n) {
+		return if $!{EAGAIN};
+		drop($fh);
+		return;
+	}
+	substr($out{$fh}, 0, $n) = '';
+	if (length $out{$fh}) {
+		$sel_w->add($fh);
+	} else {
+		$sel_w->remove($fh);
+	}
+}
+
+while ($running) {
+	my $now = time;
+	my $wait = 0.5;
+	for my $t (@timers) {
+		my $d = $t->[0] - $now;
+		$wait = $d if $d < $wait;
+	}
+	$wait = 0 if $wait < 0;
+	my ($r, $w) = IO::Select->select($sel_r, $sel_w, undef, $wait);
+	for my $fh (@{ $r // [] }) {
+		if ($fh == $srv) {
+			while (my $c = $srv->accept) {
+				$c->blocking(0);
+				setsockopt($c, IPPROTO_TCP, TCP_NODELAY, 1);
+				$sel_r->add($c);
+				$in{$c} = '';
+				$out{$c} = '';
+			}
+			next;
+		}
+		my $got = sysread($fh, my $chunk, 65536);
+		if (!defined $got) {
+			next if $!{EAGAIN};
+			drop($fh);
+			next;
+		}
+		if ($got == 0) {
+			drop($fh);
+			next;
+		}
+		$in{$fh} .= $chunk;
+		parse($fh);
+	}
+	for my $fh (@{ $w // [] }) {
+		send_out($fh) if exists $out{$fh};
+	}
+	$now = time;
+	my @due = grep { $_->[0] <= $now } @timers;
+	@timers = grep { $_->[0] > $now } @timers;
+	for my $t (@due) {
+		my ($fh, $resp, $close) = @$t[1, 2, 3];
+		next unless exists $out{$fh};
+		$out{$fh} .= $resp;
+		send_out($fh);
+		next unless exists $out{$fh};
+		if ($close) {
+			drop($fh);
+			next;
+		}
+		delete $busy{$fh};
+		parse($fh);  # a request that came while this one waited
+	}
+}
+my ($user, $sys) = times;
+printf $log "cpu %.3f %.3f\n", $user, $sys;
