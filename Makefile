@@ -23,6 +23,10 @@ SANFLAGS :=
 endif
 
 include mk/deps.mk
+ifdef CONFIG
+include $(CONFIG)
+endif
+include mk/config.mk
 
 PKGS := libcurl libzstd libpng openblas
 NODEPS_GOALS := deps clean distclean help
@@ -81,6 +85,9 @@ $(O)/bench/bench-%: $(O)/tests/bench/%.o $(LIBMLDE)
 	$(CC) $(CFLAGS) $(SANFLAGS) $(LDFLAGS) -o $@ $< $(LIBMLDE) $(LDLIBS_ALL)
 
 -include $(shell find build -name '*.d' 2>/dev/null)
+
+include mk/loop.mk
+include mk/ablation.mk
 
 # Every test speaks TAP; prove runs them and prints the summary.
 # MLDE_BIN and MLDE_TESTBIN tell the tests which build to run.
