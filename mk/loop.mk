@@ -20,15 +20,15 @@ timed = sh mk/timed.sh $(RUN)/times.tsv '$(1)' $(2)
 ITERS_MAX ?= 20
 ITER_DIRS := $(foreach n,$(shell seq 0 $(ITERS_MAX)),$(RUN)/iter$(n))
 $(RUN) $(ITER_DIRS):
-	mkdir -p $@
+	@mkdir -p $@
 
 # The world is a directory: made beside its place and renamed as a whole.
 $(WORLD_SETS) &: $(BINDIR)/mlde-world | $(RUN)
-	rm -rf $(W).tmp
+	@rm -rf $(W).tmp
 	@$(call timed,world,$(BINDIR)/mlde-world -q --seed $(SEED) --out $(W).tmp \
 		--images $(WORLD_IMAGES) --base $(WORLD_BASE) --mix $(WORLD_MIX) \
 		--val $(WORLD_VAL) --test $(WORLD_TEST))
-	rm -rf $(W) && mv $(W).tmp $(W)
+	@rm -rf $(W) && mv $(W).tmp $(W)
 
 TRAIN = $(BINDIR)/mlde-train -q --threads $(THREADS) --seed $(SEED) --batch $(BATCH) \
 	--images $(W)

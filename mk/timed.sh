@@ -8,5 +8,7 @@ t0=$(date +%s.%N)
 "$@"
 rc=$?
 t1=$(date +%s.%N)
-printf '%s\t%s\n' "$step" "$(echo "$t0 $t1" | awk '{ printf "%.2f", $2 - $1 }')" >> "$times"
+secs=$(echo "$t0 $t1" | awk '{ printf "%.2f", $2 - $1 }')
+printf '%s\t%s\n' "$step" "$secs" >> "$times"
+[ "$rc" -eq 0 ] && printf '%-20s %7s s\n' "$step" "$secs" >&2
 exit $rc
