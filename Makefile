@@ -47,7 +47,7 @@ MLDE_CFLAGS = -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes \
 	-D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Itools/lib $(PKG_CFLAGS) $(SANFLAGS)
 LDLIBS_ALL = -Wl,--as-needed $(PKG_LIBS) -ljq -lm -lpthread
 
-PROGRAMS := mlde-weak mlde-sample mlde-world mlde-gen
+PROGRAMS := mlde-weak mlde-sample mlde-world mlde-gen mlde-train mlde-eval
 LIB_SRC := $(wildcard tools/lib/*.c)
 LIB_OBJ := $(LIB_SRC:%.c=$(O)/%.o)
 LIBMLDE := $(O)/libmlde.a
@@ -94,7 +94,7 @@ include mk/ablation.mk
 PROVE ?= prove
 PROVE_FLAGS ?= -j2
 check: $(BINS) $(UNIT_BIN)
-	MLDE_BIN=$(abspath $(BINDIR)) MLDE_TESTBIN=$(abspath $(O)/tests) \
+	MLDE_BIN=$(abspath $(BINDIR)) MLDE_TESTBIN=$(abspath $(O)/tests) MLDE_MAKEVARS="SANITIZE=$(SANITIZE)" \
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
 	$(PROVE) $(PROVE_FLAGS) tests/unit/*.t tests/cli/*.t
 
@@ -110,11 +110,14 @@ install: $(BINS)
 	cp $(BINS) $(BINPREFIX)/
 	cp man/*.1 $(MANPREFIX)/man1/
 	cp man/*.7 $(MANPREFIX)/man7/
+	mkdir -p $(DESTDIR)$(PREFIX)/share/mlde/prompts
+	cp prompts/* $(DESTDIR)$(PREFIX)/share/mlde/prompts/
 
 uninstall:
 	rm -f $(PROGRAMS:%=$(BINPREFIX)/%)
 	rm -f $(patsubst man/%,$(MANPREFIX)/man1/%,$(wildcard man/*.1))
 	rm -f $(patsubst man/%,$(MANPREFIX)/man7/%,$(wildcard man/*.7))
+	rm -rf $(DESTDIR)$(PREFIX)/share/mlde
 
 clean:
 	rm -rf build bin

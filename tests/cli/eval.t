@@ -1,0 +1,161 @@
+#!/bin/sh
+# mlde-eval from the command line: eval records, the summary, --embed on
+# items and pool records, determinism, and every bad input.
+. "$(dirname "$0")/../lib.sh"
+
+not() { ! "$@"; }
+# holds NAME CMD...: a test that CMD succeeds (set -e spares an if)
+holds() {
+	_name=$1
+	shift
+	if "$@"; then ok 0 "$_name"; else ok 1 "$_name"; fi
+}
+
+SYN='usage: mlde-eval \[-qvZ\] \[-o FILE\] \[-LEVEL\] -m MODEL \[--images DIR\] \[--embed\]'
+
+run mlde-eval --help
+is "$status" 0 "--help: status 0"
+like out "$SYN" "--help: the synopsis on stdout"
+run mlde-eval --version
+is "$status" 0 "--version: status 0"
+like out '^mlde-eval \(mlde\) [0-9]' "--version: name and version"
+run mlde-eval --bogus
+is "$status" 2 "unknown option: status 2"
+like err "unknown option '--bogus'" "unknown option: named"
+like err "$SYN" "unknown option: the synopsis on stderr"
+run mlde-eval /dev/null
+is "$status" 2 "no -m: status 2"
+like err "-m MODEL is required" "no -m: said so"
+
+mlde-world -q --seed 4 --out w --images 12 --base 300 --val 10 --test 90 \
+	--mix scene_understanding=1
+mlde-train -q -o model.st --images w --epochs 2 --batch 16 w/base.jsonl.zst
+zstd -dcq w/test.jsonl.zst | jq -c '. + {mine: [1, "x"]}' > test.jsonl
+
+run mlde-eval -m model.st --images w -o ev.zst test.jsonl
+is "$status" 0 "eval: status 0"
+holds "eval: zstd output" zstd -tq ev.zst
+zstd -dcq ev.zst > ev.jsonl
+is "$(wc -l < ev.jsonl | tr -d ' ')" 90 "eval: one record per item"
+is "$(jq -c '[.id, .mine]' ev.jsonl | head -1)" "$(jq -c '[.id, .mine]' test.jsonl | head -1)" \
+	"eval: item fields passed through, unknown ones too"
+is "$(jq -r '[(.pred | type), (.correct | type), (.scores | length), .model] | join(" ")' \
+	ev.jsonl | sort -u)" "number boolean 4 model.st" \
+	"eval: pred, correct, 4 scores and the model's name on every record"
+is "$(jq -r 'select((.scores | add) < 0.99 or (.scores | add) > 1.01) | .id' ev.jsonl)" "" \
+	"eval: scores are probabilities"
+is "$(jq -r 'select(.scores[.pred] < (.scores | max)) | .id' ev.jsonl)" "" \
+	"eval: pred is the best-scored option"
+is "$(jq -r 'select(.correct != (.pred == .answer)) | .id' ev.jsonl)" "" \
+	"eval: correct means pred == answer"
+like err '^mlde-eval: 90 items, accuracy [01]\.[0-9]{4} \([0-9]+ correct\)' \
+	"eval: overall accuracy on stderr"
+like err '^mlde-eval:   scene_understanding +[01]\.[0-9]{4}  \([0-9]+/10\)' \
+	"eval: per-type accuracy on stderr"
+is "$(grep -c '^mlde-eval:   ' err)" 9 "eval: a line for each of the 9 types"
+acc=$(jq -s 'map(select(.type == "scene_understanding" and .correct)) | length' ev.jsonl)
+holds "eval: the background is learnt ($acc of 10)" test "$acc" -ge 8
+
+# determinism, whatever the batching and the threads
+mlde-eval -q -m model.st --images w test.jsonl > ev2.zst
+same ev.zst ev2.zst "eval: the same output twice"
+mlde-eval -q -m model.st --images w --batch 7 test.jsonl > ev3.zst
+same ev.zst ev3.zst "eval: batches of 7, the same output"
+mlde-eval -q -m model.st --images w --threads 2 --batch 20 test.jsonl > ev4.zst
+same ev.zst ev4.zst "eval: two threads, the same output"
+run mlde-eval -q -Z -m model.st --images w test.jsonl
+is "$(head -c 1 out)" "{" "eval: -Z writes plain JSON Lines"
+
+# --embed: items and pool records
+run mlde-eval -Z -m model.st --images w --embed test.jsonl
+is "$status" 0 "--embed: status 0"
+is "$(jq '.embedding | length' out | sort -u)" 128 "--embed: a 128-number embedding per item"
+holds "--embed: still pred and scores" test "$(jq -r '.pred | type' out | sort -u)" = number
+zstd -dcq w/pool.jsonl.zst > pool.jsonl
+run mlde-eval -Z -m model.st --images w --embed pool.jsonl
+is "$status" 0 "--embed, pool records: status 0"
+is "$(jq -r '[has("pred"), (.embedding | length)] | join(" ")' out | sort -u)" "false 128" \
+	"--embed, pool records: an embedding and no prediction"
+like err '12 image-only records embedded' "--embed, pool records: counted on stderr"
+run mlde-eval -Z -m model.st --images w pool.jsonl
+is "$status" 1 "pool records without --embed: status 1"
+like err "pool.jsonl:1: field 'question': missing \(use --embed for pool records\)" \
+	"pool records without --embed: said so"
+
+# ---- bad input: a clear message, a non-zero status, no output left ----
+img=$(head -1 test.jsonl | jq -r .image)
+item() {  # item IMAGE [OPTIONS [ANSWER]]
+	printf '{"id":"x","image":"%s","question":"What is the background?",' "$1"
+	printf '"options":%s,"answer":%s,"type":"t"}\n' "${2:-[\"a\",\"b\",\"c\"]}" "${3:-1}"
+}
+png() {  # png W H FILE: a valid black PNG of that size
+	python3 -c '
+import struct, sys, zlib
+w, h, path = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+def chunk(t, d):
+    return struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d) & 0xffffffff)
+raw = b"".join(b"\0" + bytes(3 * w) for _ in range(h))
+open(path, "wb").write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
+    + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))' "$@"
+}
+mkdir -p bad
+cp "w/$img" bad/good.png
+echo 'not a png at all' > bad/text.png
+head -c 100 bad/good.png > bad/short.png
+png 5000 2 bad/huge.png
+
+bad() {  # bad CASE STATUS PATTERN: evaluate CASE.jsonl into out.zst
+	rm -f out.zst out.zst.tmp
+	run mlde-eval -m model.st --images bad -o out.zst "$1.jsonl"
+	is "$status" "$2" "$1: status $2"
+	like err "$3" "$1: the message names the problem"
+	holds "$1: no output and no .tmp left" test ! -e out.zst -a ! -e out.zst.tmp
+}
+{ item good.png; item missing.png; } > missing.jsonl
+bad missing 3 '^mlde-eval: missing.jsonl:2: bad/missing.png: No such file'
+{ item good.png; item text.png; } > notpng.jsonl
+bad notpng 1 '^mlde-eval: notpng.jsonl:2: bad/text.png: not a PNG'
+item short.png > truncated.jsonl
+bad truncated 1 '^mlde-eval: truncated.jsonl:1: bad/short.png: .*(truncated|bad PNG)'
+item huge.png > oversized.jsonl
+bad oversized 1 '^mlde-eval: oversized.jsonl:1: bad/huge.png: .*5000'
+{ item good.png; item good.png '["only one"]'; } > oneoption.jsonl
+bad oneoption 1 "^mlde-eval: oneoption.jsonl:2: field 'options': 1 option \(2 to 8 needed\)"
+item good.png '["a","b","c","d","e","f","g","h","i"]' > nine.jsonl
+bad nine 1 "field 'options': 9 options \(2 to 8 needed\)"
+item good.png '["a","b","c"]' 7 > range.jsonl
+bad range 1 "^mlde-eval: range.jsonl:1: field 'answer': 7 is out of range"
+echo '{"image":"good.png","question":"q","options":["a","b"]}' > noanswer.jsonl
+bad noanswer 1 "noanswer.jsonl:1: field 'answer': missing"
+echo '{"question":"q","options":["a","b"],"answer":0}' > noimage.jsonl
+bad noimage 1 "noimage.jsonl:1: field 'image': missing"
+{ item good.png; echo '{"image": oops}'; } > badjson.jsonl
+bad badjson 1 '^mlde-eval: badjson.jsonl:2: invalid JSON'
+
+# a bad or lying model
+item good.png > one.jsonl
+badmodel() {
+	rm -f out.zst out.zst.tmp
+	run mlde-eval -m "$1" --images bad -o out.zst one.jsonl
+	is "$status" "$2" "-m $1: status $2"
+	like err "^mlde-eval: $1: $3" "-m $1: the message names the file"
+	holds "-m $1: no output left" test ! -e out.zst -a ! -e out.zst.tmp
+}
+badmodel nosuch.st 3 'No such file'
+printf 'hello' > tiny.st
+badmodel tiny.st 1 'not a safetensors file'
+python3 -c '
+import struct
+b = open("model.st", "rb").read()
+n = struct.unpack("<Q", b[:8])[0]
+open("long.st", "wb").write(struct.pack("<Q", n + 1000) + b[8:])
+open("cut.st", "wb").write(b[:len(b) - 4])
+h = b[8:8 + n].replace(b"\"word_dim\":\"64\"", b"\"word_dim\":\"65\"")
+open("lie.st", "wb").write(b[:8] + h + b[8 + n:])'
+badmodel long.st 1 'NUL byte in the header'
+badmodel cut.st 1 "tensor '.*': data_offsets .* outside the .* data bytes"
+badmodel lie.st 1 "tensor '.*' has the wrong shape for the metadata"
+cp test.jsonl notamodel.st
+badmodel notamodel.st 1 'too large|past the end|not a safetensors'
+
+done_testing

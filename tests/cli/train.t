@@ -1,0 +1,174 @@
+#!/bin/sh
+# mlde-train from the command line: it learns a tiny world, it is
+# deterministic, and every bad input fails cleanly, leaving no model behind.
+. "$(dirname "$0")/../lib.sh"
+
+not() { ! "$@"; }
+
+# holds NAME CMD...: a test that CMD succeeds (set -e spares an if)
+holds() {
+	_name=$1
+	shift
+	if "$@"; then ok 0 "$_name"; else ok 1 "$_name"; fi
+}
+
+SYN='usage: mlde-train \[-qv\] \[--init MODEL\] -o MODEL \[--epochs E\] \[--lr X\]'
+
+run mlde-train --help
+is "$status" 0 "--help: status 0"
+like out "$SYN" "--help: the synopsis on stdout"
+like out "--threads T" "--help: the options"
+run mlde-train --version
+is "$status" 0 "--version: status 0"
+like out '^mlde-train \(mlde\) [0-9]' "--version: name and version"
+run mlde-train --bogus
+is "$status" 2 "unknown option: status 2"
+like err "unknown option '--bogus'" "unknown option: named"
+like err "$SYN" "unknown option: the synopsis on stderr"
+run mlde-train --epochs 2 /dev/null
+is "$status" 2 "no -o: status 2"
+like err "-o MODEL is required" "no -o: said so"
+run mlde-train -o m --epochs x /dev/null
+is "$status" 2 "a bad number: status 2"
+like err "--epochs: 'x' is not an integer" "a bad number: named"
+run mlde-train -o m --arch c9=3 /dev/null
+is "$status" 2 "a bad --arch key: status 2"
+
+# A tiny world of one question type: the background.  Chance is 0.25.
+mlde-world -q --seed 3 --out w --images 10 --base 400 --val 10 --test 360 \
+	--mix scene_understanding=1
+zstd -dcq w/test.jsonl.zst | jq -c 'select(.type == "scene_understanding")' > test.jsonl
+run mlde-train -o m1 --images w --epochs 4 --batch 16 --seed 5 w/base.jsonl.zst
+is "$status" 0 "training: status 0"
+like err '400 items, 400 images, 4 epochs in [0-9.]+ s: [0-9]+ samples/s' \
+	"training: one summary line"
+is "$(wc -l < err | tr -d ' ')" 1 "training: only that line when stderr is not a terminal"
+holds "training: the model written, no .tmp left" test -f m1 -a ! -e m1.tmp
+mlde-eval -m m1 --images w test.jsonl > ev 2> everr
+acc=$(zstd -dcf ev | jq -s 'map(select(.correct)) | length / 40')
+is "$(awk -v a="$acc" 'BEGIN { print (a >= 0.8) }')" 1 \
+	"training: test accuracy $acc, far above chance (0.25)"
+
+# metadata: the file alone says how to run it, and how it was made
+for k in '"format":"mlde-mc-1"' '"image_size":"64"' '"text_hash":"fnv1a64"' \
+	'"train_seed":"5"' '"train_epochs":"4"' '"train_items":"400"' '"word_buckets":"'; do
+	holds "metadata: $k" grep -aq "$k" m1
+done
+
+# determinism: same items, seed and threads, same bytes
+mlde-train -q -o m2 --images w --epochs 4 --batch 16 --seed 5 w/base.jsonl.zst
+same m1 m2 "same seed and threads: the same model, byte for byte"
+mlde-train -q -o m3 --images w --epochs 1 --batch 16 --seed 6 w/base.jsonl.zst
+mlde-train -q -o m4 --images w --epochs 1 --batch 16 --seed 7 w/base.jsonl.zst
+holds "another seed: another model" not cmp -s m3 m4
+mlde-train -q -o t1 --images w --epochs 1 --threads 2 --seed 6 w/base.jsonl.zst
+mlde-train -q -o t2 --images w --epochs 1 --threads 2 --seed 6 w/base.jsonl.zst
+same t1 t2 "two threads: the same model, byte for byte"
+zstd -dcq w/base.jsonl.zst > base.jsonl
+mlde-train -q -o m5 --images w --epochs 1 --batch 16 --seed 6 - < base.jsonl
+same m3 m5 "plain stdin and zstd file: the same model"
+
+# --init fine-tunes: the architecture comes from the earlier model
+run mlde-train --init m1 -o f1 --arch c1=8 w/base.jsonl.zst
+is "$status" 2 "--init and --arch: status 2"
+run mlde-train --init m1 -o f1 --images w --epochs 1 --seed 5 w/base.jsonl.zst
+is "$status" 0 "--init: status 0"
+like err '400 items' "--init: trained"
+holds "--init: recorded in the metadata" grep -aq '"train_init":"m1"' f1
+mlde-train -q --init m1 -o f2 --images w --epochs 1 --seed 5 w/base.jsonl.zst
+same f1 f2 "--init: deterministic too"
+run mlde-train --init m1 -o f0 --images w --epochs 0 w/base.jsonl.zst
+is "$status" 0 "--epochs 0: status 0"
+
+# ---- bad input: a clear message, a non-zero status, no model left ----
+img=$(zstd -dcq w/base.jsonl.zst | head -1 | jq -r .image)
+item() {  # item IMAGE [OPTIONS [ANSWER]]
+	printf '{"id":"x","image":"%s","question":"What is the background?",' "$1"
+	printf '"options":%s,"answer":%s,"type":"t"}\n' "${2:-[\"a\",\"b\",\"c\"]}" "${3:-1}"
+}
+# png W H FILE: a valid black PNG of that size (zlib through python3)
+png() {
+	python3 -c '
+import struct, sys, zlib
+w, h, path = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+def chunk(t, d):
+    return struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d) & 0xffffffff)
+raw = b"".join(b"\0" + bytes(3 * w) for _ in range(h))
+open(path, "wb").write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
+    + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))' "$@"
+}
+mkdir -p bad
+cp "w/$img" bad/good.png
+echo 'not a png at all' > bad/text.png
+head -c 100 bad/good.png > bad/short.png
+png 5000 2 bad/huge.png
+png 100 80 bad/odd.png
+
+# bad CASE STATUS PATTERN: train on the items in CASE.jsonl
+bad() {
+	rm -f model model.tmp
+	run mlde-train -o model --images bad --epochs 1 "$1.jsonl"
+	is "$status" "$2" "$1: status $2"
+	like err "$3" "$1: the message names the problem"
+	holds "$1: no model and no model.tmp left" test ! -e model -a ! -e model.tmp
+}
+{ item good.png; item missing.png; } > missing.jsonl
+bad missing 3 '^mlde-train: missing.jsonl:2: bad/missing.png: No such file'
+{ item good.png; item text.png; } > notpng.jsonl
+bad notpng 1 '^mlde-train: notpng.jsonl:2: bad/text.png: not a PNG'
+item short.png > truncated.jsonl
+bad truncated 1 '^mlde-train: truncated.jsonl:1: bad/short.png: .*(truncated|bad PNG)'
+item huge.png > oversized.jsonl
+bad oversized 1 '^mlde-train: oversized.jsonl:1: bad/huge.png: .*5000'
+{ item good.png; item good.png '["only one"]'; } > oneoption.jsonl
+bad oneoption 1 "^mlde-train: oneoption.jsonl:2: field 'options': 1 option \(2 to 8 needed\)"
+item good.png '["a","b","c"]' 3 > range.jsonl
+bad range 1 "^mlde-train: range.jsonl:1: field 'answer': 3 is out of range"
+item good.png '["a","b","c"]' -1 > negative.jsonl
+bad negative 1 "field 'answer': -1 is out of range"
+item good.png '["a","b","c"]' 1.5 > fraction.jsonl
+bad fraction 1 "field 'answer': 1.5 is not an integer"
+item good.png '["a",2,"c"]' > nonstring.jsonl
+bad nonstring 1 "field 'options': option 1 is number"
+echo '{"image":"good.png","options":["a","b"],"answer":0}' > noquestion.jsonl
+bad noquestion 1 "noquestion.jsonl:1: field 'question': missing"
+{ item good.png; echo '{"image": oops}'; } > badjson.jsonl
+bad badjson 1 '^mlde-train: badjson.jsonl:2: invalid JSON'
+: > empty.jsonl
+bad empty 1 'no items to train on'
+
+# a picture of another size is resized, not refused
+item odd.png > odd.jsonl
+run mlde-train -q -o oddm --images bad --epochs 1 odd.jsonl
+is "$status" 0 "an image of another size (100x80) is resized"
+
+# a bad or lying model for --init
+item good.png > one.jsonl
+badinit() {
+	rm -f model model.tmp
+	run mlde-train --init "$1" -o model --images bad one.jsonl
+	is "$status" "$2" "--init $1: status $2"
+	like err "^mlde-train: $1: $3" "--init $1: the message names the file"
+	holds "--init $1: no model left" test ! -e model -a ! -e model.tmp
+}
+badinit nosuch.model 3 'No such file'
+printf 'hello' > tiny.model
+badinit tiny.model 1 'not a safetensors file'
+# the header claims 1000 bytes more than the file has
+python3 -c '
+import struct, sys
+b = open("m1", "rb").read()
+n = struct.unpack("<Q", b[:8])[0]
+open("long.model", "wb").write(struct.pack("<Q", n + 1000) + b[8:])
+open("cut.model", "wb").write(b[:len(b) - 4])' 
+badinit long.model 1 'NUL byte in the header .*is the header length .* right'
+badinit cut.model 1 "tensor '.*': data_offsets .* outside the .* data bytes"
+cp base.jsonl notamodel.model
+badinit notamodel.model 1 'header length .* too large|past the end|not a safetensors'
+
+# an output that cannot be written
+run mlde-train -o nodir/model --images bad --epochs 1 one.jsonl
+is "$status" 3 "unwritable output: status 3"
+like err 'nodir/model' "unwritable output: named"
+
+done_testing

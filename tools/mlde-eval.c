@@ -1,0 +1,345 @@
+/* mlde-eval - run the builtin model on multiple-choice items: each item
+ * comes out as an eval record (pred, correct, scores, model), and the
+ * accuracy overall and per type goes to stderr.  --embed adds the image
+ * embedding, and accepts pool records (no question) too. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "item.h"
+#include "jsonl.h"
+#include "model.h"
+#include "nn.h"
+
+#define SYNOPSIS "mlde-eval [-qvZ] [-o FILE] [-LEVEL] -m MODEL [--images DIR] [--embed] " \
+	"[--threads T] [--batch N] [FILE...]"
+
+static const char help[] =
+	"Run the model on items (FILE, or stdin) and write one eval record per\n"
+	"item: the item's fields and pred (the best option), correct, scores (the\n"
+	"probability of each option) and model (the model's file name).  Accuracy,\n"
+	"overall and per type, goes to stderr.\n"
+	"\n"
+	"  -m, --model MODEL   the model file (from mlde-train)\n"
+	"  --images DIR        image paths are relative to DIR (default .)\n"
+	"  --embed             add \"embedding\", the image embedding; records with no\n"
+	"                      question (pool records) are then embedded only\n"
+	"  --threads T         threads (default 1)\n"
+	"  --batch N           records per batch (default 512)\n"
+	"  -o, --output FILE   write FILE (via FILE.tmp, renamed on success)\n"
+	"  -Z, --plain         plain JSON Lines, not zstd (the default on a terminal)\n"
+	"  -0 .. -19, --level N\n"
+	"                      zstd level (default 3; 0 is libzstd's default)\n"
+	"  -q, --quiet         errors only\n"
+	"  -v, --verbose       more notes on stderr\n"
+	"  --help, --version\n"
+	"\n"
+	"Exit status: 0 success, 1 bad input, 2 usage, 3 I/O error (see mlde(7)).\n";
+
+enum { OPT_IMAGES = MLDE_OPT_FIRST_PRIVATE, OPT_EMBED, OPT_THREADS, OPT_BATCH };
+
+static const struct option longopts[] = {
+	MLDE_COMMON_LONGOPTS,
+	{ "model", required_argument, 0, 'm' },
+	{ "images", required_argument, 0, OPT_IMAGES },
+	{ "embed", no_argument, 0, OPT_EMBED },
+	{ "threads", required_argument, 0, OPT_THREADS },
+	{ "batch", required_argument, 0, OPT_BATCH },
+	{ 0, 0, 0, 0 },
+};
+
+/* Accuracy per type, kept in order of first appearance, sorted at the end. */
+typedef struct tally {
+	char **type;
+	unsigned long *n, *correct;
+	size_t ntypes, cap;
+	unsigned long items, embedded;
+} tally;
+
+static void tally_add(tally *t, const char *type, bool correct)
+{
+	size_t i;
+
+	for (i = 0; i < t->ntypes; i++)
+		if (strcmp(t->type[i], type) == 0)
+			break;
+	if (i == t->ntypes) {
+		if (t->ntypes == t->cap) {
+			t->cap = t->cap ? 2 * t->cap : 16;
+			t->type = mlde_xrealloc(t->type, t->cap * sizeof *t->type);
+			t->n = mlde_xrealloc(t->n, t->cap * sizeof *t->n);
+			t->correct = mlde_xrealloc(t->correct, t->cap * sizeof *t->correct);
+		}
+		t->type[i] = mlde_xstrdup(type);
+		t->n[i] = t->correct[i] = 0;
+		t->ntypes++;
+	}
+	t->n[i]++;
+	t->correct[i] += correct;
+	t->items++;
+}
+
+/* One batch of records on their way through. */
+typedef struct batch {
+	jv *rec;
+	mlde_mc_item *items;
+	const mlde_mc_item **ptr;
+	char **ref;             /* image reference of each record */
+	char **where;           /* FILE:LINE */
+	unsigned char **px;     /* the image of each record */
+	mlde_error *errs;
+	float *scores, *embed;
+	int n, cap;
+} batch;
+
+typedef struct eval {
+	mlde_model *m;
+	const char *images, *model_name;
+	bool embed;
+	mlde_team *team;
+	mlde_predictor *pred;
+	mlde_writer *w;
+	batch b;
+	tally t;
+	jv k_pred, k_correct, k_scores, k_model, k_embedding;
+} eval;
+
+static _Noreturn void fail(eval *ev, const mlde_error *err)
+{
+	mlde_writer_abort(ev->w);
+	mlde_die_error(err);
+}
+
+static void load_member(void *ctx, int tid)
+{
+	eval *ev = ctx;
+	batch *b = &ev->b;
+	size_t lo, hi;
+
+	mlde_split((size_t)b->n, tid, mlde_team_size(ev->team), &lo, &hi);
+	for (size_t i = lo; i < hi; i++) {
+		mlde_error_clear(&b->errs[i]);
+		if (mlde_item_image(ev->m, ev->images, b->ref[i], b->px[i], &b->errs[i]) < 0 &&
+		    !b->errs[i].status)
+			b->errs[i].status = MLDE_EXIT_DATA;
+	}
+}
+
+/* Scores and embeddings are rounded: four decimals say all they can. */
+static jv rounded(double x)
+{
+	return jv_number(round(x * 1e4) / 1e4);
+}
+
+static void flush_batch(eval *ev)
+{
+	batch *b = &ev->b;
+	int D = mlde_model_embed_dim(ev->m);
+	mlde_error err;
+
+	if (b->n == 0)
+		return;
+	mlde_team_run(ev->team, load_member, ev);
+	for (int i = 0; i < b->n; i++)
+		if (b->errs[i].status) {
+			mlde_error_clear(&err);
+			mlde_error_set(&err, b->errs[i].status, "%.200s: %.800s", b->where[i],
+				       b->errs[i].msg);
+			fail(ev, &err);
+		}
+	for (int i = 0; i < b->n; i++)
+		b->ptr[i] = &b->items[i];
+	mlde_predict(ev->pred, b->ptr, b->n, (const unsigned char *const *)b->px, b->scores,
+		     ev->embed ? b->embed : NULL);
+	mlde_error_clear(&err);
+	for (int i = 0; i < b->n; i++) {
+		const mlde_mc_item *it = &b->items[i];
+		jv rec = b->rec[i];
+
+		if (it->nopt > 0) {
+			const float *s = b->scores + (size_t)i * MLDE_OPTS_MAX;
+			jv sc = jv_array(), type;
+			int best = 0;
+
+			for (int j = 0; j < it->nopt; j++) {
+				sc = jv_array_append(sc, rounded(s[j]));
+				if (s[j] > s[best])
+					best = j;
+			}
+			rec = jv_object_set(rec, jv_copy(ev->k_pred), jv_number(best));
+			rec = jv_object_set(rec, jv_copy(ev->k_correct),
+					    best == it->answer ? jv_true() : jv_false());
+			rec = jv_object_set(rec, jv_copy(ev->k_scores), sc);
+			rec = jv_object_set(rec, jv_copy(ev->k_model), jv_string(ev->model_name));
+			type = jv_object_get(jv_copy(rec), jv_string("type"));
+			tally_add(&ev->t, jv_get_kind(type) == JV_KIND_STRING ? jv_string_value(type)
+									   : "(no type)",
+				  best == it->answer);
+			jv_free(type);
+		} else {
+			ev->t.embedded++;
+		}
+		if (ev->embed) {
+			jv e = jv_array();
+
+			for (int d = 0; d < D; d++)
+				e = jv_array_append(e, rounded(b->embed[(size_t)i * D + d]));
+			rec = jv_object_set(rec, jv_copy(ev->k_embedding), e);
+		}
+		b->rec[i] = jv_invalid();
+		if (mlde_writer_put(ev->w, rec, &err) < 0)
+			fail(ev, &err);
+		mlde_mc_item_free(&b->items[i]);
+		free(b->ref[i]);
+		free(b->where[i]);
+	}
+	b->n = 0;
+}
+
+static void read_input(eval *ev, const char *path)
+{
+	batch *b = &ev->b;
+	mlde_error err;
+	mlde_reader *r;
+	jv rec;
+	int got;
+
+	mlde_error_clear(&err);
+	r = mlde_reader_open(path, &err);
+	if (!r)
+		fail(ev, &err);
+	while ((got = mlde_reader_next(r, &rec, &err)) > 0) {
+		char where[512];
+		mlde_item_text t;
+
+		snprintf(where, sizeof where, "%s:%lu", mlde_reader_name(r), mlde_reader_lineno(r));
+		if (mlde_item_read(rec, true, ev->embed, where, &t, &err) < 0) {
+			if (!ev->embed && strstr(err.msg, "'question': missing"))
+				strncat(err.msg, " (use --embed for pool records)",
+					sizeof err.msg - strlen(err.msg) - 1);
+			jv_free(rec);
+			fail(ev, &err);
+		}
+		mlde_mc_item_init(ev->m, &b->items[b->n], b->n, t.question, t.options, t.nopt,
+				  t.answer);
+		b->ref[b->n] = mlde_xstrdup(t.image);
+		b->where[b->n] = mlde_xstrdup(where);
+		b->rec[b->n++] = rec;
+		if (b->n == b->cap)
+			flush_batch(ev);
+	}
+	if (got < 0)
+		fail(ev, &err);
+	mlde_reader_close(r);
+}
+
+static int by_type(const void *a, const void *b)
+{
+	return strcmp(**(char *const *const *)a, **(char *const *const *)b);
+}
+
+static void summarise(const tally *t)
+{
+	unsigned long correct = 0;
+	char **order[4096];
+	size_t n = t->ntypes < 4096 ? t->ntypes : 4096;
+
+	for (size_t i = 0; i < t->ntypes; i++)
+		correct += t->correct[i];
+	if (t->items)
+		mlde_warn("%lu items, accuracy %.4f (%lu correct)", t->items,
+			  (double)correct / (double)t->items, correct);
+	for (size_t i = 0; i < n; i++)
+		order[i] = &t->type[i];
+	qsort(order, n, sizeof *order, by_type);
+	for (size_t k = 0; k < n && t->items; k++) {
+		size_t i = (size_t)(order[k] - t->type);
+
+		mlde_warn("  %-22s %.4f  (%lu/%lu)", t->type[i],
+			  (double)t->correct[i] / (double)t->n[i], t->correct[i], t->n[i]);
+	}
+	if (t->embedded)
+		mlde_warn("%lu image-only records embedded", t->embedded);
+	if (!t->items && !t->embedded)
+		mlde_warn("no records");
+}
+
+int main(int argc, char **argv)
+{
+	static const char shortopts[] = MLDE_COMMON_SHORTOPTS "m:";
+	mlde_cli cli = { .synopsis = SYNOPSIS, .help = help };
+	eval ev = { .images = "." };
+	const char *model_path = NULL;
+	long threads = 1, bsize = 512;
+	mlde_error err;
+	batch *b = &ev.b;
+	int c, S;
+
+	mlde_cli_init(&cli, "mlde-eval", &argc, argv, shortopts, longopts);
+	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+		if (mlde_cli_common(&cli, c, optarg))
+			continue;
+		switch (c) {
+		case 'm': model_path = optarg; break;
+		case OPT_IMAGES: ev.images = optarg; break;
+		case OPT_EMBED: ev.embed = true; break;
+		case OPT_THREADS: threads = mlde_cli_long(&cli, "--threads", optarg, 1, 256); break;
+		case OPT_BATCH: bsize = mlde_cli_long(&cli, "--batch", optarg, 1, 65536); break;
+		default: mlde_cli_usage_error(&cli, "unhandled option");
+		}
+	}
+	if (!model_path)
+		mlde_cli_usage_error(&cli, "-m MODEL is required");
+	mlde_error_clear(&err);
+	if (mlde_model_load(model_path, &ev.m, &err) < 0)
+		mlde_die_error(&err);
+	ev.model_name = strrchr(model_path, '/') ? strrchr(model_path, '/') + 1 : model_path;
+	ev.team = mlde_team_new((int)threads);
+	ev.pred = mlde_predictor_new(ev.m, ev.team, (int)(bsize < 64 * threads ? bsize : 64 * threads));
+	S = mlde_model_config(ev.m)->size;
+	b->cap = (int)bsize;
+	b->rec = mlde_xmalloc((size_t)b->cap * sizeof *b->rec);
+	b->items = mlde_xmalloc((size_t)b->cap * sizeof *b->items);
+	b->ptr = mlde_xmalloc((size_t)b->cap * sizeof *b->ptr);
+	b->ref = mlde_xmalloc((size_t)b->cap * sizeof *b->ref);
+	b->where = mlde_xmalloc((size_t)b->cap * sizeof *b->where);
+	b->errs = mlde_xmalloc((size_t)b->cap * sizeof *b->errs);
+	b->px = mlde_xmalloc((size_t)b->cap * sizeof *b->px);
+	for (int i = 0; i < b->cap; i++)
+		b->px[i] = mlde_xmalloc((size_t)S * S * 3);
+	b->scores = mlde_xmalloc((size_t)b->cap * MLDE_OPTS_MAX * sizeof(float));
+	b->embed = mlde_xmalloc((size_t)b->cap * mlde_model_embed_dim(ev.m) * sizeof(float));
+	ev.k_pred = jv_string("pred");
+	ev.k_correct = jv_string("correct");
+	ev.k_scores = jv_string("scores");
+	ev.k_model = jv_string("model");
+	ev.k_embedding = jv_string("embedding");
+
+	ev.w = mlde_cli_open_output(&cli);
+	if (optind == argc)
+		read_input(&ev, "-");
+	for (int i = optind; i < argc; i++)
+		read_input(&ev, argv[i]);
+	flush_batch(&ev);
+	mlde_cli_close_output(ev.w);
+	summarise(&ev.t);
+
+	jv_free(ev.k_pred);
+	jv_free(ev.k_correct);
+	jv_free(ev.k_scores);
+	jv_free(ev.k_model);
+	jv_free(ev.k_embedding);
+	for (int i = 0; i < b->cap; i++)
+		free(b->px[i]);
+	free(b->rec); free(b->items); free(b->ptr); free(b->ref); free(b->where);
+	free(b->errs); free(b->px); free(b->scores); free(b->embed);
+	for (size_t i = 0; i < ev.t.ntypes; i++)
+		free(ev.t.type[i]);
+	free(ev.t.type); free(ev.t.n); free(ev.t.correct);
+	mlde_predictor_free(ev.pred);
+	mlde_team_free(ev.team);
+	mlde_model_free(ev.m);
+	return MLDE_EXIT_OK;
+}
