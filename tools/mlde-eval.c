@@ -297,7 +297,9 @@ int main(int argc, char **argv)
 		mlde_die_error(&err);
 	ev.model_name = strrchr(model_path, '/') ? strrchr(model_path, '/') + 1 : model_path;
 	ev.team = mlde_team_new((int)threads);
-	ev.pred = mlde_predictor_new(ev.m, ev.team, (int)(bsize < 64 * threads ? bsize : 64 * threads));
+	/* a worker's slice of a batch: at most 64 items at a time */
+	ev.pred = mlde_predictor_new(ev.m, ev.team,
+				     (int)(bsize < 64 * threads ? bsize : 64 * threads));
 	S = mlde_model_config(ev.m)->size;
 	b->cap = (int)bsize;
 	b->rec = mlde_xmalloc((size_t)b->cap * sizeof *b->rec);

@@ -82,6 +82,14 @@ is "$status" 1 "pool records without --embed: status 1"
 like err "pool.jsonl:1: field 'question': missing \(use --embed for pool records\)" \
 	"pool records without --embed: said so"
 
+# an image given inline as a data: URI is the same image
+head -1 test.jsonl > one-file.jsonl
+uri="data:image/png;base64,$(base64 -w0 "w/$(jq -r .image one-file.jsonl)")"
+jq -c --arg u "$uri" '.image = $u' one-file.jsonl > one-uri.jsonl
+a=$(mlde-eval -q -Z -m model.st --images w one-file.jsonl | jq -c .scores)
+b=$(mlde-eval -q -Z -m model.st --images w one-uri.jsonl | jq -c .scores)
+is "$b" "$a" "a data: URI image scores as its file does"
+
 # ---- bad input: a clear message, a non-zero status, no output left ----
 img=$(head -1 test.jsonl | jq -r .image)
 item() {  # item IMAGE [OPTIONS [ANSWER]]
@@ -89,14 +97,15 @@ item() {  # item IMAGE [OPTIONS [ANSWER]]
 	printf '"options":%s,"answer":%s,"type":"t"}\n' "${2:-[\"a\",\"b\",\"c\"]}" "${3:-1}"
 }
 png() {  # png W H FILE: a valid black PNG of that size
-	python3 -c '
-import struct, sys, zlib
-w, h, path = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
-def chunk(t, d):
-    return struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d) & 0xffffffff)
-raw = b"".join(b"\0" + bytes(3 * w) for _ in range(h))
-open(path, "wb").write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
-    + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))' "$@"
+	# core perl only: pack and Compress::Zlib
+	perl -MCompress::Zlib -e '
+my ($w, $h, $path) = @ARGV;
+sub chunk { my ($t, $d) = @_; pack("N", length $d) . $t . $d . pack("N", crc32($t . $d)) }
+my $raw = ("\0" . ("\0" x (3 * $w))) x $h;
+open my $f, ">:raw", $path or die "$path: $!";
+print $f "\x89PNG\r\n\x1a\n" . chunk("IHDR", pack("NNCCCCC", $w, $h, 8, 2, 0, 0, 0))
+    . chunk("IDAT", compress($raw)) . chunk("IEND", "");
+close $f or die "$path: $!"' "$@"
 }
 mkdir -p bad
 cp "w/$img" bad/good.png
@@ -131,6 +140,8 @@ echo '{"question":"q","options":["a","b"],"answer":0}' > noimage.jsonl
 bad noimage 1 "noimage.jsonl:1: field 'image': missing"
 { item good.png; echo '{"image": oops}'; } > badjson.jsonl
 bad badjson 1 '^mlde-eval: badjson.jsonl:2: invalid JSON'
+item 'data:image/png;base64,@@@@' > baduri.jsonl
+bad baduri 1 '^mlde-eval: baduri.jsonl:1: data: URI: bad base64'
 
 # a bad or lying model
 item good.png > one.jsonl
@@ -144,14 +155,13 @@ badmodel() {
 badmodel nosuch.st 3 'No such file'
 printf 'hello' > tiny.st
 badmodel tiny.st 1 'not a safetensors file'
-python3 -c '
-import struct
-b = open("model.st", "rb").read()
-n = struct.unpack("<Q", b[:8])[0]
-open("long.st", "wb").write(struct.pack("<Q", n + 1000) + b[8:])
-open("cut.st", "wb").write(b[:len(b) - 4])
-h = b[8:8 + n].replace(b"\"word_dim\":\"64\"", b"\"word_dim\":\"65\"")
-open("lie.st", "wb").write(b[:8] + h + b[8 + n:])'
+perl -e '
+open my $f, "<:raw", "model.st" or die; local $/; my $b = <$f>;
+my $n = unpack("Q<", substr($b, 0, 8));
+open my $l, ">:raw", "long.st" or die; print $l pack("Q<", $n + 1000) . substr($b, 8);
+open my $c, ">:raw", "cut.st" or die; print $c substr($b, 0, length($b) - 4);
+(my $h = substr($b, 8, $n)) =~ s/"word_dim":"64"/"word_dim":"65"/;
+open my $x, ">:raw", "lie.st" or die; print $x substr($b, 0, 8) . $h . substr($b, 8 + $n);'
 badmodel long.st 1 'NUL byte in the header'
 badmodel cut.st 1 "tensor '.*': data_offsets .* outside the .* data bytes"
 badmodel lie.st 1 "tensor '.*' has the wrong shape for the metadata"

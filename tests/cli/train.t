@@ -86,16 +86,17 @@ item() {  # item IMAGE [OPTIONS [ANSWER]]
 	printf '{"id":"x","image":"%s","question":"What is the background?",' "$1"
 	printf '"options":%s,"answer":%s,"type":"t"}\n' "${2:-[\"a\",\"b\",\"c\"]}" "${3:-1}"
 }
-# png W H FILE: a valid black PNG of that size (zlib through python3)
+# png W H FILE: a valid black PNG of that size (zlib through perl)
 png() {
-	python3 -c '
-import struct, sys, zlib
-w, h, path = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
-def chunk(t, d):
-    return struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d) & 0xffffffff)
-raw = b"".join(b"\0" + bytes(3 * w) for _ in range(h))
-open(path, "wb").write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
-    + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))' "$@"
+	# core perl only: pack and Compress::Zlib
+	perl -MCompress::Zlib -e '
+my ($w, $h, $path) = @ARGV;
+sub chunk { my ($t, $d) = @_; pack("N", length $d) . $t . $d . pack("N", crc32($t . $d)) }
+my $raw = ("\0" . ("\0" x (3 * $w))) x $h;
+open my $f, ">:raw", $path or die "$path: $!";
+print $f "\x89PNG\r\n\x1a\n" . chunk("IHDR", pack("NNCCCCC", $w, $h, 8, 2, 0, 0, 0))
+    . chunk("IDAT", compress($raw)) . chunk("IEND", "");
+close $f or die "$path: $!"' "$@"
 }
 mkdir -p bad
 cp "w/$img" bad/good.png
@@ -155,12 +156,11 @@ badinit nosuch.model 3 'No such file'
 printf 'hello' > tiny.model
 badinit tiny.model 1 'not a safetensors file'
 # the header claims 1000 bytes more than the file has
-python3 -c '
-import struct, sys
-b = open("m1", "rb").read()
-n = struct.unpack("<Q", b[:8])[0]
-open("long.model", "wb").write(struct.pack("<Q", n + 1000) + b[8:])
-open("cut.model", "wb").write(b[:len(b) - 4])' 
+perl -e '
+open my $f, "<:raw", "m1" or die; local $/; my $b = <$f>;
+my $n = unpack("Q<", substr($b, 0, 8));
+open my $l, ">:raw", "long.model" or die; print $l pack("Q<", $n + 1000) . substr($b, 8);
+open my $c, ">:raw", "cut.model" or die; print $c substr($b, 0, length($b) - 4);'
 badinit long.model 1 'NUL byte in the header .*is the header length .* right'
 badinit cut.model 1 "tensor '.*': data_offsets .* outside the .* data bytes"
 cp base.jsonl notamodel.model

@@ -410,8 +410,20 @@ static void test_parse_message(void)
 	       "parse message is short and has no 'line 1' (%s)", msg);
 }
 
+static void test_error_set(void)
+{
+	mlde_error err;
+
+	/* a caller that never cleared its struct: whatever was on the stack */
+	memset(&err, 0xff, sizeof err);
+	mlde_error_set(&err, MLDE_EXIT_DATA, "x.jsonl:1: bad");
+	TAP_OK(!err.pipe_closed && err.status == MLDE_EXIT_DATA,
+	       "an error set on an uncleared struct is never taken for a closed pipe");
+}
+
 int main(void)
 {
+	test_error_set();
 	test_plain_and_zstd();
 	test_line_endings();
 	test_truncated_zstd();

@@ -492,8 +492,8 @@ static void test_model(int threads)
 		free(grad);
 	}
 	TAP_OK(bad == 0 && checked > 20, "whole model, %d thread%s: the gradient of all %d "
-	       "trained tensors matches finite differences (10 of 12 coordinates within 10%%)", threads, threads > 1 ? "s" : "",
-	       checked);
+	       "trained tensors matches finite differences (10 of 12 coordinates within 10%%)",
+	       threads, threads > 1 ? "s" : "", checked);
 	for (int i = 0; i < NITEM; i++)
 		mlde_mc_item_free(&items[i]);
 	for (int i = 0; i < NIMG; i++)

@@ -15,6 +15,9 @@ void mlde_error_set(mlde_error *err, int status, const char *fmt, ...)
 	if (!err)
 		return;
 	err->status = status;
+	/* an error set here is never a closed pipe (write_all marks that after);
+	 * a caller's uncleared struct must not turn an error into a quiet exit */
+	err->pipe_closed = false;
 	va_start(ap, fmt);
 	vsnprintf(err->msg, sizeof err->msg, fmt, ap);
 	va_end(ap);

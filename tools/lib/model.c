@@ -68,7 +68,8 @@ static void layout(mlde_model *m)
 	int cin[3] = { 3, c->c1, c->c2 }, cout[3] = { c->c1, c->c2, c->c3 };
 	int iconv[3], ig[3], ib[3], ifw[MLDE_FILM_MAX], ifgw[MLDE_FILM_MAX];
 	int ifgb[MLDE_FILM_MAX], ifbw[MLDE_FILM_MAX], ifbb[MLDE_FILM_MAX];
-	int ihw, ihg, ihb, iqw, iqb, iq2w, iq2b, iqlg, iqlb, iolg, iolb, ikw, iaqw, iaqb, iow, iob, ipw, iE, iA, iAb, irm[NSITES], irv[NSITES];
+	int ihw, ihg, ihb, iqw, iqb, iq2w, iq2b, iqlg, iqlb, iolg, iolb, ikw, iaqw, iaqb;
+	int iow, iob, ipw, iE, iA, iAb, irm[NSITES], irv[NSITES];
 	int nsites = 4 + c->nfilm, P = (c->size / 8) * (c->size / 8);
 	char name[48];
 
@@ -578,7 +579,8 @@ void mlde_model_image(const mlde_model *m, const unsigned char *rgb, int w, int 
 				double b = rgb[((size_t)y0 * w + x1) * 3 + ch];
 				double cc = rgb[((size_t)y1 * w + x0) * 3 + ch];
 				double d = rgb[((size_t)y1 * w + x1) * 3 + ch];
-				double v = (a * (1 - ax) + b * ax) * (1 - ay) + (cc * (1 - ax) + d * ax) * ay;
+				double v = (a * (1 - ax) + b * ax) * (1 - ay) +
+					   (cc * (1 - ax) + d * ax) * ay;
 
 				out[((size_t)y * S + x) * 3 + ch] = (unsigned char)(v + 0.5);
 			}

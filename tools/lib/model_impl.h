@@ -41,7 +41,8 @@ struct mlde_model {
 	float *conv[3], *bng[3], *bnb[3];
 	float *fw[MLDE_FILM_MAX], *fgw[MLDE_FILM_MAX], *fgb[MLDE_FILM_MAX];
 	float *fbw[MLDE_FILM_MAX], *fbb[MLDE_FILM_MAX];
-	float *hw, *hg, *hb, *qw, *qb, *q2w, *q2b, *qlg, *qlb, *olg, *olb, *kw, *aqw, *aqb, *ow, *ob, *pw;
+	float *hw, *hg, *hb, *qw, *qb, *q2w, *q2b, *qlg, *qlb, *olg, *olb;
+	float *kw, *aqw, *aqb, *ow, *ob, *pw;
 	/* the tables, and the running batch-norm statistics of every site */
 	float *E, *A, *Ab;
 	float *rm[NSITES], *rv[NSITES];

@@ -181,7 +181,8 @@ void mlde_im2col(const float *x, int C, int n, int H, int W, int k, int s, float
 						for (int ox = 0; ox < lo; ox++)
 							r[ox] = 0;
 						if (s == 1)
-							memcpy(r + lo, xr + lo, (size_t)(hi - lo) * sizeof *r);
+							memcpy(r + lo, xr + lo,
+							       (size_t)(hi - lo) * sizeof *r);
 						else if (s == 2)
 							for (int ox = lo; ox < hi; ox++)
 								r[ox] = xr[2 * ox];
