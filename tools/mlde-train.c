@@ -27,9 +27,9 @@ static const char help[] =
 	"  -o, --output MODEL  the model to write (via MODEL.tmp, renamed on success)\n"
 	"  --init MODEL        start from this model instead of a fresh one\n"
 	"  --epochs E          passes over the items (default 12)\n"
-	"  --lr X              peak Adam learning rate (default 0.002), warmed up and\n"
+	"  --lr X              peak Adam learning rate (default 0.004), warmed up and\n"
 	"                      decayed along a cosine\n"
-	"  --batch B           items per step (default 64)\n"
+	"  --batch B           items per step (default 128)\n"
 	"  --wd X              AdamW weight decay of the weights (default 0.05)\n"
 	"  --seed S            initialisation and shuffling seed (default 1)\n"
 	"  --threads T         threads (default 1); the result depends on T\n"
@@ -383,8 +383,8 @@ int main(int argc, char **argv)
 {
 	static const char shortopts[] = MLDE_COMMON_SHORTOPTS;
 	mlde_cli cli = { .synopsis = SYNOPSIS, .help = help };
-	options o = { .images = ".", .epochs = 12, .batch = 64, .seed = 1, .threads = 1,
-		      .lr = 0.002, .wd = 0.05 };
+	options o = { .images = ".", .epochs = 12, .batch = 128, .seed = 1, .threads = 1,
+		      .lr = 0.004, .wd = 0.05 };
 	item_list items = { 0 };
 	image_set imgs = { 0 };
 	const mlde_mc_item **order;
