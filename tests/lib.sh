@@ -9,6 +9,7 @@
 #   unlike FILE ERE NAME
 #   same FILE1 FILE2 NAME
 #   ok STATUS NAME      0 passes
+#   holds NAME CMD...   CMD succeeds (`holds NAME not CMD...`: it fails)
 #   done_testing        print the plan; fail if any test failed
 set -eu
 export LC_ALL=C
@@ -93,6 +94,14 @@ same() {
 		ok 1 "$3"
 		diff "$1" "$2" | head -10 | sed 's/^/#   /' || true
 	fi
+}
+
+not() { ! "$@"; }
+
+holds() {
+	_name=$1
+	shift
+	if "$@"; then ok 0 "$_name"; else ok 1 "$_name"; fi
 }
 
 done_testing() {

@@ -3,14 +3,6 @@
 # items and pool records, determinism, and every bad input.
 . "$(dirname "$0")/../lib.sh"
 
-not() { ! "$@"; }
-# holds NAME CMD...: a test that CMD succeeds (set -e spares an if)
-holds() {
-	_name=$1
-	shift
-	if "$@"; then ok 0 "$_name"; else ok 1 "$_name"; fi
-}
-
 SYN='usage: mlde-eval \[-qvZ\] \[-o FILE\] \[-LEVEL\] -m MODEL \[--images DIR\] \[--embed\]'
 
 run mlde-eval --help

@@ -3,15 +3,6 @@
 # deterministic, and every bad input fails cleanly, leaving no model behind.
 . "$(dirname "$0")/../lib.sh"
 
-not() { ! "$@"; }
-
-# holds NAME CMD...: a test that CMD succeeds (set -e spares an if)
-holds() {
-	_name=$1
-	shift
-	if "$@"; then ok 0 "$_name"; else ok 1 "$_name"; fi
-}
-
 SYN='usage: mlde-train \[-qv\] \[--init MODEL\] -o MODEL \[--epochs E\] \[--lr X\]'
 
 run mlde-train --help

@@ -41,6 +41,18 @@ static int worse(float sa, uint32_t ia, float sb, uint32_t ib)
 	return sa < sb || (sa == sb && ia > ib);
 }
 
+/* Exchange entries a and b of the parallel score and index arrays. */
+static void swap_entries(float *s, uint32_t *ix, size_t a, size_t b)
+{
+	float ts = s[a];
+	uint32_t ti = ix[a];
+
+	s[a] = s[b];
+	ix[a] = ix[b];
+	s[b] = ts;
+	ix[b] = ti;
+}
+
 /* A min-heap of k entries by `worse`: the root is the one to replace. */
 static void sift_down(float *s, uint32_t *ix, size_t n, size_t i)
 {
@@ -53,12 +65,7 @@ static void sift_down(float *s, uint32_t *ix, size_t n, size_t i)
 			m = r;
 		if (m == i)
 			return;
-		float ts = s[i];
-		uint32_t ti = ix[i];
-		s[i] = s[m];
-		ix[i] = ix[m];
-		s[m] = ts;
-		ix[m] = ti;
+		swap_entries(s, ix, i, m);
 		i = m;
 	}
 }
@@ -70,12 +77,7 @@ static void sift_up(float *s, uint32_t *ix, size_t i)
 
 		if (!worse(s[i], ix[i], s[p], ix[p]))
 			return;
-		float ts = s[i];
-		uint32_t ti = ix[i];
-		s[i] = s[p];
-		ix[i] = ix[p];
-		s[p] = ts;
-		ix[p] = ti;
+		swap_entries(s, ix, i, p);
 		i = p;
 	}
 }
@@ -103,12 +105,7 @@ static void offer_row(const float *row, size_t n, uint32_t first, float *s, uint
 static void heap_to_sorted(float *s, uint32_t *ix, size_t k)
 {
 	for (size_t n = k; n > 1; n--) {
-		float ts = s[0];
-		uint32_t ti = ix[0];
-		s[0] = s[n - 1];
-		ix[0] = ix[n - 1];
-		s[n - 1] = ts;
-		ix[n - 1] = ti;
+		swap_entries(s, ix, 0, n - 1);
 		sift_down(s, ix, n - 1, 0);
 	}
 }
