@@ -49,7 +49,7 @@ ok() {
 }
 
 diag() {
-	printf '%s\n' "$@" | sed 's/^/#   /'
+	printf "%s\n" "$@" | sed "s/^/#   /" >&2
 }
 
 run() {
@@ -74,7 +74,7 @@ like() {
 	else
 		ok 1 "$3"
 		diag "no line of $1 matches: $2" "$1 holds:"
-		head -5 "$1" | sed 's/^/#     /'
+		head -5 "$1" | sed 's/^/#     /' >&2
 	fi
 }
 
@@ -92,7 +92,7 @@ same() {
 		ok 0 "$3"
 	else
 		ok 1 "$3"
-		diff "$1" "$2" | head -10 | sed 's/^/#   /' || true
+		diff "$1" "$2" | head -10 | sed 's/^/#   /' >&2 || true
 	fi
 }
 

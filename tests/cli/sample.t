@@ -111,7 +111,8 @@ is "$status:$(zstdcat plan.zst | wc -l | tr -d ' '):$(ls plan.zst.tmp 2>/dev/nul
 # bad input
 : > empty.jsonl
 run mlde-sample --weak weak.zst --pool empty.jsonl --budget 5 eval.jsonl
-is "$status:$(cat err)" "1:mlde-sample: empty.jsonl: the pool is empty" "an empty pool"
+is "$status" 1 "an empty pool: bad-input status"
+like err "^mlde-sample: empty.jsonl: the pool is empty$" "  and says so"
 printf '%s\n' '{"image":"val/q.png","embedding":[1,0,0]}' > leakonly.jsonl
 run mlde-sample --weak wa.jsonl --pool leakonly.jsonl --budget 5 one.jsonl
 like err "the pool is empty once the benchmark images are left out" "a pool of benchmark images only"
