@@ -16,7 +16,7 @@
 #include "rng.h"
 
 #define SYNOPSIS "mlde-train [-qv] [--init MODEL] -o MODEL [--epochs E] [--lr X] " \
-	"[--batch B] [--wd X] [--seed S] [--threads T] [--images DIR] [--arch SPEC] [--bench] " \
+	"[--batch B] [--wd X] [--shift N] [--seed S] [--threads T] [--images DIR] [--arch SPEC] [--bench] " \
 	"[FILE...]"
 
 static const char help[] =
@@ -31,6 +31,8 @@ static const char help[] =
 	"                      decayed along a cosine\n"
 	"  --batch B           items per step (default 128)\n"
 	"  --wd X              AdamW weight decay of the weights (default 0.05)\n"
+	"  --shift N           move each training image by up to N pixels on each axis,\n"
+	"                      a fresh draw every step (default 2; 0 for none)\n"
 	"  --seed S            initialisation and shuffling seed (default 1)\n"
 	"  --threads T         threads (default 1); the result depends on T\n"
 	"  --images DIR        image paths are relative to DIR (default .)\n"
@@ -46,7 +48,7 @@ static const char help[] =
 	"Exit status: 0 success, 1 bad input, 2 usage, 3 I/O error (see mlde(7)).\n";
 
 enum { OPT_INIT = MLDE_OPT_FIRST_PRIVATE, OPT_EPOCHS, OPT_LR, OPT_BATCH, OPT_SEED,
-       OPT_THREADS, OPT_IMAGES, OPT_ARCH, OPT_BENCH, OPT_WD };
+       OPT_THREADS, OPT_IMAGES, OPT_ARCH, OPT_BENCH, OPT_WD, OPT_SHIFT };
 
 static const struct option longopts[] = {
 	MLDE_COMMON_LONGOPTS,
@@ -60,12 +62,13 @@ static const struct option longopts[] = {
 	{ "arch", required_argument, 0, OPT_ARCH },
 	{ "bench", no_argument, 0, OPT_BENCH },
 	{ "wd", required_argument, 0, OPT_WD },
+	{ "shift", required_argument, 0, OPT_SHIFT },
 	{ 0, 0, 0, 0 },
 };
 
 typedef struct options {
 	const char *init, *images, *out;
-	long epochs, batch, seed, threads;
+	long epochs, batch, seed, threads, shift;
 	double lr, wd;
 	bool bench, arch;
 	mlde_model_cfg cfg;
@@ -261,6 +264,82 @@ static double now(void)
 	return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
 }
 
+/* Translation augmentation: each step sees every image of its batch moved
+ * by up to --shift pixels on each axis (edges replicated), a fresh draw
+ * every time.  The world's answers survive it: location questions are only
+ * asked of objects at least 3 pixels from a border between parts, spatial
+ * relations need 8 pixels of offset, and the rest do not depend on place. */
+typedef struct shifter {
+	int k;                      /* the largest shift; 0 turns it off */
+	int side;                   /* the model's image side */
+	unsigned char **view;       /* what the trainer sees: px, or a shifted copy */
+	unsigned char *scratch;     /* batch images, side*side*3 each */
+	mlde_rng rng;
+} shifter;
+
+static void shift_image(const unsigned char *src, unsigned char *dst, int side, int dx,
+			int dy)
+{
+	for (int y = 0; y < side; y++) {
+		int sy = y - dy < 0 ? 0 : y - dy >= side ? side - 1 : y - dy;
+
+		for (int x = 0; x < side; x++) {
+			int sx = x - dx < 0 ? 0 : x - dx >= side ? side - 1 : x - dx;
+
+			memcpy(dst + ((size_t)y * side + x) * 3, src + ((size_t)sy * side + sx) * 3, 3);
+		}
+	}
+}
+
+/* Point view[] at shifted copies of the images of order[0..n). */
+static void shift_batch(shifter *s, const image_set *imgs, const mlde_mc_item *const *order,
+			int n)
+{
+	size_t bytes = (size_t)s->side * s->side * 3;
+	int used = 0;
+
+	if (s->k == 0)
+		return;
+	for (int i = 0; i < n; i++) {
+		int img = order[i]->image;
+		int span = 2 * s->k + 1;
+		int dx, dy;
+
+		if (i > 0 && order[i - 1]->image == img)
+			continue;  /* items of one image sit together and share its copy */
+		dx = (int)mlde_rng_below(&s->rng, (uint64_t)span) - s->k;
+		dy = (int)mlde_rng_below(&s->rng, (uint64_t)span) - s->k;
+		shift_image(imgs->px[img], s->scratch + (size_t)used * bytes, s->side, dx, dy);
+		s->view[img] = s->scratch + (size_t)used++ * bytes;
+	}
+}
+
+/* Back to the unshifted images, ready for the next batch. */
+static void unshift_batch(shifter *s, const image_set *imgs, const mlde_mc_item *const *order,
+			  int n)
+{
+	if (s->k == 0)
+		return;
+	for (int i = 0; i < n; i++)
+		s->view[order[i]->image] = imgs->px[order[i]->image];
+}
+
+static void shift_init(shifter *s, const options *o, const mlde_model *m, const image_set *imgs)
+{
+	s->k = (int)o->shift;
+	s->side = mlde_model_config(m)->size;
+	s->view = mlde_xmalloc((imgs->n ? imgs->n : 1) * sizeof *s->view);
+	memcpy(s->view, imgs->px, imgs->n * sizeof *s->view);
+	s->scratch = s->k ? mlde_xmalloc((size_t)o->batch * s->side * s->side * 3) : NULL;
+	mlde_rng_seed2(&s->rng, (uint64_t)o->seed, 0x7368696674ULL);  /* "shift" */
+}
+
+static void shift_free(shifter *s)
+{
+	free(s->view);
+	free(s->scratch);
+}
+
 /* Warm up over the first 3% of the steps, then a cosine down to 2%. */
 static float schedule(double lr, long step, long total)
 {
@@ -366,6 +445,7 @@ static jv train_meta(const options *o, size_t nitems)
 	SET("train_batch", "%ld", o->batch);
 	SET("train_lr", "%g", o->lr);
 	SET("train_weight_decay", "%g", o->wd);
+	SET("train_shift", "%ld", o->shift);
 	SET("train_threads", "%ld", o->threads);
 	SET("train_items", "%zu", nitems);
 	m = jv_object_set(m, jv_string("train_schedule"),
@@ -384,7 +464,7 @@ int main(int argc, char **argv)
 	static const char shortopts[] = MLDE_COMMON_SHORTOPTS;
 	mlde_cli cli = { .synopsis = SYNOPSIS, .help = help };
 	options o = { .images = ".", .epochs = 12, .batch = 128, .seed = 1, .threads = 1,
-		      .lr = 0.004, .wd = 0.05 };
+		      .lr = 0.004, .wd = 0.05, .shift = 2 };
 	item_list items = { 0 };
 	image_set imgs = { 0 };
 	const mlde_mc_item **order;
@@ -393,6 +473,7 @@ int main(int argc, char **argv)
 	mlde_team *team;
 	mlde_error err;
 	mlde_rng rng;
+	shifter sh;
 	bool tty;
 	long steps, step = 0;
 	double t0, last = 0, loss = 0, secs;
@@ -405,6 +486,7 @@ int main(int argc, char **argv)
 			continue;
 		switch (c) {
 		case OPT_INIT: o.init = optarg; break;
+		case OPT_SHIFT: o.shift = mlde_cli_long(&cli, "--shift", optarg, 0, 8); break;
 		case OPT_EPOCHS: o.epochs = mlde_cli_long(&cli, "--epochs", optarg, 0, 100000); break;
 		case OPT_LR: o.lr = mlde_cli_double(&cli, "--lr", optarg, 0, 10); break;
 		case OPT_WD: o.wd = mlde_cli_double(&cli, "--wd", optarg, 0, 100); break;
@@ -446,6 +528,7 @@ int main(int argc, char **argv)
 	team = mlde_team_new((int)o.threads);
 	load_images(team, m, &imgs, o.images);
 	tr = mlde_trainer_new(m, team, (int)o.batch);
+	shift_init(&sh, &o, m, &imgs);
 	mlde_trainer_set_decay(tr, (float)o.wd);
 	order = mlde_xmalloc(items.n * sizeof *order);
 	mlde_rng_seed2(&rng, (uint64_t)o.seed, 0x6f72646572ULL);  /* "order" */
@@ -461,9 +544,11 @@ int main(int argc, char **argv)
 			int n = (int)(items.n - b < (size_t)o.batch ? items.n - b : (size_t)o.batch);
 			int ok;
 
+			shift_batch(&sh, &imgs, order + b, n);
 			eloss += mlde_trainer_step(tr, order + b, n,
-						   (const unsigned char *const *)imgs.px,
+						   (const unsigned char *const *)sh.view,
 						   schedule(o.lr, step, steps), &ok);
+			unshift_batch(&sh, &imgs, order + b, n);
 			ecorrect += ok;
 			step++;
 			if (tty && now() - last > 0.2) {
@@ -508,6 +593,7 @@ int main(int argc, char **argv)
 	}
 
 	mlde_trainer_free(tr);
+	shift_free(&sh);
 	mlde_team_free(team);
 	for (size_t i = 0; i < items.n; i++)
 		mlde_mc_item_free(&items.v[i]);

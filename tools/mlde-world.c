@@ -293,6 +293,12 @@ static void write_pool(const options *opt, seen_set *seen)
 
 	open_set(&o, opt, SET_POOL);
 	mlde_world_spec_default(&spec);
+	/* rich in what generation needs: a second object (spatial, interaction),
+	 * touching pairs and letters; the world backend must skip a request
+	 * whose image cannot carry its type, which costs the rare types most */
+	spec.min_obj = 2;
+	spec.p_touch = 0.7;
+	spec.p_letter = 0.7;
 	for (long k = 0; k < opt->images; k++) {
 		mlde_rng rng;
 		mlde_world_scene s;

@@ -72,4 +72,18 @@ rm e/iter1/plan.jsonl.zst
 run loop "$SCRATCH/e/iter1/plan.jsonl.zst" RUN="$SCRATCH/e" CONFIG="$SCRATCH/mine.mk" BUDGET=20
 is "$(zstdcat e/iter1/plan.jsonl.zst | wc -l | tr -d ' ')" "20" "the command line wins over CONFIG"
 
+# the ablation: both strategies from one world and baseline, and the table
+SMALL="$TINY BUDGET=60"
+run loop ablation SEEDS=1 ABLATION_ITERS=1 ABLATION_DIR="$SCRATCH/abl"
+is "$status" 0 "make ablation: status 0"
+like out "^test accuracy \(%\), mean over 1 seed$" "  prints the table"
+like out "^type +iter +abs +uniform +abs-uniform$" "  with a column per strategy and their difference"
+like out "^all +1 +[0-9.]+ +[0-9.]+ +[-+][0-9.]+$" "  and a row for iteration 1 overall"
+same abl/abs-seed1/iter0/model.safetensors abl/uniform-seed1/iter0/model.safetensors \
+	"  uniform starts from the same baseline"
+zstdcat abl/abs-seed1/iter1/plan.jsonl.zst | jq -r .type | sort | uniq -c | awk '{print $1}' | sort -n > abs.q
+zstdcat abl/uniform-seed1/iter1/plan.jsonl.zst | jq -r .type | sort | uniq -c | awk '{print $1}' | sort -u > uni.q
+is "$(tr '\n' ' ' < uni.q)" "6 7 " "  uniform: 60 requests, 6 or 7 a type"
+holds "  abs: another split than uniform" not cmp -s abs.q uni.q
+
 done_testing

@@ -58,6 +58,11 @@ same t1 t2 "two threads: the same model, byte for byte"
 zstd -dcq w/base.jsonl.zst > base.jsonl
 mlde-train -q -o m5 --images w --epochs 1 --batch 16 --seed 6 - < base.jsonl
 same m3 m5 "plain stdin and zstd file: the same model"
+mlde-train -q -o s0 --images w --epochs 1 --batch 16 --seed 6 --shift 0 w/base.jsonl.zst
+holds "--shift 0: another model than the default shift 2" not cmp -s m3 s0
+holds "--shift: recorded in the metadata" grep -aq '"train_shift":"0"' s0
+run mlde-train -o s9 --images w --shift 9 w/base.jsonl.zst
+is "$status" 2 "--shift 9: beyond 8, usage status"
 
 # --init fine-tunes: the architecture comes from the earlier model
 run mlde-train --init m1 -o f1 --arch c1=8 w/base.jsonl.zst

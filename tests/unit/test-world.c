@@ -296,7 +296,7 @@ static int check_pixels(const mlde_world_scene *s, const unsigned char *rgb)
 	if (s->letter >= 0)
 		for (int y = 0; y < 7; y++)
 			for (int x = 0; x < 5; x++)
-				glyph += mlde_world_glyph_bit(s->letter, x, y) * 9;
+				glyph += mlde_world_glyph_bit(s->letter, x, y) * MLDE_WORLD_GLYPH_SCALE * MLDE_WORLD_GLYPH_SCALE;
 	if (ink != glyph)
 		return snprintf(why, sizeof why, "%d ink pixels, the letter has %d", ink, glyph), 0;
 	return 1;

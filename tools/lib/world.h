@@ -16,7 +16,7 @@
 #define MLDE_WORLD_SIDE 64        /* images are SIDE x SIDE RGB */
 #define MLDE_WORLD_MAX_OBJECTS 5
 #define MLDE_WORLD_OPTIONS 4      /* every item has exactly this many */
-#define MLDE_WORLD_GLYPH_SCALE 3  /* the 5x7 font drawn at 15x21 pixels */
+#define MLDE_WORLD_GLYPH_SCALE 5  /* the 5x7 font drawn at 25x35 pixels */
 
 /* The nine SEED-Bench dimensions, in the order of DESIGN.md. */
 enum mlde_world_type {
