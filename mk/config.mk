@@ -21,11 +21,13 @@ WORLD_VAL ?= 900
 # held out, for the report only
 WORLD_TEST ?= 900
 
-# Training (mlde-train); iteration N fine-tunes N-1 on base + all generated
+# Training (mlde-train); iteration N fine-tunes N-1 on base + all generated.
+# 6 epochs at the base rate: with 4 at half of it (the first setting) the
+# gain over three iterations was smaller (seed 1: +6.0 against +8.3 points)
 BASE_EPOCHS ?= 12
-ITER_EPOCHS ?= 4
+ITER_EPOCHS ?= 6
 LR ?= 0.002
-ITER_LR ?= 0.001
+ITER_LR ?= 0.002
 BATCH ?= 64
 
 # Weakness and sampling (mlde-weak, mlde-sample)
