@@ -19,7 +19,8 @@ zstdcat "$W/base.jsonl.zst" "$W/base.jsonl.zst" "$W/base.jsonl.zst" \
 n_eval=$(wc -l < "$BENCH_DATA/eval-items.jsonl" | tr -d ' ')
 
 t0=$(now)
-mlde-train --threads "$T" --bench --images "$W" -o "$BENCH_DATA/model.st" \
+mlde-train --threads "$T" --batch 64 --lr 0.002 --epochs 12 --bench --images "$W" \
+	-o "$BENCH_DATA/model.st" \
 	"$W/base.jsonl.zst" 2> "$BENCH_DATA/train.log"
 t1=$(now)
 sed 's/^mlde-train: /  /' "$BENCH_DATA/train.log"
