@@ -12,6 +12,9 @@
 # renames; .DELETE_ON_ERROR removes a half-made target.
 
 W := $(RUN)/world
+empty :=
+space := $(empty) $(empty)
+comma := ,
 WORLD_SETS := $(W)/pool.jsonl.zst $(W)/base.jsonl.zst $(W)/val.jsonl.zst $(W)/test.jsonl.zst
 
 # timed NAME, COMMAND: run COMMAND, adding its time to times.tsv
@@ -22,8 +25,30 @@ ITER_DIRS := $(foreach n,$(shell seq 0 $(ITERS_MAX)),$(RUN)/iter$(n))
 $(RUN) $(ITER_DIRS):
 	@mkdir -p $@
 
+# Make sees files, not variables: a run directory made with one setting
+# would be finished with another without a word.  So $(RUN)/knobs records
+# every knob the files depend on when the run starts, and a later make of
+# that run with other values stops before it builds anything.
+LOOP_KNOBS := SEED THREADS WORLD_IMAGES WORLD_BASE WORLD_MIX WORLD_VAL WORLD_TEST \
+	BASE_EPOCHS ITER_EPOCHS LR ITER_LR BATCH WEIGHT BUDGET STRATEGY TEMPERATURE \
+	EXAMPLES TOPK RETRIEVAL BACKEND GEN_FLAGS TYPES
+knobs_now := $(foreach k,$(LOOP_KNOBS),$(k)=$(subst $(space),$(comma),$(strip $($(k)))))
+ifneq ($(filter iter% $(RUN)/%,$(MAKECMDGOALS)),)
+knobs_then := $(strip $(shell cat $(RUN)/knobs 2>/dev/null))
+ifneq ($(knobs_then),)
+ifneq ($(knobs_then),$(strip $(knobs_now)))
+$(error $(RUN) was made with $(filter-out $(knobs_now),$(knobs_then)), not \
+	$(filter-out $(knobs_then),$(knobs_now)) (see $(RUN)/knobs): use another RUN=DIR, \
+	or remove $(RUN))
+endif
+endif
+endif
+
+$(RUN)/knobs: | $(RUN)
+	@printf '%s\n' $(knobs_now) > $@.tmp && mv $@.tmp $@
+
 # The world is a directory: made beside its place and renamed as a whole.
-$(WORLD_SETS) &: $(BINDIR)/mlde-world | $(RUN)
+$(WORLD_SETS) &: $(BINDIR)/mlde-world | $(RUN)/knobs
 	@rm -rf $(W).tmp
 	@$(call timed,world,$(BINDIR)/mlde-world -q --seed $(SEED) --out $(W).tmp \
 		--images $(WORLD_IMAGES) --base $(WORLD_BASE) --mix $(WORLD_MIX) \

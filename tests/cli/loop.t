@@ -68,9 +68,19 @@ printf 'BUDGET = 30\nSTRATEGY = uniform\n' > mine.mk
 run loop "$SCRATCH/e/iter1/plan.jsonl.zst" RUN="$SCRATCH/e" CONFIG="$SCRATCH/mine.mk"
 is "$(zstdcat e/iter1/plan.jsonl.zst | wc -l | tr -d ' ')" "30" "CONFIG=mine.mk sets BUDGET"
 is "$(zstdcat e/iter1/plan.jsonl.zst | jq -r .type | sort | uniq -c | awk '{print $1}' | sort -u | tr '\n' ' ')" "3 4 " "  and STRATEGY=uniform (30 over 9 types)"
-rm e/iter1/plan.jsonl.zst
-run loop "$SCRATCH/e/iter1/plan.jsonl.zst" RUN="$SCRATCH/e" CONFIG="$SCRATCH/mine.mk" BUDGET=20
-is "$(zstdcat e/iter1/plan.jsonl.zst | wc -l | tr -d ' ')" "20" "the command line wins over CONFIG"
+run loop "$SCRATCH/f/iter1/plan.jsonl.zst" RUN="$SCRATCH/f" CONFIG="$SCRATCH/mine.mk" BUDGET=20
+is "$(zstdcat f/iter1/plan.jsonl.zst | wc -l | tr -d ' ')" "20" "the command line wins over CONFIG"
+
+# a run directory remembers its knobs: another value stops make, naming it
+holds "\$RUN/knobs records the knobs" grep -qx 'BUDGET=20' f/knobs
+cp f/iter1/plan.jsonl.zst plan.before
+rm f/iter1/plan.jsonl.zst
+run loop "$SCRATCH/f/iter1/plan.jsonl.zst" RUN="$SCRATCH/f" CONFIG="$SCRATCH/mine.mk" BUDGET=25
+is "$status" 2 "another BUDGET for a made run: make fails"
+like err "was made with BUDGET=20, not BUDGET=25 .*use another RUN=DIR" "  and names the knob, old and new"
+holds "  having built nothing" not test -e f/iter1/plan.jsonl.zst
+run loop "$SCRATCH/f/iter1/plan.jsonl.zst" RUN="$SCRATCH/f" CONFIG="$SCRATCH/mine.mk" BUDGET=20
+same plan.before f/iter1/plan.jsonl.zst "  the same knobs again: made as before"
 
 # the ablation: both strategies from one world and baseline, and the table
 SMALL="$TINY BUDGET=60"
