@@ -1,6 +1,8 @@
 # mk/config.mk - the loop's knobs and their defaults.  A user's own file,
 # `make CONFIG=mine.mk`, is read first and wins; the command line
-# (`make iter3 SEED=7 BUDGET=500`) wins over both.
+# (`make iter3 SEED=7 BUDGET=500`) wins over both.  A run directory keeps
+# the values it was made with in RUN/knobs (mk/loop.mk): making it again
+# with other values stops, so use another RUN for another setting.
 
 # where every file of the run goes
 RUN ?= runs/default
