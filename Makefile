@@ -57,7 +57,7 @@ BINS := $(PROGRAMS:%=$(BINDIR)/%)
 BENCH_SRC := $(wildcard tests/bench/*.c)
 BENCH_BIN := $(BENCH_SRC:tests/bench/%.c=$(O)/bench/bench-%)
 
-.PHONY: all check valgrind-check bench install uninstall clean distclean help
+.PHONY: all check valgrind-check valgrind-main bench install uninstall clean distclean help
 
 all: $(BINS)
 
@@ -102,6 +102,10 @@ check: $(BINS) $(UNIT_BIN)
 valgrind-check: $(BINS)
 	MLDE_BIN=$(abspath $(BINDIR)) MLDE_VALGRIND=1 $(PROVE) $(PROVE_FLAGS) tests/cli/*.t
 
+# The main path of every program under valgrind, at a size it can run.
+valgrind-main: $(BINS)
+	MLDE_BIN=$(abspath $(BINDIR)) sh tests/valgrind-main.sh
+
 bench: $(BINS) $(BENCH_BIN)
 	MLDE_BIN=$(abspath $(BINDIR)) MLDE_BENCHBIN=$(abspath $(O)/bench) sh tests/bench/run.sh
 
@@ -130,5 +134,6 @@ help:
 	@echo "make deps       install the Debian packages (as root)"
 	@echo "make check      run every test (SANITIZE=1: with ASan and UBSan)"
 	@echo "make valgrind-check  the command-line tests under valgrind"
+	@echo "make valgrind-main   the main path of every program under valgrind"
 	@echo "make bench      run the benchmarks"
 	@echo "make install    install programs and man pages under PREFIX=$(PREFIX)"
