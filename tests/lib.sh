@@ -11,6 +11,7 @@
 #   ok STATUS NAME      0 passes
 #   holds NAME CMD...   CMD succeeds (`holds NAME not CMD...`: it fails)
 #   done_testing        print the plan; fail if any test failed
+#   item, png, bad_images   fixtures of the train and eval tests (below)
 set -eu
 export LC_ALL=C
 : "${MLDE_BIN:?set MLDE_BIN to the directory of the programs (make check does)}"
@@ -102,6 +103,36 @@ holds() {
 	_name=$1
 	shift
 	if "$@"; then ok 0 "$_name"; else ok 1 "$_name"; fi
+}
+
+# Fixtures shared by the mlde-train and mlde-eval tests.
+# item IMAGE [OPTIONS [ANSWER]]: one multiple-choice item as a JSON line
+item() {
+	printf '{"id":"x","image":"%s","question":"What is the background?",' "$1"
+	printf '"options":%s,"answer":%s,"type":"t"}\n' "${2:-[\"a\",\"b\",\"c\"]}" "${3:-1}"
+}
+
+# png W H FILE: a valid black PNG of that size (core perl: pack and
+# Compress::Zlib)
+png() {
+	perl -MCompress::Zlib -e '
+my ($w, $h, $path) = @ARGV;
+sub chunk { my ($t, $d) = @_; pack("N", length $d) . $t . $d . pack("N", crc32($t . $d)) }
+my $raw = ("\0" . ("\0" x (3 * $w))) x $h;
+open my $f, ">:raw", $path or die "$path: $!";
+print $f "\x89PNG\r\n\x1a\n" . chunk("IHDR", pack("NNCCCCC", $w, $h, 8, 2, 0, 0, 0))
+    . chunk("IDAT", compress($raw)) . chunk("IEND", "");
+close $f or die "$path: $!"' "$@"
+}
+
+# bad_images GOOD: bad/ with good.png (a copy of GOOD), text.png (not a
+# PNG), short.png (cut off) and huge.png (5000 pixels wide)
+bad_images() {
+	mkdir -p bad
+	cp "$1" bad/good.png
+	echo 'not a png at all' > bad/text.png
+	head -c 100 bad/good.png > bad/short.png
+	png 5000 2 bad/huge.png
 }
 
 done_testing() {

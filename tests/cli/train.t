@@ -78,27 +78,7 @@ is "$status" 0 "--epochs 0: status 0"
 
 # ---- bad input: a clear message, a non-zero status, no model left ----
 img=$(zstd -dcq w/base.jsonl.zst | head -1 | jq -r .image)
-item() {  # item IMAGE [OPTIONS [ANSWER]]
-	printf '{"id":"x","image":"%s","question":"What is the background?",' "$1"
-	printf '"options":%s,"answer":%s,"type":"t"}\n' "${2:-[\"a\",\"b\",\"c\"]}" "${3:-1}"
-}
-# png W H FILE: a valid black PNG of that size (zlib through perl)
-png() {
-	# core perl only: pack and Compress::Zlib
-	perl -MCompress::Zlib -e '
-my ($w, $h, $path) = @ARGV;
-sub chunk { my ($t, $d) = @_; pack("N", length $d) . $t . $d . pack("N", crc32($t . $d)) }
-my $raw = ("\0" . ("\0" x (3 * $w))) x $h;
-open my $f, ">:raw", $path or die "$path: $!";
-print $f "\x89PNG\r\n\x1a\n" . chunk("IHDR", pack("NNCCCCC", $w, $h, 8, 2, 0, 0, 0))
-    . chunk("IDAT", compress($raw)) . chunk("IEND", "");
-close $f or die "$path: $!"' "$@"
-}
-mkdir -p bad
-cp "w/$img" bad/good.png
-echo 'not a png at all' > bad/text.png
-head -c 100 bad/good.png > bad/short.png
-png 5000 2 bad/huge.png
+bad_images "w/$img"
 png 100 80 bad/odd.png
 
 # bad CASE STATUS PATTERN: train on the items in CASE.jsonl
