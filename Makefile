@@ -44,13 +44,19 @@ endif
 CC ?= cc
 CFLAGS ?= -O2 -g
 MLDE_CFLAGS = -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes \
-	-D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Itools/lib $(PKG_CFLAGS) $(SANFLAGS)
+	-D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Itools/lib -Itools $(PKG_CFLAGS) $(SANFLAGS)
 LDLIBS_ALL = -Wl,--as-needed $(PKG_LIBS) -ljq -lm -lpthread
 
 PROGRAMS := mlde-weak mlde-sample mlde-world mlde-gen mlde-train mlde-eval
-LIB_SRC := $(wildcard tools/lib/*.c)
+# tools/lib/ is the library: it returns errors and never prints or exits.
+# tools/cli/ is the program layer every program links besides: options,
+# diagnostics, progress, the exit path.
+LIB_SRC := $(wildcard tools/lib/*/*.c)
 LIB_OBJ := $(LIB_SRC:%.c=$(O)/%.o)
 LIBMLDE := $(O)/libmlde.a
+CLI_SRC := $(wildcard tools/cli/*.c)
+CLI_OBJ := $(CLI_SRC:%.c=$(O)/%.o)
+LIBCLI := $(O)/libmlde-cli.a
 UNIT_SRC := $(wildcard tests/unit/test-*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(O)/tests/%)
 BINS := $(PROGRAMS:%=$(BINDIR)/%)
@@ -66,23 +72,27 @@ $(O)/%.o: %.c
 	$(CC) $(CFLAGS) $(MLDE_CFLAGS) -MMD -MP -c -o $@ $<
 
 # The model's inner loops want the vectoriser, which -O2 of GCC 12 barely runs.
-$(O)/tools/lib/nn.o $(O)/tools/lib/engine.o: CFLAGS += -O3
+$(O)/tools/lib/model/nn.o $(O)/tools/lib/model/network.o: CFLAGS += -O3
 
 $(LIBMLDE): $(LIB_OBJ)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
-$(BINDIR)/%: $(O)/tools/%.o $(LIBMLDE)
-	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(SANFLAGS) $(LDFLAGS) -o $@ $< $(LIBMLDE) $(LDLIBS_ALL)
+$(LIBCLI): $(CLI_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
 
-$(O)/tests/%: $(O)/tests/unit/%.o $(LIBMLDE)
+$(BINDIR)/%: $(O)/tools/%.o $(LIBMLDE) $(LIBCLI)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(SANFLAGS) $(LDFLAGS) -o $@ $< $(LIBMLDE) $(LDLIBS_ALL)
+	$(CC) $(CFLAGS) $(SANFLAGS) $(LDFLAGS) -o $@ $< $(LIBCLI) $(LIBMLDE) $(LDLIBS_ALL)
 
-$(O)/bench/bench-%: $(O)/tests/bench/%.o $(LIBMLDE)
+$(O)/tests/%: $(O)/tests/unit/%.o $(LIBMLDE) $(LIBCLI)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(SANFLAGS) $(LDFLAGS) -o $@ $< $(LIBMLDE) $(LDLIBS_ALL)
+	$(CC) $(CFLAGS) $(SANFLAGS) $(LDFLAGS) -o $@ $< $(LIBCLI) $(LIBMLDE) $(LDLIBS_ALL)
+
+$(O)/bench/bench-%: $(O)/tests/bench/%.o $(LIBMLDE) $(LIBCLI)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(SANFLAGS) $(LDFLAGS) -o $@ $< $(LIBCLI) $(LIBMLDE) $(LDLIBS_ALL)
 
 -include $(shell find build -name '*.d' 2>/dev/null)
 

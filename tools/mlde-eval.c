@@ -7,11 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
-#include "item.h"
-#include "jsonl.h"
-#include "model.h"
-#include "nn.h"
+#include "cli/cli.h"
+#include "model/input.h"
+#include "io/jsonl.h"
+#include "model/model.h"
+#include "model/nn.h"
 
 #define SYNOPSIS "mlde-eval [-qvZ] [-o FILE] [-LEVEL] -m MODEL [--images DIR] [--embed] " \
 	"[--threads T] [--batch N] [FILE...]"

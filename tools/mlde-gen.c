@@ -11,15 +11,15 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "buf.h"
-#include "cache.h"
-#include "cli.h"
-#include "http.h"
-#include "jsonl.h"
-#include "reply.h"
-#include "sha256.h"
-#include "template.h"
-#include "worldgen.h"
+#include "base/buf.h"
+#include "gen/cache.h"
+#include "cli/cli.h"
+#include "gen/http.h"
+#include "io/jsonl.h"
+#include "gen/reply.h"
+#include "base/sha256.h"
+#include "gen/template.h"
+#include "world/worldgen.h"
 
 #define SYNOPSIS "mlde-gen [-qvZ] [-o FILE] [-LEVEL] [--backend http|world] " \
 	"[--emit prompt|raw|item] [--prompt FILE] [--types FILE] [--rejects FILE] " \

@@ -7,10 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
-#include "jsonl.h"
-#include "knn.h"
-#include "rng.h"
+#include "cli/cli.h"
+#include "io/jsonl.h"
+#include "sample/knn.h"
+#include "base/rng.h"
 
 #define SYNOPSIS "mlde-sample [-qvZ] [-o FILE] [-LEVEL] --weak WEAK --pool POOL " \
 	"--budget N [--strategy abs|uniform|proportional] [--temperature T] " \

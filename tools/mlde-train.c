@@ -8,12 +8,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cli.h"
-#include "item.h"
-#include "jsonl.h"
-#include "model.h"
-#include "nn.h"
-#include "rng.h"
+#include "cli/cli.h"
+#include "model/input.h"
+#include "io/jsonl.h"
+#include "model/model.h"
+#include "model/nn.h"
+#include "base/rng.h"
 
 #define SYNOPSIS "mlde-train [-qv] [--init MODEL] -o MODEL [--epochs E] [--lr X] " \
 	"[--batch B] [--wd X] [--shift N] [--seed S] [--threads T] [--images DIR] [--arch SPEC] [--bench] " \

@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
-#include "jsonl.h"
+#include "cli/cli.h"
+#include "io/jsonl.h"
 
 #define SYNOPSIS "mlde-weak [-qvZ] [-o FILE] [-LEVEL] [--by FIELD] " \
 	"[--weight error|wilson-upper|uniform] [--min-n N] [--type NAME]... " \

@@ -6,10 +6,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "cli.h"
-#include "jsonl.h"
-#include "png.h"
-#include "world.h"
+#include "cli/cli.h"
+#include "io/jsonl.h"
+#include "io/png.h"
+#include "world/world.h"
 
 #define SYNOPSIS "mlde-world [-qv] [-LEVEL] --seed S --out DIR [--images N] " \
 	"[--base N] [--val N] [--test N] [--mix default|uniform|TYPE=W,...] [--annotate]"

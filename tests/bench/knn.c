@@ -10,8 +10,8 @@
 #include <sys/resource.h>
 #include <time.h>
 
-#include "knn.h"
-#include "rng.h"
+#include "sample/knn.h"
+#include "base/rng.h"
 
 static double now(void)
 {

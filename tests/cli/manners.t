@@ -49,8 +49,8 @@ done
 
 groff -man -ww -z "$MAN_DIR/mlde.7" 2> lint || true
 is "$(cat lint)" "" "mlde.7: groff finds nothing to warn about"
-# the exit status table of mlde(7) is the one in tools/lib/err.h
-grep -E '^\s*MLDE_EXIT_[A-Z]+ = [0-9]+,' "$TESTS_DIR/../tools/lib/err.h" |
+# the exit status table of mlde(7) is the one in tools/lib/base/err.h
+grep -E '^\s*MLDE_EXIT_[A-Z]+ = [0-9]+,' "$TESTS_DIR/../tools/lib/base/err.h" |
 	sed -E 's/.*= ([0-9]+).*/\1/' > codes
 MANWIDTH=1000 man -l "$MAN_DIR/mlde.7" 2>/dev/null | col -b |
 	sed -n '/^EXIT STATUS/,/^[A-Z]/p' | grep -E '^ +[0-9]+ ' | awk '{print $1}' > documented

@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cache.h"
-#include "sha256.h"
+#include "gen/cache.h"
+#include "base/sha256.h"
 #include "tap.h"
 
 /* Entries and other files under dir/ab. */

@@ -8,7 +8,7 @@
 #include <unistd.h>
 #include <zstd.h>
 
-#include "jsonl.h"
+#include "io/jsonl.h"
 #include "tap.h"
 
 static void write_file(const char *path, const void *data, size_t len)

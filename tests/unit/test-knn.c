@@ -3,8 +3,8 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "knn.h"
-#include "rng.h"
+#include "sample/knn.h"
+#include "base/rng.h"
 #include "tap.h"
 
 /* Brute force: is (s, i) among the k best of row q? Count the better ones. */

@@ -8,10 +8,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "model.h"
-#include "nn.h"
-#include "rng.h"
-#include "safetensors.h"
+#include "model/model.h"
+#include "model/nn.h"
+#include "base/rng.h"
+#include "model/safetensors.h"
 #include "tap.h"
 
 static mlde_rng rng;

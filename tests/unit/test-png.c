@@ -1,4 +1,4 @@
-/* test-png.c - unit tests of tools/lib/png.c: round trips, every colour
+/* test-png.c - unit tests of tools/lib/io/png.c: round trips, every colour
  * type libpng can write, and the bad files (missing, not a PNG, truncated,
  * corrupt, oversized, a zTXt bomb).  Runs in a scratch directory. */
 #include <libpng16/png.h>
@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "png.h"
+#include "io/png.h"
 #include "tap.h"
 
 static unsigned char *slurp(const char *path, size_t *len)

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "reply.h"
+#include "gen/reply.h"
 #include "tap.h"
 
 /* The parse of text as one line: "Q|opt1|opt2...|answer|rationale", or

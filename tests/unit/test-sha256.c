@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sha256.h"
+#include "base/sha256.h"
 #include "tap.h"
 
 static void hex_of_pieces(const char *msg, size_t len, size_t piece, char out[MLDE_SHA256_HEX])

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "template.h"
+#include "gen/template.h"
 #include "tap.h"
 
 /* Render text against the JSON rec; the result (or "ERR: msg"), malloc'd. */

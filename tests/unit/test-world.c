@@ -1,4 +1,4 @@
-/* test-world.c - unit tests of tools/lib/world.c.  The heart is an
+/* test-world.c - unit tests of tools/lib/world/world.c.  The heart is an
  * independent checker: for every item it reads the object phrases back out
  * of the question text, resolves them against the scene rebuilt from its
  * pool record, recomputes the answer with its own geometry, and compares.
@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "tap.h"
-#include "world.h"
+#include "world/world.h"
 
 #define SIDE MLDE_WORLD_SIDE
 #define ITEMS_PER_TYPE 400

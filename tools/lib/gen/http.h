@@ -1,0 +1,74 @@
+/* http.h - many JSON POST requests to one endpoint at once, through
+ * libcurl's multi interface on one thread: a bounded number in flight,
+ * requests-per-minute and tokens-per-minute limits, and retries with
+ * exponential backoff and jitter that honour Retry-After, on 429, 5xx,
+ * timeouts, connection errors and bodies the caller cannot use.
+ *
+ * The caller submits request bodies and polls; each request comes back
+ * exactly once, through the done callback, as a success or a failure for
+ * good.  The key travels only in the header line the caller gives, which is
+ * wiped from memory when the client is freed.  Nothing here prints. */
+#ifndef MLDE_HTTP_H
+#define MLDE_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/err.h"
+
+typedef struct mlde_http mlde_http;
+
+typedef struct mlde_http_opts {
+	const char *url;        /* the endpoint, e.g. https://api.openai.com/v1/chat/completions */
+	const char *auth;       /* a header line ("Authorization: Bearer ..."), or NULL */
+	int parallel;           /* requests in flight at most (>= 1) */
+	double rpm, tpm;        /* requests and tokens per minute; 0: no limit */
+	int retries;            /* attempts after the first, at most */
+	double timeout;         /* seconds per attempt */
+	double backoff;         /* the first retry waits about this long (seconds) */
+	double backoff_max;     /* and no retry waits longer, Retry-After aside */
+	uint64_t seed;          /* of the jitter */
+	/* Is a 2xx body usable?  0 yes; -1 no, why set: retried like a 5xx. */
+	int (*check)(const char *body, size_t len, char *why, size_t whylen);
+} mlde_http_opts;
+
+typedef struct mlde_http_result {
+	void *user;             /* as submitted */
+	bool ok;                /* a 2xx body the check accepted */
+	bool fatal;             /* the endpoint refuses everyone (401, 403, 404,
+				 * a bad URL): no later request can succeed */
+	long status;            /* HTTP status of the last attempt, 0 when none */
+	int attempts;
+	char *body;             /* ok: the body, malloc'd, the callee's to free */
+	size_t len;
+	char error[300];        /* !ok: what went wrong the last time */
+} mlde_http_result;
+
+typedef struct mlde_http_stats {
+	unsigned long attempts;   /* requests put on the wire */
+	unsigned long retries;    /* of those, repeats */
+	unsigned long ok, failed; /* requests finished */
+	unsigned long in_flight, waiting;  /* now: on the wire; queued or backing off */
+	unsigned long throttled;  /* 429 answers */
+} mlde_http_stats;
+
+mlde_http *mlde_http_new(const mlde_http_opts *opts, mlde_error *err);
+/* Queue a request.  body stays the caller's and must live until its result
+ * comes back; tokens is its estimated cost for the tpm limit. */
+void mlde_http_submit(mlde_http *h, const char *body, size_t len, double tokens, void *user);
+typedef void mlde_http_done(void *ctx, mlde_http_result *r);
+/* Move transfers on, waiting at most wait_ms for something to happen;
+ * finished requests go to done (r and r->body are the callee's until it
+ * returns, but it may keep body: set r->body to NULL).  Returns the number
+ * finished, or -1 with err on a libcurl failure. */
+int mlde_http_poll(mlde_http *h, int wait_ms, mlde_http_done *done, void *ctx, mlde_error *err);
+/* Requests submitted and not finished. */
+size_t mlde_http_pending(const mlde_http *h);
+void mlde_http_stats_get(const mlde_http *h, mlde_http_stats *st);
+void mlde_http_free(mlde_http *h);
+
+/* Seconds on a monotonic clock. */
+double mlde_now(void);
+
+#endif

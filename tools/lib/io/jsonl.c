@@ -1,0 +1,675 @@
+/* jsonl.c - the JSON Lines reader and writer over plain text or zstd.
+ * Every program's records pass through here, so the fast path (a whole line
+ * inside the decompressed buffer) parses in place without a copy. */
+#include "io/jsonl.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zstd.h>
+
+#define READ_CHUNK ((size_t)1 << 20)
+#define WRITE_CHUNK ((size_t)1 << 17)
+
+struct mlde_reader {
+	int fd;
+	char *name;
+	bool zstd;
+	ZSTD_DCtx *dctx;
+	ZSTD_inBuffer in;      /* compressed bytes not yet decoded */
+	char *inbuf;
+	bool in_eof;           /* read() has returned 0 */
+	bool frame_open;       /* a zstd frame is started but not finished */
+	char *buf;             /* decoded text; [pos, end) not yet split */
+	size_t pos, end;
+	char *line;            /* a line that crossed a buffer boundary */
+	size_t line_len, line_cap;
+	size_t line_max;
+	unsigned long lineno;
+	unsigned long long bytes;
+	bool failed;           /* after an error the stream is not resumable */
+};
+
+static char *path_name(const char *path)
+{
+	return mlde_xstrdup(!path || strcmp(path, "-") == 0 ? "<stdin>" : path);
+}
+
+static ssize_t read_retry(int fd, void *buf, size_t len)
+{
+	ssize_t n;
+
+	do
+		n = read(fd, buf, len);
+	while (n < 0 && errno == EINTR);
+	return n;
+}
+
+/* Read until buf holds len bytes or the input ends. */
+static ssize_t read_full(int fd, char *buf, size_t len)
+{
+	size_t got = 0;
+
+	while (got < len) {
+		ssize_t n = read_retry(fd, buf + got, len - got);
+		if (n < 0)
+			return -1;
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	return (ssize_t)got;
+}
+
+/* A zstd frame, or a skippable frame (0x184D2A50..5F), little-endian. */
+static bool has_zstd_magic(const unsigned char *p, size_t n)
+{
+	if (n < 4)
+		return false;
+	if (p[0] == 0x28 && p[1] == 0xB5 && p[2] == 0x2F && p[3] == 0xFD)
+		return true;
+	return (p[0] & 0xF0) == 0x50 && p[1] == 0x2A && p[2] == 0x4D && p[3] == 0x18;
+}
+
+mlde_reader *mlde_reader_open(const char *path, mlde_error *err)
+{
+	mlde_reader *r = calloc(1, sizeof *r);
+	ssize_t n;
+
+	if (!r) {
+		mlde_error_set(err, MLDE_EXIT_INTERNAL, "out of memory");
+		return NULL;
+	}
+	r->name = path_name(path);
+	r->line_max = MLDE_LINE_MAX_DEFAULT;
+	if (!path || strcmp(path, "-") == 0) {
+		r->fd = STDIN_FILENO;
+	} else {
+		r->fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (r->fd < 0) {
+			mlde_error_set(err, MLDE_EXIT_IO, "%s: %s", path, strerror(errno));
+			goto fail;
+		}
+	}
+	r->buf = mlde_xmalloc(READ_CHUNK + 1);
+	n = read_full(r->fd, r->buf, 4);
+	if (n < 0) {
+		mlde_error_set(err, MLDE_EXIT_IO, "%s: read error: %s", r->name, strerror(errno));
+		goto fail;
+	}
+	if (has_zstd_magic((unsigned char *)r->buf, (size_t)n)) {
+		r->zstd = true;
+		r->dctx = ZSTD_createDCtx();
+		r->inbuf = mlde_xmalloc(READ_CHUNK);
+		memcpy(r->inbuf, r->buf, (size_t)n);
+		r->in = (ZSTD_inBuffer){ r->inbuf, (size_t)n, 0 };
+	} else {
+		r->end = (size_t)n;
+		r->in_eof = n < 4;
+	}
+	return r;
+fail:
+	mlde_reader_close(r);
+	return NULL;
+}
+
+void mlde_reader_set_line_max(mlde_reader *r, size_t max)
+{
+	r->line_max = max;
+}
+
+const char *mlde_reader_name(const mlde_reader *r) { return r->name; }
+unsigned long mlde_reader_lineno(const mlde_reader *r) { return r->lineno; }
+bool mlde_reader_is_zstd(const mlde_reader *r) { return r->zstd; }
+unsigned long long mlde_reader_bytes(const mlde_reader *r) { return r->bytes; }
+
+void mlde_reader_close(mlde_reader *r)
+{
+	if (!r)
+		return;
+	if (r->fd > STDIN_FILENO)
+		close(r->fd);
+	ZSTD_freeDCtx(r->dctx);
+	free(r->inbuf);
+	free(r->buf);
+	free(r->line);
+	free(r->name);
+	free(r);
+}
+
+/* Record an error "FILE: what", or "FILE:LINE: what" when line > 0; the
+ * reader is not usable afterwards. */
+static int vfail(mlde_reader *r, mlde_error *err, int status, unsigned long line,
+		 const char *fmt, va_list ap)
+{
+	char what[768];
+
+	vsnprintf(what, sizeof what, fmt, ap);
+	if (line)
+		mlde_error_set(err, status, "%s:%lu: %s", r->name, line, what);
+	else
+		mlde_error_set(err, status, "%s: %s", r->name, what);
+	r->failed = true;
+	return -1;
+}
+
+static int fail(mlde_reader *r, mlde_error *err, int status, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static int fail_at(mlde_reader *r, mlde_error *err, int status, unsigned long line,
+		   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+static int fail(mlde_reader *r, mlde_error *err, int status, const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = vfail(r, err, status, 0, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+static int fail_at(mlde_reader *r, mlde_error *err, int status, unsigned long line,
+		   const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = vfail(r, err, status, line, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+static int fill_plain(mlde_reader *r, mlde_error *err)
+{
+	ssize_t n;
+
+	if (r->in_eof)
+		return 0;
+	n = read_retry(r->fd, r->buf, READ_CHUNK);
+	if (n < 0)
+		return fail(r, err, MLDE_EXIT_IO, "read error: %s", strerror(errno));
+	if (n == 0)
+		r->in_eof = true;
+	r->pos = 0;
+	r->end = (size_t)n;
+	return n > 0;
+}
+
+/* Decode until at least one byte of text is ready or the input ends. */
+static int fill_zstd(mlde_reader *r, mlde_error *err)
+{
+	ZSTD_outBuffer out = { r->buf, READ_CHUNK, 0 };
+
+	while (out.pos == 0) {
+		size_t ret;
+
+		if (r->in.pos == r->in.size) {
+			ssize_t n;
+
+			if (r->in_eof) {
+				if (r->frame_open)
+					return fail(r, err, MLDE_EXIT_DATA,
+						    "truncated zstd stream (premature end)");
+				break;
+			}
+			n = read_retry(r->fd, r->inbuf, READ_CHUNK);
+			if (n < 0)
+				return fail(r, err, MLDE_EXIT_IO, "read error: %s",
+					    strerror(errno));
+			if (n == 0) {
+				r->in_eof = true;
+				continue;
+			}
+			r->in = (ZSTD_inBuffer){ r->inbuf, (size_t)n, 0 };
+		}
+		ret = ZSTD_decompressStream(r->dctx, &out, &r->in);
+		if (ZSTD_isError(ret))
+			return fail(r, err, MLDE_EXIT_DATA, "zstd: %s",
+				    ZSTD_getErrorName(ret));
+		r->frame_open = ret != 0;
+	}
+	r->pos = 0;
+	r->end = out.pos;
+	return out.pos > 0;
+}
+
+static int fill(mlde_reader *r, mlde_error *err)
+{
+	return r->zstd ? fill_zstd(r, err) : fill_plain(r, err);
+}
+
+static int too_long(mlde_reader *r, mlde_error *err)
+{
+	/* the line being assembled is not counted yet */
+	return fail_at(r, err, MLDE_EXIT_DATA, r->lineno + 1, "line longer than %zu bytes",
+			 r->line_max);
+}
+
+static int append_partial(mlde_reader *r, const char *p, size_t n, mlde_error *err)
+{
+	if (r->line_len + n > r->line_max)
+		return too_long(r, err);
+	if (r->line_len + n + 1 > r->line_cap) {
+		size_t cap = r->line_cap ? r->line_cap : 4096;
+		while (cap < r->line_len + n + 1)
+			cap *= 2;
+		r->line = mlde_xrealloc(r->line, cap);
+		r->line_cap = cap;
+	}
+	memcpy(r->line + r->line_len, p, n);
+	r->line_len += n;
+	return 0;
+}
+
+static bool is_blank(const char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i] != ' ' && p[i] != '\t')
+			return false;
+	return true;
+}
+
+/* One raw line, blank or not; 1, 0 at the end, -1 on error. */
+static int next_raw_line(mlde_reader *r, char **line, size_t *len, mlde_error *err)
+{
+	for (;;) {
+		if (r->pos < r->end) {
+			char *start = r->buf + r->pos;
+			size_t avail = r->end - r->pos;
+			char *nl = memchr(start, '\n', avail);
+			size_t n;
+
+			if (!nl) {
+				if (append_partial(r, start, avail, err) < 0)
+					return -1;
+				r->pos = r->end;
+				continue;
+			}
+			n = (size_t)(nl - start);
+			if (r->line_len == 0 && n > r->line_max)
+				return too_long(r, err);
+			if (r->line_len > 0 && append_partial(r, start, n, err) < 0)
+				return -1;
+			r->pos += n + 1;
+			r->bytes += n + 1;
+			r->lineno++;
+			if (r->line_len == 0) {
+				*nl = '\0';
+				*line = start;
+				*len = n;
+				return 1;
+			}
+		} else {
+			int got = fill(r, err);
+			if (got < 0)
+				return -1;
+			if (got > 0)
+				continue;
+			if (r->line_len == 0)
+				return 0;
+			/* the last line has no newline */
+			r->bytes += r->line_len;
+			r->lineno++;
+		}
+		r->line[r->line_len] = '\0';
+		*line = r->line;
+		*len = r->line_len;
+		r->line_len = 0;
+		return 1;
+	}
+}
+
+int mlde_reader_line(mlde_reader *r, char **line, size_t *len, mlde_error *err)
+{
+	if (r->failed) {
+		mlde_error_set(err, MLDE_EXIT_INTERNAL, "%s: read after an error", r->name);
+		return -1;
+	}
+	for (;;) {
+		int got = next_raw_line(r, line, len, err);
+		if (got <= 0)
+			return got;
+		if (*len > 0 && (*line)[*len - 1] == '\r')
+			(*line)[--*len] = '\0';
+		if (!is_blank(*line, *len))
+			return 1;
+	}
+}
+
+void mlde_jv_parse_message(jv invalid, char *buf, size_t len)
+{
+	jv msg = jv_invalid_get_msg(invalid);
+	const char *text = "invalid JSON";
+	const char *cut;
+	size_t n;
+
+	if (jv_get_kind(msg) == JV_KIND_STRING)
+		text = jv_string_value(msg);
+	/* jq 1.6 ends with " (while parsing '<the whole line>')": drop it, and
+	 * its "at line 1, column N" is always line 1 of our one-line buffer. */
+	cut = strstr(text, " (while parsing");
+	n = cut ? (size_t)(cut - text) : strlen(text);
+	if (n >= len)
+		n = len - 1;
+	memcpy(buf, text, n);
+	buf[n] = '\0';
+	{
+		char *at = strstr(buf, "at line 1, column");
+		if (at)
+			memmove(at + 3, at + 11, strlen(at + 11) + 1);
+	}
+	jv_free(msg);
+}
+
+const char *mlde_kind_name(jv_kind kind)
+{
+	switch (kind) {
+	case JV_KIND_INVALID: return "nothing";
+	case JV_KIND_NULL: return "null";
+	case JV_KIND_FALSE: case JV_KIND_TRUE: return "boolean";
+	case JV_KIND_NUMBER: return "number";
+	case JV_KIND_STRING: return "string";
+	case JV_KIND_ARRAY: return "array";
+	case JV_KIND_OBJECT: return "object";
+	}
+	return "unknown";
+}
+
+int mlde_reader_next(mlde_reader *r, jv *out, mlde_error *err)
+{
+	char *line;
+	size_t len;
+	int got = mlde_reader_line(r, &line, &len, err);
+	jv v;
+
+	if (got <= 0)
+		return got;
+	if (len > (size_t)0x7fffffff)  /* jv_parse_sized takes an int */
+		return fail_at(r, err, MLDE_EXIT_DATA, r->lineno, "line longer than 2 GiB");
+	v = jv_parse_sized(line, (int)len);
+	if (!jv_is_valid(v)) {
+		char msg[512];
+
+		mlde_jv_parse_message(v, msg, sizeof msg);
+		return fail_at(r, err, MLDE_EXIT_DATA, r->lineno, "invalid JSON: %s", msg);
+	}
+	if (jv_get_kind(v) != JV_KIND_OBJECT) {
+		jv_kind kind = jv_get_kind(v);
+		jv_free(v);
+		return fail_at(r, err, MLDE_EXIT_DATA, r->lineno, "expected a JSON object, got %s",
+				 mlde_kind_name(kind));
+	}
+	*out = v;
+	return 1;
+}
+
+/* ---- writing ---- */
+
+struct mlde_writer {
+	int fd;
+	char *name;      /* for messages: the path, or "<stdout>" */
+	char *path;      /* -o FILE, or NULL */
+	char *tmppath;   /* FILE.tmp while it is being written */
+	bool plain;
+	ZSTD_CCtx *cctx;
+	char *buf;       /* text not yet compressed or written */
+	size_t len;
+	char *zbuf;
+	size_t zcap;
+	bool failed;
+};
+
+/* FILE.tmp paths to remove if a signal ends the program mid-write. */
+#define MAX_TMP 16
+static char *volatile tmp_paths[MAX_TMP];
+
+static void unlink_tmp_on_signal(int sig)
+{
+	for (int i = 0; i < MAX_TMP; i++)
+		if (tmp_paths[i])
+			unlink(tmp_paths[i]);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void track_tmp(char *path, bool add)
+{
+	static bool handlers;
+
+	for (int i = 0; i < MAX_TMP; i++) {
+		if (add && !tmp_paths[i]) {
+			tmp_paths[i] = path;
+			break;
+		}
+		if (!add && tmp_paths[i] == path) {
+			tmp_paths[i] = NULL;
+			break;
+		}
+	}
+	if (add && !handlers) {
+		signal(SIGINT, unlink_tmp_on_signal);
+		signal(SIGTERM, unlink_tmp_on_signal);
+		signal(SIGHUP, unlink_tmp_on_signal);
+		handlers = true;
+	}
+}
+
+static void writer_free(mlde_writer *w)
+{
+	if (w->tmppath)
+		track_tmp(w->tmppath, false);
+	if (w->fd > STDOUT_FILENO)
+		close(w->fd);
+	ZSTD_freeCCtx(w->cctx);
+	free(w->buf);
+	free(w->zbuf);
+	free(w->name);
+	free(w->path);
+	free(w->tmppath);
+	free(w);
+}
+
+mlde_writer *mlde_writer_open(const mlde_output *out, mlde_error *err)
+{
+	mlde_writer *w = mlde_xmalloc(sizeof *w);
+	bool to_stdout = !out->path || strcmp(out->path, "-") == 0;
+
+	memset(w, 0, sizeof *w);
+	if (to_stdout) {
+		w->fd = STDOUT_FILENO;
+		w->name = mlde_xstrdup("<stdout>");
+	} else {
+		size_t n = strlen(out->path);
+
+		w->path = mlde_xstrdup(out->path);
+		w->name = mlde_xstrdup(out->path);
+		w->tmppath = mlde_xmalloc(n + 5);
+		memcpy(w->tmppath, out->path, n);
+		memcpy(w->tmppath + n, ".tmp", 5);
+		w->fd = open(w->tmppath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+		if (w->fd < 0) {
+			mlde_error_set(err, MLDE_EXIT_IO, "%s: %s", w->tmppath, strerror(errno));
+			writer_free(w);
+			return NULL;
+		}
+		track_tmp(w->tmppath, true);
+	}
+	w->plain = out->plain > 0 || (out->plain < 0 && to_stdout && isatty(w->fd));
+	w->buf = mlde_xmalloc(WRITE_CHUNK * 2);
+	if (!w->plain) {
+		w->cctx = ZSTD_createCCtx();
+		if (!w->cctx) {
+			mlde_error_set(err, MLDE_EXIT_INTERNAL, "out of memory");
+			mlde_writer_abort(w);
+			return NULL;
+		}
+		ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_compressionLevel, out->level);
+		ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_checksumFlag, 1);
+		w->zcap = ZSTD_CStreamOutSize();
+		w->zbuf = mlde_xmalloc(w->zcap);
+	}
+	return w;
+}
+
+bool mlde_writer_is_plain(const mlde_writer *w)
+{
+	return w->plain;
+}
+
+static int write_all(mlde_writer *w, const char *p, size_t n, mlde_error *err)
+{
+	while (n > 0) {
+		ssize_t k = write(w->fd, p, n);
+		if (k < 0) {
+			if (errno == EINTR)
+				continue;
+			w->failed = true;
+			if (errno == EPIPE && !w->path) {
+				mlde_error_set(err, MLDE_EXIT_IO, "%s: %s", w->name, strerror(errno));
+				if (err)
+					err->pipe_closed = true;
+				return -1;
+			}
+			mlde_error_set(err, MLDE_EXIT_IO, "%s: write error: %s",
+				       w->path ? w->tmppath : w->name, strerror(errno));
+			return -1;
+		}
+		p += k;
+		n -= (size_t)k;
+	}
+	return 0;
+}
+
+/* Push buf through the compressor (or straight out); end finishes the frame. */
+static int drain(mlde_writer *w, bool end, mlde_error *err)
+{
+	ZSTD_inBuffer in = { w->buf, w->len, 0 };
+
+	if (w->failed) {
+		mlde_error_set(err, MLDE_EXIT_IO, "%s: write after an error", w->name);
+		return -1;
+	}
+	if (w->plain) {
+		int rc = write_all(w, w->buf, w->len, err);
+		w->len = 0;
+		return rc;
+	}
+	for (;;) {
+		ZSTD_outBuffer out = { w->zbuf, w->zcap, 0 };
+		size_t left = ZSTD_compressStream2(w->cctx, &out, &in,
+						   end ? ZSTD_e_end : ZSTD_e_continue);
+		if (ZSTD_isError(left)) {
+			w->failed = true;
+			mlde_error_set(err, MLDE_EXIT_INTERNAL, "%s: zstd: %s", w->name,
+				       ZSTD_getErrorName(left));
+			return -1;
+		}
+		if (out.pos && write_all(w, w->zbuf, out.pos, err) < 0)
+			return -1;
+		if (end ? left == 0 : in.pos == in.size)
+			break;
+	}
+	w->len = 0;
+	return 0;
+}
+
+int mlde_writer_write(mlde_writer *w, const void *buf, size_t len, mlde_error *err)
+{
+	const char *p = buf;
+
+	while (len > 0) {
+		size_t room = WRITE_CHUNK * 2 - w->len;
+		size_t n = len < room ? len : room;
+
+		memcpy(w->buf + w->len, p, n);
+		w->len += n;
+		p += n;
+		len -= n;
+		if (w->len >= WRITE_CHUNK && drain(w, false, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int mlde_writer_printf(mlde_writer *w, mlde_error *err, const char *fmt, ...)
+{
+	char small[1024];
+	char *text = small;
+	va_list ap;
+	int n, rc;
+
+	va_start(ap, fmt);
+	n = vsnprintf(small, sizeof small, fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		mlde_error_set(err, MLDE_EXIT_INTERNAL, "bad format");
+		return -1;
+	}
+	if ((size_t)n >= sizeof small) {
+		text = mlde_xmalloc((size_t)n + 1);
+		va_start(ap, fmt);
+		vsnprintf(text, (size_t)n + 1, fmt, ap);
+		va_end(ap);
+	}
+	rc = mlde_writer_write(w, text, (size_t)n, err);
+	if (text != small)
+		free(text);
+	return rc;
+}
+
+int mlde_writer_put(mlde_writer *w, jv rec, mlde_error *err)
+{
+	jv text = jv_dump_string(rec, 0);
+	int rc = mlde_writer_write(w, jv_string_value(text),
+				   (size_t)jv_string_length_bytes(jv_copy(text)), err);
+
+	jv_free(text);
+	if (rc == 0)
+		rc = mlde_writer_write(w, "\n", 1, err);
+	return rc;
+}
+
+int mlde_writer_close(mlde_writer *w, mlde_error *err)
+{
+	int rc = drain(w, true, err);
+
+	if (rc == 0 && w->path) {
+		int fd = w->fd;
+		w->fd = -1;
+		if (close(fd) < 0) {
+			mlde_error_set(err, MLDE_EXIT_IO, "%s: write error: %s", w->tmppath,
+				       strerror(errno));
+			rc = -1;
+		} else if (rename(w->tmppath, w->path) < 0) {
+			mlde_error_set(err, MLDE_EXIT_IO, "%s: rename: %s", w->path,
+				       strerror(errno));
+			rc = -1;
+		}
+	}
+	if (rc < 0) {
+		mlde_writer_abort(w);
+		return -1;
+	}
+	writer_free(w);
+	return 0;
+}
+
+void mlde_writer_abort(mlde_writer *w)
+{
+	if (!w)
+		return;
+	/* The frame is left unfinished on purpose: a reader of a half-written
+	 * stream must see a truncated stream, not a short finished one. */
+	if (w->plain && !w->failed && !w->path && w->len)
+		write_all(w, w->buf, w->len, NULL);
+	if (w->tmppath)
+		unlink(w->tmppath);
+	writer_free(w);
+}

@@ -1,0 +1,674 @@
+/* nn.c - numeric building blocks of the builtin model (see nn.h).  Plain
+ * loops over contiguous rows, gemm through OpenBLAS; nothing here allocates
+ * per call except the team itself. */
+#include "model/nn.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/err.h"
+
+/* ---- team ---- */
+
+struct mlde_team {
+	int n;
+	pthread_t *th;
+	struct member { struct mlde_team *team; int tid; } *members;
+	pthread_barrier_t start, end, sync;
+	void (*fn)(void *ctx, int tid);
+	void *ctx;
+	int quit;
+};
+
+static void *member_main(void *arg)
+{
+	struct member *m = arg;
+	mlde_team *t = m->team;
+
+	for (;;) {
+		pthread_barrier_wait(&t->start);
+		if (t->quit)
+			break;
+		t->fn(t->ctx, m->tid);
+		pthread_barrier_wait(&t->end);
+	}
+	return NULL;
+}
+
+mlde_team *mlde_team_new(int nthreads)
+{
+	mlde_team *t = calloc(1, sizeof *t);
+
+	if (!t)
+		mlde_die(MLDE_EXIT_INTERNAL, "out of memory");
+	t->n = nthreads < 1 ? 1 : nthreads;
+	/* the team is the parallelism: OpenBLAS runs inside each member */
+	openblas_set_num_threads(1);
+	t->th = mlde_xmalloc((size_t)t->n * sizeof *t->th);
+	t->members = mlde_xmalloc((size_t)t->n * sizeof *t->members);
+	pthread_barrier_init(&t->start, NULL, (unsigned)t->n);
+	pthread_barrier_init(&t->end, NULL, (unsigned)t->n);
+	pthread_barrier_init(&t->sync, NULL, (unsigned)t->n);
+	for (int i = 1; i < t->n; i++) {
+		t->members[i] = (struct member){ t, i };
+		if (pthread_create(&t->th[i], NULL, member_main, &t->members[i]) != 0)
+			mlde_die(MLDE_EXIT_INTERNAL, "cannot start a thread");
+	}
+	return t;
+}
+
+void mlde_team_free(mlde_team *t)
+{
+	if (!t)
+		return;
+	t->quit = 1;
+	if (t->n > 1)
+		pthread_barrier_wait(&t->start);
+	for (int i = 1; i < t->n; i++)
+		pthread_join(t->th[i], NULL);
+	pthread_barrier_destroy(&t->start);
+	pthread_barrier_destroy(&t->end);
+	pthread_barrier_destroy(&t->sync);
+	free(t->th);
+	free(t->members);
+	free(t);
+}
+
+int mlde_team_size(const mlde_team *t)
+{
+	return t->n;
+}
+
+void mlde_team_run(mlde_team *t, void (*fn)(void *ctx, int tid), void *ctx)
+{
+	t->fn = fn;
+	t->ctx = ctx;
+	if (t->n > 1)
+		pthread_barrier_wait(&t->start);
+	fn(ctx, 0);
+	if (t->n > 1)
+		pthread_barrier_wait(&t->end);
+}
+
+void mlde_team_sync(mlde_team *t)
+{
+	if (t->n > 1)
+		pthread_barrier_wait(&t->sync);
+}
+
+void mlde_split(size_t n, int tid, int nt, size_t *lo, size_t *hi)
+{
+	*lo = n * (size_t)tid / (size_t)nt;
+	*hi = n * (size_t)(tid + 1) / (size_t)nt;
+}
+
+/* ---- gemm ---- */
+
+static _Thread_local double gemm_flops;
+
+double mlde_gemm_flops(void)
+{
+	return gemm_flops;
+}
+
+void mlde_gemm(int transa, int transb, int M, int N, int K, float alpha,
+	       const float *A, int lda, const float *B, int ldb, float beta,
+	       float *C, int ldc)
+{
+	if (M <= 0 || N <= 0)
+		return;
+	if (K <= 0) {
+		for (int i = 0; i < M; i++)
+			for (int j = 0; j < N; j++)
+				C[(size_t)i * ldc + j] = beta == 0 ? 0 : beta * C[(size_t)i * ldc + j];
+		return;
+	}
+	gemm_flops += 2.0 * M * N * K;
+	cblas_sgemm(CblasRowMajor, transa ? CblasTrans : CblasNoTrans,
+		    transb ? CblasTrans : CblasNoTrans, M, N, K, alpha, A, lda, B, ldb, beta,
+		    C, ldc);
+}
+
+/* ---- convolution ---- */
+
+int mlde_conv_out(int size, int k, int s)
+{
+	return (size + 2 * (k / 2) - k) / s + 1;
+}
+
+/* The output columns ox whose input column ox*s + kx - p is inside [0, W). */
+static void valid_range(int Wo, int W, int s, int kx, int p, int *lo, int *hi)
+{
+	int a = 0, b = Wo;
+
+	while (a < Wo && a * s + kx - p < 0)
+		a++;
+	while (b > a && (b - 1) * s + kx - p >= W)
+		b--;
+	*lo = a;
+	*hi = b;
+}
+
+void mlde_im2col(const float *x, int C, int n, int H, int W, int k, int s, float *col)
+{
+	int p = k / 2, Ho = mlde_conv_out(H, k, s), Wo = mlde_conv_out(W, k, s);
+	size_t HW = (size_t)H * W, HoWo = (size_t)Ho * Wo, ncol = (size_t)n * HoWo;
+
+	for (int c = 0; c < C; c++)
+		for (int ky = 0; ky < k; ky++)
+			for (int kx = 0; kx < k; kx++) {
+				float *row = col + ((size_t)(c * k + ky) * k + kx) * ncol;
+				int lo, hi;
+
+				valid_range(Wo, W, s, kx, p, &lo, &hi);
+				for (int img = 0; img < n; img++) {
+					const float *xi = x + ((size_t)c * n + img) * HW;
+					float *ri = row + (size_t)img * HoWo;
+
+					for (int oy = 0; oy < Ho; oy++) {
+						int iy = oy * s + ky - p;
+						float *r = ri + (size_t)oy * Wo;
+						const float *xr;
+
+						if (iy < 0 || iy >= H) {
+							memset(r, 0, (size_t)Wo * sizeof *r);
+							continue;
+						}
+						xr = xi + (size_t)iy * W + kx - p;
+						for (int ox = 0; ox < lo; ox++)
+							r[ox] = 0;
+						if (s == 1)
+							memcpy(r + lo, xr + lo,
+							       (size_t)(hi - lo) * sizeof *r);
+						else if (s == 2)
+							for (int ox = lo; ox < hi; ox++)
+								r[ox] = xr[2 * ox];
+						else
+							for (int ox = lo; ox < hi; ox++)
+								r[ox] = xr[ox * s];
+						for (int ox = hi; ox < Wo; ox++)
+							r[ox] = 0;
+					}
+				}
+			}
+}
+
+void mlde_col2im(const float *col, int C, int n, int H, int W, int k, int s, float *dx)
+{
+	int p = k / 2, Ho = mlde_conv_out(H, k, s), Wo = mlde_conv_out(W, k, s);
+	size_t HW = (size_t)H * W, HoWo = (size_t)Ho * Wo, ncol = (size_t)n * HoWo;
+
+	for (int c = 0; c < C; c++)
+		for (int ky = 0; ky < k; ky++)
+			for (int kx = 0; kx < k; kx++) {
+				const float *row = col + ((size_t)(c * k + ky) * k + kx) * ncol;
+				int lo, hi;
+
+				valid_range(Wo, W, s, kx, p, &lo, &hi);
+				for (int img = 0; img < n; img++) {
+					float *xi = dx + ((size_t)c * n + img) * HW;
+					const float *ri = row + (size_t)img * HoWo;
+
+					for (int oy = 0; oy < Ho; oy++) {
+						int iy = oy * s + ky - p;
+						const float *r = ri + (size_t)oy * Wo;
+						float *xr;
+
+						if (iy < 0 || iy >= H)
+							continue;
+						xr = xi + (size_t)iy * W + kx - p;
+						for (int ox = lo; ox < hi; ox++)
+							xr[ox * s] += r[ox];
+					}
+				}
+			}
+}
+
+/* ---- batch normalisation ---- */
+
+void mlde_bn_sums(const float *x, int C, size_t N, double *sums)
+{
+	for (int c = 0; c < C; c++) {
+		const float *r = x + (size_t)c * N;
+		/* float partial sums in blocks keep the loop vectorisable while
+		 * the double total keeps the precision */
+		double s = 0, q = 0;
+
+		for (size_t i = 0; i < N; i += 256) {
+			size_t e = i + 256 < N ? i + 256 : N;
+			float fs = 0, fq = 0;
+
+			for (size_t j = i; j < e; j++) {
+				fs += r[j];
+				fq += r[j] * r[j];
+			}
+			s += fs;
+			q += fq;
+		}
+		sums[c] += s;
+		sums[C + c] += q;
+	}
+}
+
+void mlde_bn_stats(const double *sums, int C, double count, float *mean, float *invstd,
+		   float *var)
+{
+	for (int c = 0; c < C; c++) {
+		double m = sums[c] / count;
+		double v = sums[C + c] / count - m * m;
+
+		if (v < 0)
+			v = 0;
+		mean[c] = (float)m;
+		invstd[c] = (float)(1.0 / sqrt(v + MLDE_BN_EPS));
+		if (var)
+			var[c] = (float)v;
+	}
+}
+
+static void affine_row(const float *x, float *o, size_t n, float m, float is, float g,
+		       float b, int relu)
+{
+	float a = g * is, c = b - m * g * is;
+
+	if (relu)
+		for (size_t i = 0; i < n; i++) {
+			float u = a * x[i] + c;
+			o[i] = u > 0 ? u : 0;
+		}
+	else
+		for (size_t i = 0; i < n; i++)
+			o[i] = a * x[i] + c;
+}
+
+void mlde_bn_forward(const float *x, float *out, int C, size_t N, const float *mean,
+		     const float *invstd, const float *gamma, const float *beta, int relu)
+{
+	for (int c = 0; c < C; c++)
+		affine_row(x + (size_t)c * N, out + (size_t)c * N, N, mean[c], invstd[c],
+			   gamma ? gamma[c] : 1, beta ? beta[c] : 0, relu);
+}
+
+void mlde_film_forward(const float *x, float *out, int C, int nitems, int gsize,
+		       const float *mean, const float *invstd, const float *gamma,
+		       const float *beta, int relu)
+{
+	size_t N = (size_t)nitems * gsize;
+
+	for (int c = 0; c < C; c++)
+		for (int i = 0; i < nitems; i++) {
+			size_t off = (size_t)c * N + (size_t)i * gsize;
+
+			affine_row(x + off, out + off, (size_t)gsize, mean[c], invstd[c],
+				   gamma[(size_t)i * C + c], beta[(size_t)i * C + c], relu);
+		}
+}
+
+void mlde_bn_backward1(const float *x, const float *out, float *dout, int C, size_t N,
+		       int nitems, int gsize, const float *mean, const float *invstd,
+		       const float *gamma, int relu, double *sums, float *dgamma,
+		       float *dbeta)
+{
+	size_t gs = nitems ? (size_t)gsize : N;
+	int ng = nitems ? nitems : 1;
+
+	for (int c = 0; c < C; c++) {
+		double s1 = 0, s2 = 0;
+
+		for (int i = 0; i < ng; i++) {
+			size_t off = (size_t)c * N + (size_t)i * gs;
+			const float *xr = x + off, *orow = out + off;
+			float *d = dout + off;
+			float m = mean[c], is = invstd[c];
+			float g = gamma ? (nitems ? gamma[(size_t)i * C + c] : gamma[c]) : 1;
+			float sd = 0, sdx = 0;
+
+			for (size_t j = 0; j < gs; j++) {
+				float du = relu && !(orow[j] > 0) ? 0 : d[j];
+				float xh = (xr[j] - m) * is;
+
+				d[j] = du;
+				sd += du;
+				sdx += du * xh;
+			}
+			if (dgamma)
+				dgamma[nitems ? (size_t)i * C + c : (size_t)c] += sdx;
+			if (dbeta)
+				dbeta[nitems ? (size_t)i * C + c : (size_t)c] += sd;
+			s1 += (double)g * sd;
+			s2 += (double)g * sdx;
+		}
+		sums[c] += s1;
+		sums[C + c] += s2;
+	}
+}
+
+void mlde_bn_backward2(const float *x, const float *dout, float *dx, int C, size_t N,
+		       int nitems, int gsize, const float *mean, const float *invstd,
+		       const float *gamma, const double *sums, double count, int accumulate)
+{
+	size_t gs = nitems ? (size_t)gsize : N;
+	int ng = nitems ? nitems : 1;
+
+	for (int c = 0; c < C; c++) {
+		float m = mean[c], is = invstd[c];
+		float a1 = (float)(sums[c] / count), a2 = (float)(sums[C + c] / count);
+
+		for (int i = 0; i < ng; i++) {
+			size_t off = (size_t)c * N + (size_t)i * gs;
+			const float *xr = x + off, *d = dout + off;
+			float g = gamma ? (nitems ? gamma[(size_t)i * C + c] : gamma[c]) : 1;
+			float *o = dx + off;
+
+			for (size_t j = 0; j < gs; j++) {
+				float xh = (xr[j] - m) * is;
+				float v = is * (g * d[j] - a1 - xh * a2);
+
+				o[j] = accumulate ? o[j] + v : v;
+			}
+		}
+	}
+}
+
+/* ---- pooling, linear, softmax ---- */
+
+void mlde_pool_forward(const float *x, int C, int nitems, int gsize, float *pmax,
+		       float *pmean, int ld, int *arg)
+{
+	size_t N = (size_t)nitems * gsize;
+
+	for (int c = 0; c < C; c++)
+		for (int i = 0; i < nitems; i++) {
+			const float *r = x + (size_t)c * N + (size_t)i * gsize;
+			float mx = r[0], s = 0;
+			int am = 0;
+
+			for (int j = 0; j < gsize; j++) {
+				s += r[j];
+				if (r[j] > mx) {
+					mx = r[j];
+					am = j;
+				}
+			}
+			pmax[(size_t)i * ld + c] = mx;
+			pmean[(size_t)i * ld + c] = s / (float)gsize;
+			arg[(size_t)i * C + c] = am;
+		}
+}
+
+void mlde_pool_backward(const float *dpmax, const float *dpmean, int ld, const int *arg,
+			int C, int nitems, int gsize, float *dx)
+{
+	size_t N = (size_t)nitems * gsize;
+
+	for (int c = 0; c < C; c++)
+		for (int i = 0; i < nitems; i++) {
+			float *r = dx + (size_t)c * N + (size_t)i * gsize;
+			float dm = dpmean[(size_t)i * ld + c] / (float)gsize;
+
+			for (int j = 0; j < gsize; j++)
+				r[j] = dm;
+			r[arg[(size_t)i * C + c]] += dpmax[(size_t)i * ld + c];
+		}
+}
+
+void mlde_linear_forward(const float *x, int n, int in, const float *W, const float *b,
+			 int out, float *y, int relu)
+{
+	mlde_gemm(0, 1, n, out, in, 1, x, in, W, in, 0, y, out);
+	for (int i = 0; i < n; i++) {
+		float *r = y + (size_t)i * out;
+
+		for (int o = 0; o < out; o++) {
+			float v = r[o] + (b ? b[o] : 0);
+			r[o] = relu && v < 0 ? 0 : v;
+		}
+	}
+}
+
+void mlde_linear_backward(const float *x, int n, int in, const float *W, int out,
+			  const float *y, float *dy, int relu, float *dW, float *db,
+			  float *dx, int accumulate)
+{
+	if (relu)
+		for (size_t i = 0; i < (size_t)n * out; i++)
+			if (!(y[i] > 0))
+				dy[i] = 0;
+	if (dW)
+		mlde_gemm(1, 0, out, in, n, 1, dy, out, x, in, 1, dW, in);
+	if (db)
+		for (int i = 0; i < n; i++)
+			for (int o = 0; o < out; o++)
+				db[o] += dy[(size_t)i * out + o];
+	if (dx)
+		mlde_gemm(0, 0, n, in, out, 1, dy, out, W, in, accumulate ? 1 : 0, dx, in);
+}
+
+/* softmax of temp * r[0..P) into s */
+static void softmax_row(const float *r, int P, float temp, float *s)
+{
+	float mx = r[0];
+	double sum = 0;
+
+	for (int p = 1; p < P; p++)
+		mx = r[p] > mx ? r[p] : mx;
+	for (int p = 0; p < P; p++) {
+		s[p] = expf(temp * (r[p] - mx));
+		sum += s[p];
+	}
+	for (int p = 0; p < P; p++)
+		s[p] = (float)(s[p] / sum);
+}
+
+void mlde_softarg_forward(const float *x, int C, int nitems, int P, const float *coords,
+			  float temp, float *out, int ld)
+{
+	size_t N = (size_t)nitems * P;
+	float s[4096];  /* P <= 4096: images of at most 512 pixels a side */
+
+	for (int c = 0; c < C; c++)
+		for (int i = 0; i < nitems; i++) {
+			float mx = 0, my = 0;
+
+			softmax_row(x + (size_t)c * N + (size_t)i * P, P, temp, s);
+			for (int p = 0; p < P; p++) {
+				mx += s[p] * coords[p];
+				my += s[p] * coords[P + p];
+			}
+			out[(size_t)i * ld + c] = mx;
+			out[(size_t)i * ld + C + c] = my;
+		}
+}
+
+void mlde_softarg_backward(const float *x, int C, int nitems, int P, const float *coords,
+			   float temp, const float *dout, int ld, float *dx)
+{
+	size_t N = (size_t)nitems * P;
+	float s[4096];
+
+	for (int c = 0; c < C; c++)
+		for (int i = 0; i < nitems; i++) {
+			float gx = dout[(size_t)i * ld + c], gy = dout[(size_t)i * ld + C + c];
+			float *d = dx + (size_t)c * N + (size_t)i * P, dot = 0;
+
+			softmax_row(x + (size_t)c * N + (size_t)i * P, P, temp, s);
+			for (int p = 0; p < P; p++)
+				dot += s[p] * (gx * coords[p] + gy * coords[P + p]);
+			for (int p = 0; p < P; p++)
+				d[p] += temp * s[p] * (gx * coords[p] + gy * coords[P + p] - dot);
+		}
+}
+
+#define LN_EPS 1e-5f
+
+void mlde_ln_forward(const float *x, int n, int d, const float *gamma, const float *beta,
+		     float *out, float *mean, float *invstd)
+{
+	for (int i = 0; i < n; i++) {
+		const float *r = x + (size_t)i * d;
+		float *o = out + (size_t)i * d;
+		double s = 0, q = 0;
+		float m, is;
+
+		for (int k = 0; k < d; k++)
+			s += r[k];
+		m = (float)(s / d);
+		for (int k = 0; k < d; k++)
+			q += (double)(r[k] - m) * (r[k] - m);
+		is = 1 / sqrtf((float)(q / d) + LN_EPS);
+		mean[i] = m;
+		invstd[i] = is;
+		for (int k = 0; k < d; k++) {
+			float u = gamma[k] * (r[k] - m) * is + beta[k];
+			o[k] = u > 0 ? u : 0;
+		}
+	}
+}
+
+void mlde_ln_backward(const float *x, const float *out, float *dout, int n, int d,
+		      const float *mean, const float *invstd, const float *gamma,
+		      float *dgamma, float *dbeta, float *dx)
+{
+	for (int i = 0; i < n; i++) {
+		const float *r = x + (size_t)i * d, *o = out + (size_t)i * d;
+		float *g = dout + (size_t)i * d, *dr = dx + (size_t)i * d;
+		float m = mean[i], is = invstd[i], s1 = 0, s2 = 0;
+
+		for (int k = 0; k < d; k++) {
+			float xh = (r[k] - m) * is, dxh;
+
+			if (!(o[k] > 0))
+				g[k] = 0;
+			dgamma[k] += g[k] * xh;
+			dbeta[k] += g[k];
+			dxh = g[k] * gamma[k];
+			s1 += dxh;
+			s2 += dxh * xh;
+		}
+		s1 /= (float)d;
+		s2 /= (float)d;
+		for (int k = 0; k < d; k++) {
+			float xh = (r[k] - m) * is;
+
+			dr[k] = is * (g[k] * gamma[k] - s1 - xh * s2);
+		}
+	}
+}
+
+void mlde_attend_forward(const float *K, int dk, const float *Q, int nh, const float *Z,
+			 int cz, int nitems, int P, float scale, float *alpha, float *a,
+			 float *r, float *cnt, int ldr)
+{
+	size_t N = (size_t)nitems * P;
+
+	for (int i = 0; i < nitems; i++)
+		for (int h = 0; h < nh; h++) {
+			const float *q = Q + ((size_t)i * nh + h) * dk;
+			float *al = alpha + ((size_t)i * nh + h) * P, *lg = a + ((size_t)i * nh + h) * P;
+			float *ro = r + (size_t)i * ldr + (size_t)h * cz, mx, c = 0;
+			double sum = 0;
+
+			for (int p = 0; p < P; p++)
+				lg[p] = 0;
+			for (int d = 0; d < dk; d++) {
+				const float *kr = K + (size_t)d * N + (size_t)i * P;
+				float qd = q[d] * scale;
+
+				for (int p = 0; p < P; p++)
+					lg[p] += kr[p] * qd;
+			}
+			mx = lg[0];
+			for (int p = 1; p < P; p++)
+				mx = lg[p] > mx ? lg[p] : mx;
+			for (int p = 0; p < P; p++) {
+				al[p] = expf(lg[p] - mx);
+				sum += al[p];
+				c += 1 / (1 + expf(-lg[p]));
+			}
+			for (int p = 0; p < P; p++)
+				al[p] = (float)(al[p] / sum);
+			cnt[(size_t)i * ldr + h] = c / 8;
+			for (int ch = 0; ch < cz; ch++) {
+				const float *zr = Z + (size_t)ch * N + (size_t)i * P;
+				float v = 0;
+
+				for (int p = 0; p < P; p++)
+					v += al[p] * zr[p];
+				ro[ch] = v;
+			}
+		}
+}
+
+void mlde_attend_backward(const float *K, int dk, const float *Q, int nh, const float *Z,
+			  int cz, int nitems, int P, float scale, const float *alpha,
+			  const float *a, const float *dr, const float *dcnt, int ldr,
+			  float *dZ, float *dK, float *dQ)
+{
+	size_t N = (size_t)nitems * P;
+	float *da = malloc((size_t)P * sizeof *da);
+
+	if (!da)
+		mlde_die(MLDE_EXIT_INTERNAL, "out of memory");
+	for (int i = 0; i < nitems; i++)
+		for (int h = 0; h < nh; h++) {
+			const float *q = Q + ((size_t)i * nh + h) * dk;
+			const float *al = alpha + ((size_t)i * nh + h) * P;
+			const float *lg = a + ((size_t)i * nh + h) * P;
+			const float *dro = dr + (size_t)i * ldr + (size_t)h * cz;
+			float dc = dcnt[(size_t)i * ldr + h] / 8, dot = 0;
+			float *dq = dQ + ((size_t)i * nh + h) * dk;
+
+			/* da first holds dalpha */
+			for (int p = 0; p < P; p++)
+				da[p] = 0;
+			for (int ch = 0; ch < cz; ch++) {
+				const float *zr = Z + (size_t)ch * N + (size_t)i * P;
+				float *dzr = dZ + (size_t)ch * N + (size_t)i * P;
+				float g = dro[ch];
+
+				for (int p = 0; p < P; p++) {
+					da[p] += g * zr[p];
+					dzr[p] += al[p] * g;
+				}
+			}
+			for (int p = 0; p < P; p++)
+				dot += al[p] * da[p];
+			for (int p = 0; p < P; p++) {
+				float sg = 1 / (1 + expf(-lg[p]));
+
+				da[p] = al[p] * (da[p] - dot) + dc * sg * (1 - sg);
+			}
+			for (int d = 0; d < dk; d++) {
+				const float *kr = K + (size_t)d * N + (size_t)i * P;
+				float *dkr = dK + (size_t)d * N + (size_t)i * P;
+				float qd = q[d] * scale, s = 0;
+
+				for (int p = 0; p < P; p++) {
+					s += da[p] * kr[p];
+					dkr[p] += da[p] * qd;
+				}
+				dq[d] = s * scale;
+			}
+		}
+	free(da);
+}
+
+double mlde_softmax_xent(float *s, int k, int answer)
+{
+	float mx = s[0];
+	double sum = 0;
+
+	for (int j = 1; j < k; j++)
+		if (s[j] > mx)
+			mx = s[j];
+	for (int j = 0; j < k; j++)
+		sum += exp((double)(s[j] - mx));
+	for (int j = 0; j < k; j++)
+		s[j] = (float)(exp((double)(s[j] - mx)) / sum);
+	if (answer < 0)
+		return 0;
+	return -log(s[answer] > 1e-30f ? (double)s[answer] : 1e-30);
+}
