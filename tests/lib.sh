@@ -10,6 +10,7 @@
 #   same FILE1 FILE2 NAME
 #   ok STATUS NAME      0 passes
 #   holds NAME CMD...   CMD succeeds (`holds NAME not CMD...`: it fails)
+#   skip NAME REASON    a test that cannot run here (TAP SKIP)
 #   done_testing        print the plan; fail if any test failed
 #   item, png, bad_images   fixtures of the train and eval tests (below)
 set -eu
@@ -98,6 +99,13 @@ same() {
 }
 
 not() { ! "$@"; }
+
+# skip NAME REASON: a test that cannot run here, reported as a TAP skip
+# (never silently left out)
+skip() {
+	tap_n=$((tap_n + 1))
+	echo "ok $tap_n - $1 # SKIP $2"
+}
 
 holds() {
 	_name=$1

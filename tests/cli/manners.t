@@ -29,6 +29,8 @@ for p in $programs; do
 	if [ -w /dev/full ]; then
 		run sh -c "$p --help > /dev/full"
 		is "$status" 3 "$p --help > /dev/full: a write error, status 3"
+	else
+		skip "$p --help > /dev/full: a write error, status 3" "no writable /dev/full"
 	fi
 
 	page=$MAN_DIR/$p.1
