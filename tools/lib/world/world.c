@@ -4,6 +4,7 @@
  * written from a pool record and one written from the scene agree exactly. */
 #include "world/world.h"
 #include "io/jsonl.h"
+#include "record/record.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -909,33 +910,27 @@ void mlde_world_make_item(int type, mlde_rng *rng, mlde_world_scene *s,
 
 jv mlde_world_item_record(const mlde_world_item *item, const char *id, const char *image)
 {
-	jv o = jv_object(), opts = jv_array();
+	mlde_item it = {
+		.id = id, .image = image, .question = item->question,
+		.nopt = MLDE_WORLD_OPTIONS, .answer = item->answer,
+		.type = mlde_world_type_names[item->type], .rationale = item->rationale,
+		.source = "world",
+	};
 
 	for (int i = 0; i < MLDE_WORLD_OPTIONS; i++)
-		opts = jv_array_append(opts, jv_string(item->options[i]));
-	o = jv_object_set(o, jv_string("id"), jv_string(id));
-	o = jv_object_set(o, jv_string("image"), jv_string(image));
-	o = jv_object_set(o, jv_string("question"), jv_string(item->question));
-	o = jv_object_set(o, jv_string("options"), opts);
-	o = jv_object_set(o, jv_string("answer"), jv_number(item->answer));
-	o = jv_object_set(o, jv_string("type"), jv_string(mlde_world_type_names[item->type]));
-	o = jv_object_set(o, jv_string("rationale"), jv_string(item->rationale));
-	o = jv_object_set(o, jv_string("source"), jv_string("world"));
-	return o;
+		it.options[i] = item->options[i];
+	return mlde_item_record(&it);
 }
 
 /* ---- annotations ---- */
 
-static jv fraction_box(int x1, int y1, int x2, int y2)
+/* multiples of 1/64: exact in binary, so the pixels come back exactly */
+static void fraction_box(int x1, int y1, int x2, int y2, double out[4])
 {
-	jv b = jv_array();
-
-	/* multiples of 1/64: exact in binary, so the pixels come back exactly */
-	b = jv_array_append(b, jv_number((double)x1 / SIDE));
-	b = jv_array_append(b, jv_number((double)y1 / SIDE));
-	b = jv_array_append(b, jv_number((double)x2 / SIDE));
-	b = jv_array_append(b, jv_number((double)y2 / SIDE));
-	return b;
+	out[0] = (double)x1 / SIDE;
+	out[1] = (double)y1 / SIDE;
+	out[2] = (double)x2 / SIDE;
+	out[3] = (double)y2 / SIDE;
 }
 
 /* "top left", "top", ... by thirds: loose, as a person would say it. */
@@ -1004,37 +999,38 @@ static jv captions(const mlde_world_scene *s)
 
 jv mlde_world_scene_record(const mlde_world_scene *s, const char *image)
 {
-	jv rec = jv_object(), objs = jv_array();
+	jv rec, objs = jv_array();
+	double frac[4];
 
 	for (int i = 0; i < s->nobj; i++) {
 		const mlde_world_object *o = &s->obj[i];
 		box b = object_box(o);
-		jv obj = jv_object();
+		jv obj;
 
-		obj = jv_object_set(obj, jv_string("name"), jv_string(mlde_world_shape_names[o->shape]));
-		obj = jv_object_set(obj, jv_string("bbox"), fraction_box(b.x1, b.y1, b.x2 + 1, b.y2 + 1));
-		obj = jv_object_set(obj, jv_string("color"), jv_string(mlde_world_color_names[o->color]));
-		obj = jv_object_set(obj, jv_string("size"), jv_string(mlde_world_size_names[o->size]));
+		fraction_box(b.x1, b.y1, b.x2 + 1, b.y2 + 1, frac);
+		obj = mlde_pool_object(mlde_world_shape_names[o->shape], frac);
+		obj = jv_object_set(obj, jv_string(MLDE_F_COLOR),
+				    jv_string(mlde_world_color_names[o->color]));
+		obj = jv_object_set(obj, jv_string(MLDE_F_SIZE),
+				    jv_string(mlde_world_size_names[o->size]));
 		if (i == s->touch_a || i == s->touch_b)
-			obj = jv_object_set(obj, jv_string("touching"),
+			obj = jv_object_set(obj, jv_string(MLDE_F_TOUCHING),
 					    jv_array_append(jv_array(), jv_number(i == s->touch_a
 										 ? s->touch_b
 										 : s->touch_a)));
 		objs = jv_array_append(objs, obj);
 	}
-	rec = jv_object_set(rec, jv_string("image"), jv_string(image));
-	rec = jv_object_set(rec, jv_string("captions"), captions(s));
-	rec = jv_object_set(rec, jv_string("objects"), objs);
-	rec = jv_object_set(rec, jv_string("background"),
+	rec = mlde_pool_record(image, captions(s), objs);
+	rec = jv_object_set(rec, jv_string(MLDE_F_BACKGROUND),
 			    jv_string(mlde_world_background_names[s->background]));
 	if (s->letter >= 0) {
 		char text[2] = { mlde_world_letters[s->letter], '\0' };
 
-		rec = jv_object_set(rec, jv_string("text"), jv_string(text));
-		rec = jv_object_set(rec, jv_string("text_bbox"),
-				    fraction_box(s->tx, s->ty, s->tx + GLYPH_W, s->ty + GLYPH_H));
+		fraction_box(s->tx, s->ty, s->tx + GLYPH_W, s->ty + GLYPH_H, frac);
+		rec = jv_object_set(rec, jv_string(MLDE_F_TEXT), jv_string(text));
+		rec = jv_object_set(rec, jv_string(MLDE_F_TEXT_BBOX), mlde_bbox_record(frac));
 	} else {
-		rec = jv_object_set(rec, jv_string("text"), jv_null());
+		rec = jv_object_set(rec, jv_string(MLDE_F_TEXT), jv_null());
 	}
 	return rec;
 }
