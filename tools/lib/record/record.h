@@ -202,6 +202,10 @@ int mlde_plan_check(jv rec, const char *where, mlde_plan *p, mlde_error *err);
 
 /* ---- reject record ---- */
 
+/* The reason of a reject record whose item failed mlde_generated_check
+ * (the other reasons are the reply parser's, gen/reply.h). */
+#define MLDE_REJECT_INVALID_ITEM "invalid-item"
+
 /* plan, reason, detail, raw (consumed: a string, or null), request_sha256. */
 jv mlde_reject_record(const char *plan, const char *reason, const char *detail, jv raw,
 		      const char *request_sha256);
