@@ -965,7 +965,17 @@ static jv captions(const mlde_world_scene *s)
 		 mlde_world_background_names[s->background]);
 	caps = jv_array_append(caps, jv_string(line));
 
-	n = (size_t)snprintf(line, sizeof line, "The image shows");
+	/* with no shapes, say what there is: the letter, or nothing, on the
+	 * background (not a bare "The image shows.") */
+	if (s->nobj == 0 && s->letter >= 0)
+		n = (size_t)snprintf(line, sizeof line, "The image shows the letter %c on a %s "
+				     "background", mlde_world_letters[s->letter],
+				     mlde_world_background_names[s->background]);
+	else if (s->nobj == 0)
+		n = (size_t)snprintf(line, sizeof line, "The image shows an empty %s background",
+				     mlde_world_background_names[s->background]);
+	else
+		n = (size_t)snprintf(line, sizeof line, "The image shows");
 	for (int i = 0; i < s->nobj && n < sizeof line; i++) {
 		full_name(&s->obj[i], name, sizeof name);
 		n += (size_t)snprintf(line + n, sizeof line - n, "%s a %s",
