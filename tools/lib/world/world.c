@@ -1094,23 +1094,23 @@ static int parse_object(jv obj, int i, mlde_world_object *o, mlde_error *err)
 			       mlde_kind_name(jv_get_kind(obj)));
 		return -1;
 	}
-	if (get_string(obj, "name", buf, sizeof buf) < 0 ||
+	if (get_string(obj, MLDE_F_NAME, buf, sizeof buf) < 0 ||
 	    (o->shape = mlde_world_lookup(mlde_world_shape_names, MLDE_WORLD_NSHAPES, buf)) < 0) {
 		mlde_error_set(err, MLDE_EXIT_DATA, "objects[%d].name: not a world shape", i);
 		return -1;
 	}
-	if (get_string(obj, "color", buf, sizeof buf) < 0 ||
+	if (get_string(obj, MLDE_F_COLOR, buf, sizeof buf) < 0 ||
 	    (o->color = mlde_world_lookup(mlde_world_color_names, MLDE_WORLD_NCOLORS, buf)) < 0) {
 		mlde_error_set(err, MLDE_EXIT_DATA, "objects[%d].color: not a world color", i);
 		return -1;
 	}
-	if (get_string(obj, "size", buf, sizeof buf) < 0 ||
+	if (get_string(obj, MLDE_F_SIZE, buf, sizeof buf) < 0 ||
 	    (o->size = mlde_world_lookup(mlde_world_size_names, MLDE_WORLD_NSIZES, buf)) < 0) {
 		mlde_error_set(err, MLDE_EXIT_DATA, "objects[%d].size: not small or large", i);
 		return -1;
 	}
 	r = mlde_world_radius[o->size];
-	if (get_box(obj, "bbox", px) < 0 || px[2] - px[0] != 2 * r + 1 ||
+	if (get_box(obj, MLDE_F_BBOX, px) < 0 || px[2] - px[0] != 2 * r + 1 ||
 	    px[3] - px[1] != 2 * r + 1) {
 		mlde_error_set(err, MLDE_EXIT_DATA,
 			       "objects[%d].bbox: not the box of a %s shape on the %dx%d grid",
@@ -1129,7 +1129,7 @@ static int parse_touching(jv objs, mlde_world_scene *s, mlde_error *err)
 	int partner[MLDE_WORLD_MAX_OBJECTS];
 
 	for (int i = 0; i < s->nobj; i++) {
-		jv t = jv_object_get(jv_array_get(jv_copy(objs), i), jv_string("touching"));
+		jv t = jv_object_get(jv_array_get(jv_copy(objs), i), jv_string(MLDE_F_TOUCHING));
 		jv_kind k = jv_get_kind(t);
 		bool bad = k != JV_KIND_INVALID && k != JV_KIND_NULL && k != JV_KIND_ARRAY;
 
@@ -1178,13 +1178,13 @@ int mlde_world_scene_from_record(jv rec, mlde_world_scene *s, mlde_error *err)
 		mlde_error_set(err, MLDE_EXIT_DATA, "pool record: expected object");
 		return -1;
 	}
-	if (get_string(rec, "background", buf, sizeof buf) < 0 ||
+	if (get_string(rec, MLDE_F_BACKGROUND, buf, sizeof buf) < 0 ||
 	    (s->background = mlde_world_lookup(mlde_world_background_names,
 					       MLDE_WORLD_NBACKGROUNDS, buf)) < 0) {
 		mlde_error_set(err, MLDE_EXIT_DATA, "background: not a world background");
 		return -1;
 	}
-	objs = jv_object_get(jv_copy(rec), jv_string("objects"));
+	objs = jv_object_get(jv_copy(rec), jv_string(MLDE_F_OBJECTS));
 	if (jv_get_kind(objs) != JV_KIND_ARRAY ||
 	    (n = jv_array_length(jv_copy(objs))) > MLDE_WORLD_MAX_OBJECTS) {
 		mlde_error_set(err, MLDE_EXIT_DATA, "objects: expected an array of at most %d",
@@ -1205,12 +1205,12 @@ int mlde_world_scene_from_record(jv rec, mlde_world_scene *s, mlde_error *err)
 	if (rc < 0)
 		return -1;
 
-	text = jv_object_get(jv_copy(rec), jv_string("text"));
+	text = jv_object_get(jv_copy(rec), jv_string(MLDE_F_TEXT));
 	if (jv_get_kind(text) == JV_KIND_STRING) {
 		const char *t = jv_string_value(text), *at = strchr(mlde_world_letters, t[0]);
 		int px[4];
 
-		if (!t[0] || t[1] || !at || get_box(rec, "text_bbox", px) < 0 ||
+		if (!t[0] || t[1] || !at || get_box(rec, MLDE_F_TEXT_BBOX, px) < 0 ||
 		    px[2] - px[0] != GLYPH_W || px[3] - px[1] != GLYPH_H) {
 			mlde_error_set(err, MLDE_EXIT_DATA,
 				       "text: expected one of the letters %s with its text_bbox",
