@@ -29,7 +29,8 @@ static char *dump(jv v)
 }
 
 /* The message of checking text with check (one of the wrappers below), or
- * "ok". */
+ * "ok".  The record is freed: only last_item's counts and fault (whose field
+ * names are static) may be read afterwards, not its texts. */
 typedef int checker(jv rec, mlde_error *err);
 
 static const char *verdict(checker *check, const char *text)
@@ -108,10 +109,23 @@ static void test_item(void)
 	TAP_IS_STR(verdict(item_answer, "{" ITEM "}"), "ok", "item: a good item passes");
 	TAP_IS_STR(verdict(item_answer, "{" ITEM ",\"mine\":[1]}"), "ok",
 		   "item: an unknown field passes");
-	TAP_IS_STR(last_item.id, "i1", "item: id read");
-	TAP_IS_INT(last_item.nopt, 2, "item: two options read");
-	TAP_IS_STR(last_item.options[1], "y", "item: option texts read");
-	TAP_IS_INT(last_item.answer, 1, "item: answer read");
+	{
+		mlde_item it;
+		mlde_error err;
+
+		rec = parse("{" ITEM "}");  /* it points into rec: keep rec while reading it */
+		mlde_error_clear(&err);
+		TAP_IS_INT(mlde_item_check(rec, MLDE_ITEM_NEED_ANSWER, "f:1", &it, &err), 0,
+			   "item: checked");
+		TAP_IS_STR(it.id, "i1", "item: id read");
+		TAP_IS_STR(it.image, "a.png", "item: image read");
+		TAP_IS_INT(it.nopt, 2, "item: two options read");
+		TAP_IS_STR(it.options[1], "y", "item: option texts read");
+		TAP_IS_INT(it.answer, 1, "item: answer read");
+		TAP_OK(it.rationale == NULL && it.fault.what == MLDE_FAULT_NONE,
+		       "item: no rationale, no fault");
+		jv_free(rec);
+	}
 	TAP_IS_STR(verdict(item_answer, "{\"question\":\"Q?\",\"options\":[\"x\",\"y\"],\"answer\":0}"),
 		   REJ("image", "missing"), "item: image missing");
 	TAP_IS_INT(last_item.fault.what, MLDE_FAULT_MISSING, "item: the fault says missing");
