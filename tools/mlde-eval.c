@@ -12,6 +12,7 @@
 #include "io/jsonl.h"
 #include "model/model.h"
 #include "model/nn.h"
+#include "record/record.h"
 
 #define SYNOPSIS "mlde-eval [-qvZ] [-o FILE] [-LEVEL] -m MODEL [--images DIR] [--embed] " \
 	"[--threads T] [--batch N] [FILE...]"
@@ -103,7 +104,6 @@ typedef struct eval {
 	mlde_writer *w;
 	batch b;
 	tally t;
-	jv k_pred, k_correct, k_scores, k_model, k_embedding;
 } eval;
 
 static _Noreturn void fail(eval *ev, const mlde_error *err)
@@ -168,12 +168,8 @@ static void flush_batch(eval *ev)
 				if (s[j] > s[best])
 					best = j;
 			}
-			rec = jv_object_set(rec, jv_copy(ev->k_pred), jv_number(best));
-			rec = jv_object_set(rec, jv_copy(ev->k_correct),
-					    best == it->answer ? jv_true() : jv_false());
-			rec = jv_object_set(rec, jv_copy(ev->k_scores), sc);
-			rec = jv_object_set(rec, jv_copy(ev->k_model), jv_string(ev->model_name));
-			type = jv_object_get(jv_copy(rec), jv_string("type"));
+			rec = mlde_eval_record(rec, best, best == it->answer, sc, ev->model_name);
+			type = jv_object_get(jv_copy(rec), jv_string(MLDE_F_TYPE));
 			tally_add(&ev->t, jv_get_kind(type) == JV_KIND_STRING ? jv_string_value(type)
 									   : "(no type)",
 				  best == it->answer);
@@ -186,7 +182,7 @@ static void flush_batch(eval *ev)
 
 			for (int d = 0; d < D; d++)
 				e = jv_array_append(e, rounded(b->embed[(size_t)i * D + d]));
-			rec = jv_object_set(rec, jv_copy(ev->k_embedding), e);
+			rec = jv_object_set(rec, jv_string(MLDE_F_EMBEDDING), e);
 		}
 		b->rec[i] = jv_invalid();
 		if (mlde_writer_put(ev->w, rec, &err) < 0)
@@ -212,11 +208,14 @@ static void read_input(eval *ev, const char *path)
 		fail(ev, &err);
 	while ((got = mlde_reader_next(r, &rec, &err)) > 0) {
 		char where[512];
-		mlde_item_text t;
+		mlde_item t;
 
 		snprintf(where, sizeof where, "%s:%lu", mlde_reader_name(r), mlde_reader_lineno(r));
-		if (mlde_item_read(rec, true, ev->embed, where, &t, &err) < 0) {
-			if (!ev->embed && strstr(err.msg, "'question': missing"))
+		if (mlde_item_check(rec, MLDE_ITEM_NEED_ANSWER | (ev->embed ? MLDE_ITEM_IMAGE_ONLY : 0),
+				    where, &t, &err) < 0) {
+			/* a record with no question at all is likely a pool record */
+			if (!ev->embed && t.fault.what == MLDE_FAULT_MISSING &&
+			    strcmp(t.fault.field, MLDE_F_QUESTION) == 0)
 				strncat(err.msg, " (use --embed for pool records)",
 					sizeof err.msg - strlen(err.msg) - 1);
 			jv_free(rec);
@@ -243,8 +242,8 @@ static int by_type(const void *a, const void *b)
 static void summarise(const tally *t)
 {
 	unsigned long correct = 0;
-	char **order[4096];
-	size_t n = t->ntypes < 4096 ? t->ntypes : 4096;
+	char ***order = mlde_xmalloc(t->ntypes * sizeof *order);
+	size_t n = t->ntypes;
 
 	for (size_t i = 0; i < t->ntypes; i++)
 		correct += t->correct[i];
@@ -260,6 +259,7 @@ static void summarise(const tally *t)
 		mlde_warn("  %-22s %.4f  (%lu/%lu)", t->type[i],
 			  (double)t->correct[i] / (double)t->n[i], t->correct[i], t->n[i]);
 	}
+	free(order);
 	if (t->embedded)
 		mlde_warn("%lu image-only records embedded", t->embedded);
 	if (!t->items && !t->embedded)
@@ -313,11 +313,6 @@ int main(int argc, char **argv)
 		b->px[i] = mlde_xmalloc((size_t)S * S * 3);
 	b->scores = mlde_xmalloc((size_t)b->cap * MLDE_OPTS_MAX * sizeof(float));
 	b->embed = mlde_xmalloc((size_t)b->cap * mlde_model_embed_dim(ev.m) * sizeof(float));
-	ev.k_pred = jv_string("pred");
-	ev.k_correct = jv_string("correct");
-	ev.k_scores = jv_string("scores");
-	ev.k_model = jv_string("model");
-	ev.k_embedding = jv_string("embedding");
 
 	ev.w = mlde_cli_open_output(&cli);
 	if (optind == argc)
@@ -328,11 +323,6 @@ int main(int argc, char **argv)
 	mlde_cli_close_output(ev.w);
 	summarise(&ev.t);
 
-	jv_free(ev.k_pred);
-	jv_free(ev.k_correct);
-	jv_free(ev.k_scores);
-	jv_free(ev.k_model);
-	jv_free(ev.k_embedding);
 	for (int i = 0; i < b->cap; i++)
 		free(b->px[i]);
 	free(b->rec); free(b->items); free(b->ptr); free(b->ref); free(b->where);

@@ -17,6 +17,7 @@
 #include "gen/http.h"
 #include "io/jsonl.h"
 #include "gen/reply.h"
+#include "record/record.h"
 #include "base/sha256.h"
 #include "gen/template.h"
 #include "world/worldgen.h"
@@ -398,19 +399,6 @@ static void die_at(const mlde_reader *r, const char *fmt, ...)
 	mlde_die(MLDE_EXIT_DATA, "%s:%lu: %s", mlde_reader_name(r), mlde_reader_lineno(r), what);
 }
 
-static void need(const mlde_reader *r, jv plan, const char *key, jv_kind kind, const char *within)
-{
-	jv v = jv_object_get(jv_copy(plan), jv_string(key));
-	jv_kind k = jv_get_kind(v);
-
-	jv_free(v);
-	if (k == JV_KIND_INVALID)
-		die_at(r, "field '%s%s': missing", within, key);
-	if (k != kind)
-		die_at(r, "field '%s%s': expected %s, got %s", within, key, mlde_kind_name(kind),
-		       mlde_kind_name(k));
-}
-
 static char *string_field(jv obj, const char *key)
 {
 	jv v = jv_object_get(jv_copy(obj), jv_string(key));
@@ -543,13 +531,15 @@ static void admit(run *R, const mlde_reader *r, jv plan, slot *s)
 	char *prompt;
 	size_t plen;
 
-	need(r, plan, "id", JV_KIND_STRING, "");
-	need(r, plan, "type", JV_KIND_STRING, "");
-	need(r, plan, "query", JV_KIND_OBJECT, "");
 	{
-		jv q = jv_object_get(jv_copy(plan), jv_string("query"));
-		need(r, q, "image", JV_KIND_STRING, "query.");
-		jv_free(q);
+		char where[600];
+		mlde_plan p;
+
+		snprintf(where, sizeof where, "%s:%lu", mlde_reader_name(r),
+			 mlde_reader_lineno(r));
+		mlde_error_clear(&err);
+		if (mlde_plan_check(plan, where, &p, &err) < 0)
+			mlde_die_error(&err);
 	}
 	memset(s, 0, sizeof *s);
 	s->plan = plan;
@@ -632,48 +622,64 @@ static void put(mlde_writer *w, jv rec)
 
 static void put_reject(run *R, const slot *s, const char *reason, const char *detail, jv raw)
 {
-	jv o = jv_object();
-
 	count_reason(R, reason);
 	if (!R->rej) {
 		jv_free(raw);
 		return;
 	}
-	o = jv_object_set(o, jv_string("plan"), jv_string(s->id));
-	o = jv_object_set(o, jv_string("reason"), jv_string(reason));
-	o = jv_object_set(o, jv_string("detail"), jv_string(detail));
-	o = jv_object_set(o, jv_string("raw"), raw);
-	o = jv_object_set(o, jv_string("request_sha256"), jv_string(s->sha));
-	put(R->rej, o);
+	put(R->rej, mlde_reject_record(s->id, reason, detail, raw, s->sha));
 }
 
+/* The generated item of a parsed reply (model: consumed, a string). */
 static jv item_record(const run *R, const slot *s, const mlde_reply *rep, jv model)
 {
-	jv o = jv_object(), opts = jv_array(), prov = jv_object();
-	jv query = jv_object_get(jv_copy(s->plan), jv_string("query"));
+	mlde_plan p;
+	mlde_error err;
 	char id[600];
+	jv o;
 
+	/* admit() checked the plan: this only finds its fields again */
+	mlde_plan_check(s->plan, s->id, &p, &err);
 	snprintf(id, sizeof id, "%s-%.8s", s->id, s->sha);
-	for (int i = 0; i < rep->noptions; i++)
-		opts = jv_array_append(opts, jv_string(rep->options[i]));
-	prov = jv_object_set(prov, jv_string("backend"),
-			     jv_string(R->opt->backend == BACKEND_WORLD ? "world" : "http"));
-	prov = jv_object_set(prov, jv_string("model"), model);
-	prov = jv_object_set(prov, jv_string("prompt"), jv_string(R->prompt_name));
-	prov = jv_object_set(prov, jv_string("prompt_sha256"), jv_string(R->prompt_sha));
-	prov = jv_object_set(prov, jv_string("request_sha256"), jv_string(s->sha));
-	prov = jv_object_set(prov, jv_string("plan"), jv_string(s->id));
-	o = jv_object_set(o, jv_string("id"), jv_string(id));
-	o = jv_object_set(o, jv_string("image"), jv_object_get(query, jv_string("image")));
-	o = jv_object_set(o, jv_string("question"), jv_string(rep->question));
-	o = jv_object_set(o, jv_string("options"), opts);
-	o = jv_object_set(o, jv_string("answer"), jv_number(rep->answer));
-	o = jv_object_set(o, jv_string("type"), jv_object_get(jv_copy(s->plan), jv_string("type")));
-	if (rep->rationale)
-		o = jv_object_set(o, jv_string("rationale"), jv_string(rep->rationale));
-	o = jv_object_set(o, jv_string("source"), jv_string("mlde-gen"));
-	o = jv_object_set(o, jv_string("provenance"), prov);
+	{
+		mlde_item it = {
+			.id = id, .image = p.image, .question = rep->question,
+			.nopt = rep->noptions, .answer = rep->answer, .type = p.type,
+			.rationale = rep->rationale, .source = "mlde-gen",
+		};
+		mlde_provenance prov = {
+			.backend = R->opt->backend == BACKEND_WORLD ? "world" : "http",
+			.model = jv_string_value(model), .prompt = R->prompt_name,
+			.prompt_sha256 = R->prompt_sha, .request_sha256 = s->sha, .plan = s->id,
+		};
+
+		for (int i = 0; i < rep->noptions && i < MLDE_OPTIONS_MAX; i++)
+			it.options[i] = rep->options[i];
+		o = mlde_item_set_provenance(mlde_item_record(&it), &prov);
+	}
+	jv_free(model);
 	return o;
+}
+
+/* Write the item of a parsed reply, if it passes the check mlde-train and
+ * mlde-eval apply when reading items; if not (a bug), it goes to the
+ * rejects as MLDE_REJECT_INVALID_ITEM with the reply text (raw, consumed). */
+static void put_item(run *R, const slot *s, const mlde_reply *rep, jv model, jv raw)
+{
+	jv item = item_record(R, s, rep, model);
+	mlde_error err;
+	mlde_item it;
+
+	mlde_error_clear(&err);
+	if (mlde_generated_check(item, s->id, &it, &err) < 0) {
+		jv_free(item);
+		R->rejected++;
+		put_reject(R, s, MLDE_REJECT_INVALID_ITEM, err.msg, raw);
+		return;
+	}
+	jv_free(raw);
+	R->items++;
+	put(R->out, item);
 }
 
 /* Write out one finished slot, in plan order. */
@@ -731,9 +737,7 @@ static void emit(run *R, slot *s)
 			put_reject(R, s, rep.reason, rep.detail, text);
 			jv_free(model);
 		} else {
-			R->items++;
-			put(R->out, item_record(R, s, &rep, model));
-			jv_free(text);
+			put_item(R, s, &rep, model, text);
 		}
 		mlde_reply_free(&rep);
 	}

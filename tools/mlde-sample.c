@@ -9,6 +9,7 @@
 
 #include "cli/cli.h"
 #include "io/jsonl.h"
+#include "record/record.h"
 #include "sample/knn.h"
 #include "base/rng.h"
 
@@ -143,20 +144,11 @@ static void die_at(const mlde_reader *r, const char *fmt, ...)
 	mlde_die(MLDE_EXIT_DATA, "%s:%lu: %s", mlde_reader_name(r), mlde_reader_lineno(r), what);
 }
 
-/* The string field `key` of rec, or die naming it. */
-static const char *need_string(const mlde_reader *r, jv rec, const char *key, jv *holder)
+/* "FILE:LINE" of r's last record, for the record checks' messages. */
+static const char *where_of(const mlde_reader *r, char *buf, size_t len)
 {
-	jv v = jv_object_get(jv_copy(rec), jv_string(key));
-	jv_kind k = jv_get_kind(v);
-
-	if (k != JV_KIND_STRING) {
-		jv_free(v);
-		if (k == JV_KIND_INVALID)
-			die_at(r, "field '%s': missing", key);
-		die_at(r, "field '%s': expected string, got %s", key, mlde_kind_name(k));
-	}
-	*holder = v;
-	return jv_string_value(v);
+	snprintf(buf, len, "%s:%lu", mlde_reader_name(r), mlde_reader_lineno(r));
+	return buf;
 }
 
 /* Take rec's `embedding` into buf (checking its length against the first
@@ -164,7 +156,7 @@ static const char *need_string(const mlde_reader *r, jv rec, const char *key, jv
  * false when there is none. */
 static bool take_embedding(const mlde_reader *r, jv *rec, float **buf, embedding_dim *dim)
 {
-	jv e = jv_object_get(jv_copy(*rec), jv_string("embedding"));
+	jv e = jv_object_get(jv_copy(*rec), jv_string(MLDE_F_EMBEDDING));
 	size_t n;
 
 	if (jv_get_kind(e) == JV_KIND_INVALID || jv_get_kind(e) == JV_KIND_NULL) {
@@ -202,7 +194,7 @@ static bool take_embedding(const mlde_reader *r, jv *rec, float **buf, embedding
 		jv_free(x);
 	}
 	jv_free(e);
-	*rec = jv_object_delete(*rec, jv_string("embedding"));
+	*rec = jv_object_delete(*rec, jv_string(MLDE_F_EMBEDDING));
 	return true;
 }
 
@@ -250,23 +242,18 @@ static type_state *read_weak(const char *path, size_t *ntypes)
 	jv rec;
 
 	while (next_or_die(r, &rec)) {
-		jv name_holder, w = jv_object_get(jv_copy(rec), jv_string("weight"));
-		const char *name = need_string(r, rec, "type", &name_holder);
+		char where[600];
+		mlde_weakness w;
+		mlde_error err;
 
-		if (jv_get_kind(w) != JV_KIND_NUMBER)
-			die_at(r, "field 'weight': %s%s",
-			       jv_get_kind(w) == JV_KIND_INVALID ? "missing" : "expected number, got ",
-			       jv_get_kind(w) == JV_KIND_INVALID ? "" : mlde_kind_name(jv_get_kind(w)));
-		if (!(jv_number_value(w) >= 0.0) || !isfinite(jv_number_value(w)))
-			die_at(r, "field 'weight': %g is not a finite number >= 0", jv_number_value(w));
+		mlde_error_clear(&err);
+		if (mlde_weakness_check(rec, where_of(r, where, sizeof where), &w, &err) < 0)
+			mlde_die_error(&err);
 		for (size_t i = 0; i < n; i++)
-			if (strcmp(types[i].name, name) == 0)
-				die_at(r, "type '%s' appears twice", name);
+			if (strcmp(types[i].name, w.key) == 0)
+				die_at(r, "type '%s' appears twice", w.key);
 		types = mlde_xrealloc(types, (n + 1) * sizeof *types);
-		types[n++] = (type_state){ .name = mlde_xstrdup(name),
-					   .weight = jv_number_value(w) };
-		jv_free(w);
-		jv_free(name_holder);
+		types[n++] = (type_state){ .name = mlde_xstrdup(w.key), .weight = w.weight };
 		jv_free(rec);
 	}
 	if (n == 0)
@@ -350,25 +337,25 @@ static void read_evals(const char *path, type_state *types, size_t ntypes, const
 	jv rec;
 
 	while (next_or_die(r, &rec)) {
-		jv type_holder, image_holder, c = jv_object_get(jv_copy(rec), jv_string("correct"));
-		const char *type = need_string(r, rec, "type", &type_holder);
+		char where[600];
+		mlde_error err;
+		mlde_eval e;
 		type_state *t;
 		bool has_emb;
 
-		set_add(images, need_string(r, rec, "image", &image_holder));
-		jv_free(image_holder);
-		if (jv_get_kind(c) != JV_KIND_TRUE && jv_get_kind(c) != JV_KIND_FALSE)
-			die_at(r, "field 'correct': %s%s",
-			       jv_get_kind(c) == JV_KIND_INVALID ? "missing" : "expected boolean, got ",
-			       jv_get_kind(c) == JV_KIND_INVALID ? "" : mlde_kind_name(jv_get_kind(c)));
+		mlde_error_clear(&err);
+		if (mlde_eval_check(rec, MLDE_F_TYPE, MLDE_EVAL_NEED_IMAGE,
+				    where_of(r, where, sizeof where), &e, &err) < 0)
+			mlde_die_error(&err);
+		set_add(images, e.image);
 		st->records++;
+		t = find_type(types, ntypes, e.key);  /* before rec changes under e.key */
 		has_emb = take_embedding(r, &rec, &emb, dim);
-		rec = jv_object_delete(rec, jv_string("scores"));
-		t = find_type(types, ntypes, type);
+		rec = jv_object_delete(rec, jv_string(MLDE_F_SCORES));
 		if (!t) {
 			st->unknown_type++;
 			jv_free(rec);
-		} else if (jv_get_kind(c) == JV_KIND_FALSE) {
+		} else if (!e.correct) {
 			if (opt->similar && !has_emb)
 				die_at(r, "field 'embedding': missing on a bad case "
 				       "(--retrieval similar needs mlde-eval --embed)");
@@ -378,8 +365,6 @@ static void read_evals(const char *path, type_state *types, size_t ntypes, const
 		} else {
 			jv_free(rec);
 		}
-		jv_free(c);
-		jv_free(type_holder);
 	}
 	free(emb);
 	mlde_reader_close(r);
@@ -393,11 +378,15 @@ static void read_pool(const options *opt, const string_set *images, embedding_di
 	jv rec;
 
 	while (next_or_die(r, &rec)) {
-		jv image_holder;
-		const char *image = need_string(r, rec, "image", &image_holder);
-		bool leaked = set_has(images, image);
+		char where[600];
+		mlde_error err;
+		mlde_pool pr;
+		bool leaked;
 
-		jv_free(image_holder);
+		mlde_error_clear(&err);
+		if (mlde_pool_check(rec, where_of(r, where, sizeof where), &pr, &err) < 0)
+			mlde_die_error(&err);
+		leaked = set_has(images, pr.image);
 		if (!take_embedding(r, &rec, &emb, dim) && opt->similar)
 			die_at(r, "field 'embedding': missing on a pool record "
 			       "(--retrieval similar needs mlde-eval --embed)");
@@ -618,20 +607,16 @@ static size_t similar_unused(const usage *u, const neighbours *near, size_t row,
 static jv plan_record(const type_state *t, long j, const pool *p, size_t image, long k,
 		      bool similar, float sim)
 {
-	char id[64];
-	jv examples = jv_array();
-	jv o = jv_object();
+	size_t n = strlen(t->name) + 32;
+	char *id = mlde_xmalloc(n);
+	jv examples = jv_array(), o;
 
-	snprintf(id, sizeof id, "-%05ld", j);
+	snprintf(id, n, "%s-%05ld", t->name, j);
 	for (long s = 0; s < k; s++)
 		examples = jv_array_append(examples, jv_copy(t->examples->recs[example_at(t, j, k, s)]));
-	o = jv_object_set(o, jv_string("id"), jv_string_concat(jv_string(t->name), jv_string(id)));
-	o = jv_object_set(o, jv_string("type"), jv_string(t->name));
-	o = jv_object_set(o, jv_string("query"), jv_copy(p->recs[image]));
-	o = jv_object_set(o, jv_string("examples"), examples);
-	if (similar)
-		o = jv_object_set(o, jv_string("similarity"),
-				  jv_number(round((double)sim * 1e6) / 1e6));
+	o = mlde_plan_record(id, t->name, jv_copy(p->recs[image]), examples, similar,
+			     round((double)sim * 1e6) / 1e6);
+	free(id);
 	return o;
 }
 

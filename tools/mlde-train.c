@@ -10,6 +10,7 @@
 
 #include "cli/cli.h"
 #include "model/input.h"
+#include "record/record.h"
 #include "io/jsonl.h"
 #include "model/model.h"
 #include "model/nn.h"
@@ -150,10 +151,10 @@ static void read_items(const char *path, const mlde_model *m, item_list *items,
 		mlde_die_error(&err);
 	while ((got = mlde_reader_next(r, &rec, &err)) > 0) {
 		char where[512];
-		mlde_item_text t;
+		mlde_item t;
 
 		snprintf(where, sizeof where, "%s:%lu", mlde_reader_name(r), mlde_reader_lineno(r));
-		if (mlde_item_read(rec, true, false, where, &t, &err) < 0)
+		if (mlde_item_check(rec, MLDE_ITEM_NEED_ANSWER, where, &t, &err) < 0)
 			mlde_die_error(&err);
 		if (items->n == items->cap) {
 			items->cap = items->cap ? 2 * items->cap : 4096;

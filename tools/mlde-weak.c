@@ -7,6 +7,7 @@
 
 #include "cli/cli.h"
 #include "io/jsonl.h"
+#include "record/record.h"
 
 #define SYNOPSIS "mlde-weak [-qvZ] [-o FILE] [-LEVEL] [--by FIELD] " \
 	"[--weight error|wilson-upper|uniform] [--min-n N] [--type NAME]... " \
@@ -138,38 +139,20 @@ typedef struct tally {
 static int count_record(group_table *t, tally *ty, const options *opt, jv rec,
 			const mlde_reader *r, mlde_error *err)
 {
-	jv key = jv_object_get(jv_copy(rec), jv_copy(ty->by_key));
-	jv correct = jv_object_get(jv_copy(rec), jv_copy(ty->correct_key));
-	jv_kind kk = jv_get_kind(key), ck = jv_get_kind(correct);
-	int rc = -1;
+	char where[600];
+	mlde_eval e;
+	int rc;
 
-	if (kk != JV_KIND_STRING) {
-		mlde_error_set(err, MLDE_EXIT_DATA, "%s:%lu: field '%s': %s",
-			       mlde_reader_name(r), mlde_reader_lineno(r), opt->by,
-			       kk == JV_KIND_INVALID ? "missing"
-						     : kk == JV_KIND_NULL ? "expected string, got null"
-						     : kk == JV_KIND_NUMBER ? "expected string, got number"
-						     : kk == JV_KIND_ARRAY ? "expected string, got array"
-						     : kk == JV_KIND_OBJECT ? "expected string, got object"
-									    : "expected string, got boolean");
-	} else if (ck != JV_KIND_TRUE && ck != JV_KIND_FALSE) {
-		mlde_error_set(err, MLDE_EXIT_DATA, "%s:%lu: field 'correct': %s%s",
-			       mlde_reader_name(r), mlde_reader_lineno(r),
-			       ck == JV_KIND_INVALID ? "missing" : "expected boolean, got ",
-			       ck == JV_KIND_INVALID ? "" : mlde_kind_name(ck));
-	} else {
-		group *g = table_get(t, jv_string_value(key),
-				     (size_t)jv_string_length_bytes(jv_copy(key)));
-		jv pred = jv_object_get(jv_copy(rec), jv_copy(ty->pred_key));
+	(void)ty;
+	snprintf(where, sizeof where, "%s:%lu", mlde_reader_name(r), mlde_reader_lineno(r));
+	rc = mlde_eval_check(rec, opt->by, 0, where, &e, err);
+	if (rc == 0) {
+		group *g = table_get(t, e.key, e.key_len);
 
 		g->n++;
-		g->correct += ck == JV_KIND_TRUE;
-		g->unanswered += jv_get_kind(pred) == JV_KIND_NULL;
-		jv_free(pred);
-		rc = 0;
+		g->correct += e.correct;
+		g->unanswered += !e.answered;
 	}
-	jv_free(key);
-	jv_free(correct);
 	jv_free(rec);
 	return rc;
 }
@@ -261,19 +244,13 @@ static int by_key(const void *a, const void *b)
 
 static jv weakness_record(const group *g, const char *by)
 {
-	jv o = jv_object();
+	mlde_weakness w = {
+		.by = by, .key = g->key, .n = g->n, .correct = g->correct,
+		.unanswered = g->unanswered, .acc = g->acc, .lo = g->lo, .hi = g->hi,
+		.weight = g->weight, .sparse = g->sparse,
+	};
 
-	o = jv_object_set(o, jv_string(by), jv_string(g->key));
-	o = jv_object_set(o, jv_string("n"), jv_number((double)g->n));
-	o = jv_object_set(o, jv_string("correct"), jv_number((double)g->correct));
-	o = jv_object_set(o, jv_string("acc"), g->n ? jv_number(g->acc) : jv_null());
-	o = jv_object_set(o, jv_string("lo"), jv_number(g->lo));
-	o = jv_object_set(o, jv_string("hi"), jv_number(g->hi));
-	o = jv_object_set(o, jv_string("weight"), jv_number(g->weight));
-	o = jv_object_set(o, jv_string("unanswered"), jv_number((double)g->unanswered));
-	if (g->sparse)
-		o = jv_object_set(o, jv_string("sparse"), jv_true());
-	return o;
+	return mlde_weakness_record(&w);
 }
 
 static void write_groups(const mlde_cli *cli, const group_table *t, const options *opt)

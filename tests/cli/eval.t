@@ -73,6 +73,23 @@ run mlde-eval -Z -m model.st --images w pool.jsonl
 is "$status" 1 "pool records without --embed: status 1"
 like err "pool.jsonl:1: field 'question': missing \(use --embed for pool records\)" \
 	"pool records without --embed: said so"
+# the hint follows what the check found, not the text of its message
+head -1 test.jsonl | jq -c '.image = 5' > "q 'question': missing.jsonl"
+run mlde-eval -Z -m model.st --images w "q 'question': missing.jsonl"
+is "$status" 1 "a bad image field: status 1"
+like err "field 'image': expected string, got number$" "a bad image field: no --embed hint, whatever the file's name"
+head -1 test.jsonl | jq -c '.question = null' > qnull.jsonl
+run mlde-eval -Z -m model.st --images w qnull.jsonl
+like err "qnull.jsonl:1: field 'question': expected string, got null$" "a null question: no --embed hint"
+
+# the summary has a line for every type, however many (once capped at 4,096)
+head -1 test.jsonl > one.jsonl
+for i in $(seq 0 4099); do echo "$i"; done | jq -c --slurpfile r one.jsonl \
+	'$r[0] + {type: ("t" + ((1000000 + .) | tostring))}' > many.jsonl
+run mlde-eval -Z -m model.st --images w many.jsonl
+is "$status" 0 "4,100 types: status 0"
+is "$(grep -c '^mlde-eval:   t1' err)" 4100 "4,100 types: a summary line for each"
+like err "^mlde-eval:   t1004099 " "4,100 types: the last one too"
 
 # an image given inline as a data: URI is the same image
 head -1 test.jsonl > one-file.jsonl

@@ -80,6 +80,12 @@ like p.txt "^The question type: spatial relation\. Where one object is relative 
 like p.txt "^- (circle|square|triangle|cross) \[[0-9.]+, [0-9.]+, [0-9.]+, [0-9.]+\] \(color: " "objects with their boxes and attributes"
 like p.txt "^Choices: \(A\) " "the reply format is asked for"
 is "$(jq -r .prompt_sha256 out | sort -u | wc -l | tr -d ' ')" 1 "one prompt sha256 for the run"
+like p.txt "^Objects, each with its box " "the objects under their header"
+# a scene with no shapes: no "Objects" header with nothing under it
+zstdcat plans.zst | head -1 | jq -c '.query.objects = [] | .query.captions = ["A letter."]' > noobj.jsonl
+mlde-gen -q --emit prompt -Z --prompt "$PROMPTS/default.txt" noobj.jsonl | jq -r .prompt > noobj.txt
+is "$(grep -c '^Objects' noobj.txt)" 0 "no objects: no Objects header"
+like noobj.txt "^- A letter\.$" "no objects: the captions are still there"
 cp out prompts1.jsonl
 MLDE_PROMPTS=$PROMPTS run mlde-gen --emit prompt -Z plans.zst
 same out prompts1.jsonl "\$MLDE_PROMPTS finds the default template"

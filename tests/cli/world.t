@@ -77,6 +77,16 @@ jq -r 'select((.image | test("^images/pool-[0-9]{6}\\.png$") | not)
 	pool.jsonl > malformed
 is "$(wc -l < malformed | tr -d ' ')" 0 "pool records: image, captions, objects, background, text"
 
+# a scene with a letter and no shapes: its caption says what the image shows
+run mlde-world --seed 1 --out e --images 200 --base 1 --val 1 --test 1
+items e/pool.jsonl.zst | jq -r 'select(.objects == [])
+	| [.captions[1], "The image shows the letter \(.text) on a \(.background) background."]
+	| if .[0] == .[1] then "ok" else "bad: \(.[0])" end' > empty.txt
+like empty.txt "^ok$" "a scene with no shapes (seed 1 has some) is captioned with its letter"
+is "$(grep -vc '^ok$' empty.txt)" 0 "every scene with no shapes names its letter and background"
+is "$(items e/pool.jsonl.zst | jq -r '.captions[]' | grep -c '^The image shows\.$')" 0 \
+	"no caption \"The image shows.\" with nothing after it"
+
 # no benchmark leakage: no val or test image in the pool or base, by name
 # or by content
 (cd a && jq -r .image < ../pool.jsonl; items base.jsonl.zst | jq -r .image) | sort > train.names

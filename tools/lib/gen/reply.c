@@ -412,11 +412,11 @@ int mlde_reply_parse(const char *text, size_t len, mlde_reply *r)
 		return reject(r, MLDE_REJECT_NO_QUESTION, "the question is empty");
 	if (skip_word(r->question, r->question + strlen(r->question)))
 		return reject(r, MLDE_REJECT_SKIP, "the question is Skip");
-	if (n < MLDE_REPLY_MIN_OPTIONS)
+	if (n < MLDE_OPTIONS_MIN)
 		return reject(r, MLDE_REJECT_FEW_CHOICES, "%d choice%s", n, n == 1 ? "" : "s");
-	if (n > MLDE_REPLY_MAX_OPTIONS)
+	if (n > MLDE_OPTIONS_MAX)
 		return reject(r, MLDE_REJECT_MANY_CHOICES, "%d choices (at most %d)", n,
-			      MLDE_REPLY_MAX_OPTIONS);
+			      MLDE_OPTIONS_MAX);
 	for (int i = 0; i < n; i++) {
 		r->options[i] = span_dup(ch[i].start, ch[i].end);
 		r->noptions++;

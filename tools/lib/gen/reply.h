@@ -9,8 +9,7 @@
 #include <stddef.h>
 #include <jv.h>
 
-#define MLDE_REPLY_MIN_OPTIONS 2
-#define MLDE_REPLY_MAX_OPTIONS 8
+#include "record/record.h"  /* MLDE_OPTIONS_MIN, MLDE_OPTIONS_MAX */
 
 /* Why a reply was rejected: stable names, for counting and for grep. */
 #define MLDE_REJECT_SKIP "skip"                        /* the generator declined */
@@ -28,7 +27,7 @@
 
 typedef struct mlde_reply {
 	char *question;
-	char *options[MLDE_REPLY_MAX_OPTIONS];
+	char *options[MLDE_OPTIONS_MAX];
 	int noptions;
 	int answer;          /* index into options */
 	char *rationale;     /* the explanation, or NULL when there is none */

@@ -25,9 +25,12 @@
 
 #include "base/err.h"
 #include "model/nn.h"
+#include "record/record.h"
 
 #define MLDE_MODEL_FORMAT "mlde-mc-1"
-#define MLDE_OPTS_MAX 8      /* options an item may have */
+/* the options an item may have: the records' one limit, under the name the
+ * network code uses */
+#define MLDE_OPTS_MAX MLDE_OPTIONS_MAX
 #define MLDE_FILM_MAX 4      /* FiLM blocks */
 #define MLDE_WORDS_MAX 64    /* words of a text that are read */
 

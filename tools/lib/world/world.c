@@ -4,6 +4,7 @@
  * written from a pool record and one written from the scene agree exactly. */
 #include "world/world.h"
 #include "io/jsonl.h"
+#include "record/record.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -909,33 +910,27 @@ void mlde_world_make_item(int type, mlde_rng *rng, mlde_world_scene *s,
 
 jv mlde_world_item_record(const mlde_world_item *item, const char *id, const char *image)
 {
-	jv o = jv_object(), opts = jv_array();
+	mlde_item it = {
+		.id = id, .image = image, .question = item->question,
+		.nopt = MLDE_WORLD_OPTIONS, .answer = item->answer,
+		.type = mlde_world_type_names[item->type], .rationale = item->rationale,
+		.source = "world",
+	};
 
 	for (int i = 0; i < MLDE_WORLD_OPTIONS; i++)
-		opts = jv_array_append(opts, jv_string(item->options[i]));
-	o = jv_object_set(o, jv_string("id"), jv_string(id));
-	o = jv_object_set(o, jv_string("image"), jv_string(image));
-	o = jv_object_set(o, jv_string("question"), jv_string(item->question));
-	o = jv_object_set(o, jv_string("options"), opts);
-	o = jv_object_set(o, jv_string("answer"), jv_number(item->answer));
-	o = jv_object_set(o, jv_string("type"), jv_string(mlde_world_type_names[item->type]));
-	o = jv_object_set(o, jv_string("rationale"), jv_string(item->rationale));
-	o = jv_object_set(o, jv_string("source"), jv_string("world"));
-	return o;
+		it.options[i] = item->options[i];
+	return mlde_item_record(&it);
 }
 
 /* ---- annotations ---- */
 
-static jv fraction_box(int x1, int y1, int x2, int y2)
+/* multiples of 1/64: exact in binary, so the pixels come back exactly */
+static void fraction_box(int x1, int y1, int x2, int y2, double out[4])
 {
-	jv b = jv_array();
-
-	/* multiples of 1/64: exact in binary, so the pixels come back exactly */
-	b = jv_array_append(b, jv_number((double)x1 / SIDE));
-	b = jv_array_append(b, jv_number((double)y1 / SIDE));
-	b = jv_array_append(b, jv_number((double)x2 / SIDE));
-	b = jv_array_append(b, jv_number((double)y2 / SIDE));
-	return b;
+	out[0] = (double)x1 / SIDE;
+	out[1] = (double)y1 / SIDE;
+	out[2] = (double)x2 / SIDE;
+	out[3] = (double)y2 / SIDE;
 }
 
 /* "top left", "top", ... by thirds: loose, as a person would say it. */
@@ -970,7 +965,17 @@ static jv captions(const mlde_world_scene *s)
 		 mlde_world_background_names[s->background]);
 	caps = jv_array_append(caps, jv_string(line));
 
-	n = (size_t)snprintf(line, sizeof line, "The image shows");
+	/* with no shapes, say what there is: the letter, or nothing, on the
+	 * background (not a bare "The image shows.") */
+	if (s->nobj == 0 && s->letter >= 0)
+		n = (size_t)snprintf(line, sizeof line, "The image shows the letter %c on a %s "
+				     "background", mlde_world_letters[s->letter],
+				     mlde_world_background_names[s->background]);
+	else if (s->nobj == 0)
+		n = (size_t)snprintf(line, sizeof line, "The image shows an empty %s background",
+				     mlde_world_background_names[s->background]);
+	else
+		n = (size_t)snprintf(line, sizeof line, "The image shows");
 	for (int i = 0; i < s->nobj && n < sizeof line; i++) {
 		full_name(&s->obj[i], name, sizeof name);
 		n += (size_t)snprintf(line + n, sizeof line - n, "%s a %s",
@@ -1004,37 +1009,38 @@ static jv captions(const mlde_world_scene *s)
 
 jv mlde_world_scene_record(const mlde_world_scene *s, const char *image)
 {
-	jv rec = jv_object(), objs = jv_array();
+	jv rec, objs = jv_array();
+	double frac[4];
 
 	for (int i = 0; i < s->nobj; i++) {
 		const mlde_world_object *o = &s->obj[i];
 		box b = object_box(o);
-		jv obj = jv_object();
+		jv obj;
 
-		obj = jv_object_set(obj, jv_string("name"), jv_string(mlde_world_shape_names[o->shape]));
-		obj = jv_object_set(obj, jv_string("bbox"), fraction_box(b.x1, b.y1, b.x2 + 1, b.y2 + 1));
-		obj = jv_object_set(obj, jv_string("color"), jv_string(mlde_world_color_names[o->color]));
-		obj = jv_object_set(obj, jv_string("size"), jv_string(mlde_world_size_names[o->size]));
+		fraction_box(b.x1, b.y1, b.x2 + 1, b.y2 + 1, frac);
+		obj = mlde_pool_object(mlde_world_shape_names[o->shape], frac);
+		obj = jv_object_set(obj, jv_string(MLDE_F_COLOR),
+				    jv_string(mlde_world_color_names[o->color]));
+		obj = jv_object_set(obj, jv_string(MLDE_F_SIZE),
+				    jv_string(mlde_world_size_names[o->size]));
 		if (i == s->touch_a || i == s->touch_b)
-			obj = jv_object_set(obj, jv_string("touching"),
+			obj = jv_object_set(obj, jv_string(MLDE_F_TOUCHING),
 					    jv_array_append(jv_array(), jv_number(i == s->touch_a
 										 ? s->touch_b
 										 : s->touch_a)));
 		objs = jv_array_append(objs, obj);
 	}
-	rec = jv_object_set(rec, jv_string("image"), jv_string(image));
-	rec = jv_object_set(rec, jv_string("captions"), captions(s));
-	rec = jv_object_set(rec, jv_string("objects"), objs);
-	rec = jv_object_set(rec, jv_string("background"),
+	rec = mlde_pool_record(image, captions(s), objs);
+	rec = jv_object_set(rec, jv_string(MLDE_F_BACKGROUND),
 			    jv_string(mlde_world_background_names[s->background]));
 	if (s->letter >= 0) {
 		char text[2] = { mlde_world_letters[s->letter], '\0' };
 
-		rec = jv_object_set(rec, jv_string("text"), jv_string(text));
-		rec = jv_object_set(rec, jv_string("text_bbox"),
-				    fraction_box(s->tx, s->ty, s->tx + GLYPH_W, s->ty + GLYPH_H));
+		fraction_box(s->tx, s->ty, s->tx + GLYPH_W, s->ty + GLYPH_H, frac);
+		rec = jv_object_set(rec, jv_string(MLDE_F_TEXT), jv_string(text));
+		rec = jv_object_set(rec, jv_string(MLDE_F_TEXT_BBOX), mlde_bbox_record(frac));
 	} else {
-		rec = jv_object_set(rec, jv_string("text"), jv_null());
+		rec = jv_object_set(rec, jv_string(MLDE_F_TEXT), jv_null());
 	}
 	return rec;
 }
@@ -1088,23 +1094,23 @@ static int parse_object(jv obj, int i, mlde_world_object *o, mlde_error *err)
 			       mlde_kind_name(jv_get_kind(obj)));
 		return -1;
 	}
-	if (get_string(obj, "name", buf, sizeof buf) < 0 ||
+	if (get_string(obj, MLDE_F_NAME, buf, sizeof buf) < 0 ||
 	    (o->shape = mlde_world_lookup(mlde_world_shape_names, MLDE_WORLD_NSHAPES, buf)) < 0) {
 		mlde_error_set(err, MLDE_EXIT_DATA, "objects[%d].name: not a world shape", i);
 		return -1;
 	}
-	if (get_string(obj, "color", buf, sizeof buf) < 0 ||
+	if (get_string(obj, MLDE_F_COLOR, buf, sizeof buf) < 0 ||
 	    (o->color = mlde_world_lookup(mlde_world_color_names, MLDE_WORLD_NCOLORS, buf)) < 0) {
 		mlde_error_set(err, MLDE_EXIT_DATA, "objects[%d].color: not a world color", i);
 		return -1;
 	}
-	if (get_string(obj, "size", buf, sizeof buf) < 0 ||
+	if (get_string(obj, MLDE_F_SIZE, buf, sizeof buf) < 0 ||
 	    (o->size = mlde_world_lookup(mlde_world_size_names, MLDE_WORLD_NSIZES, buf)) < 0) {
 		mlde_error_set(err, MLDE_EXIT_DATA, "objects[%d].size: not small or large", i);
 		return -1;
 	}
 	r = mlde_world_radius[o->size];
-	if (get_box(obj, "bbox", px) < 0 || px[2] - px[0] != 2 * r + 1 ||
+	if (get_box(obj, MLDE_F_BBOX, px) < 0 || px[2] - px[0] != 2 * r + 1 ||
 	    px[3] - px[1] != 2 * r + 1) {
 		mlde_error_set(err, MLDE_EXIT_DATA,
 			       "objects[%d].bbox: not the box of a %s shape on the %dx%d grid",
@@ -1123,7 +1129,7 @@ static int parse_touching(jv objs, mlde_world_scene *s, mlde_error *err)
 	int partner[MLDE_WORLD_MAX_OBJECTS];
 
 	for (int i = 0; i < s->nobj; i++) {
-		jv t = jv_object_get(jv_array_get(jv_copy(objs), i), jv_string("touching"));
+		jv t = jv_object_get(jv_array_get(jv_copy(objs), i), jv_string(MLDE_F_TOUCHING));
 		jv_kind k = jv_get_kind(t);
 		bool bad = k != JV_KIND_INVALID && k != JV_KIND_NULL && k != JV_KIND_ARRAY;
 
@@ -1172,13 +1178,13 @@ int mlde_world_scene_from_record(jv rec, mlde_world_scene *s, mlde_error *err)
 		mlde_error_set(err, MLDE_EXIT_DATA, "pool record: expected object");
 		return -1;
 	}
-	if (get_string(rec, "background", buf, sizeof buf) < 0 ||
+	if (get_string(rec, MLDE_F_BACKGROUND, buf, sizeof buf) < 0 ||
 	    (s->background = mlde_world_lookup(mlde_world_background_names,
 					       MLDE_WORLD_NBACKGROUNDS, buf)) < 0) {
 		mlde_error_set(err, MLDE_EXIT_DATA, "background: not a world background");
 		return -1;
 	}
-	objs = jv_object_get(jv_copy(rec), jv_string("objects"));
+	objs = jv_object_get(jv_copy(rec), jv_string(MLDE_F_OBJECTS));
 	if (jv_get_kind(objs) != JV_KIND_ARRAY ||
 	    (n = jv_array_length(jv_copy(objs))) > MLDE_WORLD_MAX_OBJECTS) {
 		mlde_error_set(err, MLDE_EXIT_DATA, "objects: expected an array of at most %d",
@@ -1199,12 +1205,12 @@ int mlde_world_scene_from_record(jv rec, mlde_world_scene *s, mlde_error *err)
 	if (rc < 0)
 		return -1;
 
-	text = jv_object_get(jv_copy(rec), jv_string("text"));
+	text = jv_object_get(jv_copy(rec), jv_string(MLDE_F_TEXT));
 	if (jv_get_kind(text) == JV_KIND_STRING) {
 		const char *t = jv_string_value(text), *at = strchr(mlde_world_letters, t[0]);
 		int px[4];
 
-		if (!t[0] || t[1] || !at || get_box(rec, "text_bbox", px) < 0 ||
+		if (!t[0] || t[1] || !at || get_box(rec, MLDE_F_TEXT_BBOX, px) < 0 ||
 		    px[2] - px[0] != GLYPH_W || px[3] - px[1] != GLYPH_H) {
 			mlde_error_set(err, MLDE_EXIT_DATA,
 				       "text: expected one of the letters %s with its text_bbox",
