@@ -144,23 +144,25 @@ int mlde_window_submit(mlde_window *w, const char *body, size_t len, double toke
 		free(e->body);
 		return -1;
 	}
-	w->count++;
-	w->st.submitted++;
-	if (got)
-		return 0;
-	if (w->o.make) {
+	if (!got && w->o.make) {
 		size_t rlen;
 		char *reply = w->o.make(w->o.make_ctx, user, e->body, e->len, &rlen, err);
 
 		if (!reply || store(w, e, reply, rlen, err) < 0) {
+			/* not held: user stays the caller's */
 			free(reply);
-			finish_failed(e, MLDE_WINDOW_FAILED, err->msg);
+			free(e->body);
 			keep_error(w, err, 0);
 			return -1;
 		}
 		w->st.made++;
 		finish_ok(e, reply, rlen);
-	} else if (w->http) {
+	}
+	w->count++;
+	w->st.submitted++;
+	if (e->done)
+		return 0;
+	if (w->http) {
 		mlde_http_submit_checked(w->http, e->body, e->len, tokens, e->check, e);
 	} else {
 		w->st.not_cached++;

@@ -72,7 +72,8 @@ size_t mlde_window_held(const mlde_window *w);
 /* Submit a request (body is copied): looked up in the cache now, then made
  * or queued for sending.  tokens: its estimated cost for a tpm limit;
  * check: its own reply check (NULL: the window's).  0, or -1 with err (a
- * cache that cannot be read or written, a failure of make, no room). */
+ * cache that cannot be read or written, a failure of make, no room): the
+ * request is not held then, and user stays the caller's. */
 int mlde_window_submit(mlde_window *w, const char *body, size_t len, double tokens,
 		       mlde_http_check *check, void *user, mlde_error *err);
 /* Take the oldest request once it is finished, waiting at most wait_ms for
