@@ -9,9 +9,8 @@
 #include <unistd.h>
 
 #include "base/buf.h"
-#include "base/sha256.h"
-#include "cli/apikey.h"
 #include "cli/cli.h"
+#include "cli/endpoint.h"
 #include "cli/progress.h"
 #include "cli/sink.h"
 #include "gen/cache.h"
@@ -20,7 +19,6 @@
 #include "gen/request.h"
 #include "gen/window.h"
 #include "io/jsonl.h"
-
 
 #define SYNOPSIS "mlde-gen [-qvZ] [-o FILE] [-LEVEL] [--backend http|world] " \
 	"[--emit prompt|raw|item] [--prompt FILE] [--types FILE] [--rejects FILE] " \
@@ -229,8 +227,9 @@ static void put_prompt(run *R, const slot *s, const char *prompt)
 
 /* Take in one plan record (consumed): check it, render its prompt, build
  * its request, and write the prompt (--emit prompt) or submit it. */
-static int admit(run *R, const where *r, jv plan, mlde_error *err)
+static int admit(run *R, const where *r, jv plan)
 {
+	mlde_error *err = r->err;
 	const options *o = R->opt;
 	mlde_error terr;
 	slot *s;
@@ -502,7 +501,7 @@ static int generate(run *R, mlde_reader **readers, int nreaders, mlde_error *err
 				continue;
 			}
 			R->read++;
-			if (admit(R, &at, plan, err) < 0)
+			if (admit(R, &at, plan) < 0)
 				return -1;
 			progress(R);
 		}
@@ -597,61 +596,44 @@ static void parse_options(mlde_cli *cli, int *argc, char **argv, options *opt)
 }
 
 /* The cache, and the window: with the endpoint, the world backend, or
- * neither (--offline).  key: wiped and freed here. */
-static int open_window(run *R, char *key, mlde_error *err)
+ * neither (--offline). */
+static int open_window(run *R, const mlde_endpoint *ep, mlde_error *err)
 {
 	const options *o = R->opt;
+	/* far more than in flight, so a slow head rarely stalls the window */
 	mlde_window_opts wo = { .cap = (size_t)(o->jobs * 16 > 256 ? o->jobs * 16 : 256),
 				.check = mlde_reply_check_completion, .drop = release };
-	mlde_http_opts ho = { .parallel = (int)o->jobs, .rpm = o->rpm, .tpm = o->tpm,
-			      .retries = (int)o->retries, .timeout = o->timeout, .backoff = o->backoff,
-			      .backoff_max = 60.0, .seed = o->seed };
-	mlde_buf url = { 0 }, auth = { 0 };
-	size_t n = strlen(o->base_url);
+	mlde_http_opts ho = { .url = ep->url, .auth = ep->auth, .parallel = (int)o->jobs,
+			      .rpm = o->rpm, .tpm = o->tpm, .retries = (int)o->retries,
+			      .timeout = o->timeout, .backoff = o->backoff, .backoff_max = 60.0,
+			      .seed = o->seed };
 	char *dir = o->cache ? mlde_xstrdup(o->cache)
 		    : o->backend == BACKEND_HTTP ? mlde_cache_default_dir() : NULL;
+	int rc = dir ? mlde_cache_open(&R->cache, dir, err) : 0;
 
-	/* the window: far more than in flight, so a slow head rarely stalls it */
-	if (dir && mlde_cache_open(&R->cache, dir, err) < 0) {
-		free(dir);
-		return -1;
-	}
-	if (dir) {
-		wo.cache = &R->cache;
+	if (dir && rc == 0)
 		mlde_note(1, "reply cache %s", dir);
-	}
 	free(dir);
-	if (o->backend == BACKEND_WORLD) {
+	if (rc < 0)
+		return -1;
+	wo.cache = R->cache.dir ? &R->cache : NULL;
+	if (o->backend == BACKEND_WORLD)
 		wo.make = world_reply;
-	} else if (!o->offline) {
-		while (n > 0 && o->base_url[n - 1] == '/')
-			n--;
-		mlde_buf_printf(&url, "%.*s/chat/completions", (int)n, o->base_url);
-		ho.url = url.p;
-		if (key) {
-			mlde_buf_printf(&auth, "Authorization: Bearer %s", key);
-			ho.auth = auth.p;
-			explicit_bzero(key, strlen(key));
-		} else {
-			mlde_note(1, "no API key (OPENAI_API_KEY or --api-key-file): none sent");
-		}
+	else if (ep->url)
 		wo.http = &ho;
-	}
-	free(key);
-	R->win = mlde_window_new(&wo, err);
-	if (auth.p)
-		explicit_bzero(auth.p, auth.len);
-	mlde_buf_free(&auth);
-	if (R->win && wo.http)
-		mlde_note(1, "sending to %s, %ld in flight", url.p, o->jobs);
-	mlde_buf_free(&url);
-	return R->win ? 0 : -1;
+	if (wo.http && !ep->auth)
+		mlde_note(1, "no API key (OPENAI_API_KEY or --api-key-file): none sent");
+	if (!(R->win = mlde_window_new(&wo, err)))
+		return -1;
+	if (wo.http)
+		mlde_note(1, "sending to %s, %ld in flight", ep->url, o->jobs);
+	return 0;
 }
 
 /* Everything before the first record, in the order its errors are told:
  * the prompt, the cache and the window, the inputs, the outputs. */
-static int setup(run *R, const mlde_cli *cli, char *key, mlde_reader **readers, int nreaders,
-		 char **files, mlde_error *err)
+static int setup(run *R, const mlde_cli *cli, const mlde_endpoint *ep, mlde_reader **readers,
+		 int nreaders, char **files, mlde_error *err)
 {
 	const options *o = R->opt;
 	char *path = o->prompt ? mlde_xstrdup(o->prompt) : mlde_prompt_default_path();
@@ -665,12 +647,8 @@ static int setup(run *R, const mlde_cli *cli, char *key, mlde_reader **readers, 
 	free(path);
 	R->prompt_name = R->prompt.name;
 	R->prompt_sha = R->prompt.sha256;
-	if (o->emit != EMIT_PROMPT && rc == 0) {
-		rc = open_window(R, key, err);
-	} else if (key) {
-		explicit_bzero(key, strlen(key));
-		free(key);
-	}
+	if (rc == 0 && o->emit != EMIT_PROMPT)
+		rc = open_window(R, ep, err);
 	for (int i = 0; i < nreaders && rc == 0; i++)
 		if (!(readers[i] = mlde_reader_open(files[i], err)))
 			rc = -1;
@@ -689,8 +667,8 @@ int main(int argc, char **argv)
 			.temperature = 0.7, .max_tokens = 512, .jobs = 8, .retries = 5,
 			.timeout = 120.0, .backoff = 1.0, .seed = 1 };
 	run R = { .opt = &opt };
-	char *key = NULL, *stdin_only[] = { "-", NULL };
-	char **files;
+	mlde_endpoint ep = { 0 };
+	char *stdin_only[] = { "-", NULL }, **files;
 	mlde_reader **readers;
 	int nreaders, rc;
 	mlde_window_stats st = { 0 };
@@ -701,7 +679,7 @@ int main(int argc, char **argv)
 		opt.base_url = getenv("OPENAI_BASE_URL") && *getenv("OPENAI_BASE_URL")
 			? getenv("OPENAI_BASE_URL") : "https://api.openai.com/v1";
 	if (opt.backend == BACKEND_HTTP && opt.emit != EMIT_PROMPT && !opt.offline)
-		key = mlde_cli_api_key(&cli, opt.key_file);
+		mlde_cli_endpoint(&ep, &cli, opt.base_url, "/chat/completions", opt.key_file);
 	else
 		unsetenv("OPENAI_API_KEY");
 	files = optind < argc ? argv + optind : stdin_only;
@@ -712,7 +690,8 @@ int main(int argc, char **argv)
 	R.t0 = mlde_now();
 
 	mlde_error_clear(&err);
-	rc = setup(&R, &cli, key, readers, nreaders, files, &err);
+	rc = setup(&R, &cli, &ep, readers, nreaders, files, &err);
+	mlde_endpoint_free(&ep);  /* the client keeps its own copy of the key */
 	if (rc == 0)
 		rc = generate(&R, readers, nreaders, &err);
 	/* rejects first: a failure to commit them gives up the items too */

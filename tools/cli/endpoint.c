@@ -1,6 +1,6 @@
-/* apikey.c - the key never reaches a message: the errors here name the
- * file, never what it holds. */
-#include "cli/apikey.h"
+/* endpoint.c - the key never reaches a message: the errors here name the
+ * file, never what it holds, and every copy is wiped when freed. */
+#include "cli/endpoint.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/types.h>
 
+#include "base/buf.h"
 #include "base/err.h"
 
 static char *first_line(const char *path)
@@ -63,4 +64,33 @@ char *mlde_cli_api_key(const mlde_cli *cli, const char *key_file)
 		key = NULL;
 	}
 	return key;
+}
+
+void mlde_cli_endpoint(mlde_endpoint *ep, const mlde_cli *cli, const char *base_url,
+		       const char *path, const char *key_file)
+{
+	char *key = mlde_cli_api_key(cli, key_file);
+	size_t n = strlen(base_url);
+	mlde_buf b = { 0 };
+
+	while (n > 0 && base_url[n - 1] == '/')
+		n--;
+	mlde_buf_printf(&b, "%.*s%s", (int)n, base_url, path);
+	ep->url = mlde_buf_take(&b, NULL);
+	ep->auth = NULL;
+	if (key) {
+		mlde_buf_printf(&b, "Authorization: Bearer %s", key);
+		explicit_bzero(key, strlen(key));
+		free(key);
+		ep->auth = mlde_buf_take(&b, NULL);
+	}
+}
+
+void mlde_endpoint_free(mlde_endpoint *ep)
+{
+	if (ep->auth)
+		explicit_bzero(ep->auth, strlen(ep->auth));
+	free(ep->auth);
+	free(ep->url);
+	ep->auth = ep->url = NULL;
 }
