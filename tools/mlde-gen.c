@@ -369,7 +369,7 @@ static void emit_reply(run *R, const slot *s, const mlde_window_done *d)
 		/* not reached: replies are checked before they are stored or used */
 		jv_free(body);
 		R->failed++;
-		put_reject(R, s, "request-failed", why, jv_null());
+		put_reject(R, s, MLDE_WINDOW_FAILED, why, jv_null());
 		return;
 	}
 	model = jv_object_get(jv_copy(body), jv_string("model"));
