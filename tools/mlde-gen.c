@@ -1,26 +1,25 @@
 /* mlde-gen - targeted data generation: render each plan record's prompt
  * from a {{ jq }} template, get a reply (an OpenAI-compatible server, or
- * the offline world generator), store it in a content-addressed cache
- * before anything else, and parse and validate it into an item or a
- * rejection.  Output follows plan order, whatever order replies arrive in. */
-#include <errno.h>
-#include <libgen.h>
-#include <math.h>
+ * the offline world generator) through the request window, which stores it
+ * in a content-addressed cache before anything else, and parse and validate
+ * it into an item or a rejection, in plan order. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "base/buf.h"
-#include "gen/cache.h"
 #include "cli/cli.h"
-#include "gen/http.h"
-#include "io/jsonl.h"
+#include "cli/endpoint.h"
+#include "cli/progress.h"
+#include "cli/sink.h"
+#include "gen/cache.h"
+#include "gen/prompt.h"
 #include "gen/reply.h"
+#include "gen/request.h"
+#include "gen/window.h"
+#include "io/jsonl.h"
 #include "record/record.h"
-#include "base/sha256.h"
-#include "gen/template.h"
-#include "world/worldgen.h"
 
 #define SYNOPSIS "mlde-gen [-qvZ] [-o FILE] [-LEVEL] [--backend http|world] " \
 	"[--emit prompt|raw|item] [--prompt FILE] [--types FILE] [--rejects FILE] " \
@@ -115,288 +114,62 @@ typedef struct options {
 	unsigned long long seed;
 } options;
 
-/* One plan record on its way through: read, rendered, sent or found,
- * finished (reply or failure), written. */
+/* One plan record on its way through the window: the user pointer of its
+ * request, from admit() until its reply (or failure) is written. */
 typedef struct slot {
 	jv plan;
 	char *id;
-	char *body;              /* the request body; NULL once finished */
-	size_t len;
-	char sha[MLDE_SHA256_HEX];
-	char *prompt;            /* --emit prompt */
-	bool done, failed, cached;
-	char *reply;             /* the completion body, when done and not failed */
-	size_t reply_len;
-	const char *fail_reason; /* "request-failed", "not-cached" */
-	char error[300];
+	uint64_t seed;
+	char sha[MLDE_SHA256_HEX];  /* of the request body: its cache key */
 } slot;
+
+typedef struct tally {
+	char *reason;
+	unsigned long n;
+} tally;
 
 typedef struct run {
 	options *opt;
-	mlde_template *tpl;
-	char prompt_name[256], prompt_sha[MLDE_SHA256_HEX];
-	mlde_cache cache;
-	bool use_cache;
-	mlde_http *http;
-	slot *ring;
-	size_t cap, head, count;  /* ring of the window: count slots from head */
+	mlde_prompt prompt;
+	const char *prompt_name, *prompt_sha;  /* of prompt */
+	mlde_cache cache;        /* dir NULL: none */
+	mlde_window *win;        /* NULL for --emit prompt: nothing is asked */
 	unsigned long read, written;
 	bool eof;
 	/* tallies for the summary */
-	unsigned long items, rejected, failed, from_cache, not_cached, cache_bad, raws, prompts;
+	unsigned long items, rejected, failed, raws, prompts;
 	double prompt_tokens, completion_tokens;
-	char reasons[16][32];
-	unsigned long reason_n[16];
-	double t0, last_progress;
-	bool show_progress, progress_drawn;
-	mlde_writer *out, *rej;
+	tally *reasons;
+	size_t nreasons;
+	double t0;
+	mlde_progress bar;
+	mlde_sink *out, *rej;    /* rej: NULL without --rejects */
 } run;
-
-/* ---- setup ---- */
-
-/* What an exit in the middle of a run must undo: outputs still open are
- * aborted (their FILE.tmp removed, a zstd stream left visibly unfinished),
- * and the template is torn down (jq keeps its stack by its end pointer,
- * which leak checkers do not follow).  Every exit runs this, mlde_die's
- * included; a normal end has cleared it all first. */
-static struct {
-	mlde_template *tpl;
-	mlde_writer *out, *rej;
-} live;
-
-static void cleanup_at_exit(void)
-{
-	if (live.out)
-		mlde_writer_abort(live.out);
-	if (live.rej)
-		mlde_writer_abort(live.rej);
-	mlde_template_free(live.tpl);
-	memset(&live, 0, sizeof live);
-}
-
-static char *read_small_file(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	mlde_buf b = { 0 };
-	char chunk[4096];
-	size_t n;
-
-	if (!f)
-		return NULL;
-	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-		mlde_buf_add(&b, chunk, n);
-	if (ferror(f)) {
-		int e = errno;
-		fclose(f);
-		mlde_buf_free(&b);
-		errno = e;
-		return NULL;
-	}
-	fclose(f);
-	return mlde_buf_take(&b, len);
-}
-
-/* The default template: $MLDE_PROMPTS/default.txt, else prompts/default.txt
- * (or share/mlde/prompts/default.txt) in a directory above the program. */
-static char *default_prompt(void)
-{
-	const char *env = getenv("MLDE_PROMPTS");
-	char exe[4096], try[4200];
-	ssize_t n;
-
-	if (env && *env) {
-		snprintf(try, sizeof try, "%s/default.txt", env);
-		return mlde_xstrdup(try);
-	}
-	n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-	if (n > 0) {
-		exe[n] = '\0';
-		for (int up = 0; up < 4; up++) {
-			char *slash = strrchr(exe, '/');
-
-			if (!slash)
-				break;
-			*slash = '\0';
-			snprintf(try, sizeof try, "%s/prompts/default.txt", exe);
-			if (access(try, R_OK) == 0)
-				return mlde_xstrdup(try);
-			snprintf(try, sizeof try, "%s/share/mlde/prompts/default.txt", exe);
-			if (access(try, R_OK) == 0)
-				return mlde_xstrdup(try);
-		}
-	}
-	return mlde_xstrdup("prompts/default.txt");
-}
-
-static void load_template(run *R, const char *prompt_path)
-{
-	char *types_path = NULL, *types_text = NULL, *dir, *base;
-	size_t types_len = 0, tlen;
-	jv types = jv_object(), vars;
-	mlde_error err;
-	mlde_sha256 c;
-	unsigned char d[MLDE_SHA256_LEN];
-	const char *text;
-
-	if (R->opt->types) {
-		types_path = mlde_xstrdup(R->opt->types);
-	} else {
-		char *copy = mlde_xstrdup(prompt_path);
-		mlde_buf b = { 0 };
-
-		dir = dirname(copy);
-		mlde_buf_printf(&b, "%s/types.json", dir);
-		free(copy);
-		types_path = mlde_buf_take(&b, NULL);
-		if (access(types_path, F_OK) != 0) {
-			free(types_path);
-			types_path = NULL;
-		}
-	}
-	if (types_path) {
-		types_text = read_small_file(types_path, &types_len);
-		if (!types_text)
-			mlde_die(MLDE_EXIT_IO, "%s: %s", types_path, strerror(errno));
-		jv_free(types);
-		types = jv_parse_sized(types_text, (int)types_len);
-		if (!jv_is_valid(types)) {
-			char msg[300];
-			mlde_jv_parse_message(types, msg, sizeof msg);
-			mlde_die(MLDE_EXIT_DATA, "%s: invalid JSON: %s", types_path, msg);
-		}
-		if (jv_get_kind(types) != JV_KIND_OBJECT)
-			mlde_die(MLDE_EXIT_DATA, "%s: expected a JSON object of types, got %s",
-				 types_path, mlde_kind_name(jv_get_kind(types)));
-	}
-	vars = jv_object_set(jv_object(), jv_string("types"), types);
-	mlde_error_clear(&err);
-	R->tpl = mlde_template_load(prompt_path, vars, &err);
-	if (!R->tpl)
-		mlde_die_error(&err);
-	live.tpl = R->tpl;
-	atexit(cleanup_at_exit);
-
-	/* the prompt's identity: its name, and the sha256 of template + types */
-	text = mlde_template_text(R->tpl, &tlen);
-	mlde_sha256_init(&c);
-	mlde_sha256_update(&c, text, tlen);
-	if (types_text)
-		mlde_sha256_update(&c, types_text, types_len);
-	mlde_sha256_final(&c, d);
-	mlde_sha256_to_hex(d, R->prompt_sha);
-	{
-		char *copy = mlde_xstrdup(prompt_path);
-		char *dot;
-
-		base = basename(copy);
-		snprintf(R->prompt_name, sizeof R->prompt_name, "%s", base);
-		if ((dot = strrchr(R->prompt_name, '.')) && dot != R->prompt_name)
-			*dot = '\0';
-		free(copy);
-	}
-	mlde_note(1, "template %s (%zu holes), types %s", prompt_path,
-		  mlde_template_holes(R->tpl), types_path ? types_path : "(none)");
-	free(types_text);
-	free(types_path);
-}
-
-/* The key, from --api-key-file or OPENAI_API_KEY; NULL when there is none.
- * The variable is removed from the environment so no template can read it. */
-static char *read_key(const mlde_cli *cli, const options *opt)
-{
-	char *key = NULL;
-	size_t n;
-
-	if (opt->key_file) {
-		key = read_small_file(opt->key_file, &n);
-		if (!key)
-			mlde_die(MLDE_EXIT_IO, "%s: %s", opt->key_file, strerror(errno));
-		key[strcspn(key, "\r\n")] = '\0';
-	} else if (getenv("OPENAI_API_KEY")) {
-		key = mlde_xstrdup(getenv("OPENAI_API_KEY"));
-	}
-	unsetenv("OPENAI_API_KEY");
-	if (key) {
-		char *s = key, *e;
-
-		while (*s == ' ' || *s == '\t')
-			s++;
-		e = s + strlen(s);
-		while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
-			e--;
-		*e = '\0';
-		memmove(key, s, strlen(s) + 1);
-		for (const char *p = key; *p; p++)
-			if ((unsigned char)*p < 0x20 || *p == 0x7f)
-				mlde_cli_usage_error(cli, "the API key holds a control character");
-		if (!*key) {
-			free(key);
-			key = NULL;
-		}
-	}
-	return key;
-}
-
-static char *default_cache_dir(void)
-{
-	const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
-	mlde_buf b = { 0 };
-
-	if (xdg && *xdg)
-		mlde_buf_printf(&b, "%s/mlde/replies", xdg);
-	else if (home && *home)
-		mlde_buf_printf(&b, "%s/.cache/mlde/replies", home);
-	else
-		mlde_buf_adds(&b, ".mlde-cache");
-	return mlde_buf_take(&b, NULL);
-}
-
-/* A 2xx body is usable when it is a completion with a text reply. */
-static int check_completion(const char *body, size_t len, char *why, size_t whylen)
-{
-	jv v, text;
-	int rc;
-
-	if (len > 0x7fffffff) {
-		snprintf(why, whylen, "too long");
-		return -1;
-	}
-	v = jv_parse_sized(body, (int)len);
-	if (!jv_is_valid(v)) {
-		mlde_jv_parse_message(v, why, whylen);
-		return -1;
-	}
-	rc = mlde_reply_completion_text(v, &text, NULL, NULL, why, whylen);
-	if (rc == 0)
-		jv_free(text);
-	jv_free(v);
-	return rc;
-}
 
 /* ---- reading plan records ---- */
 
-static uint64_t hash64(const char *s, uint64_t seed)
-{
-	uint64_t h = 1469598103934665603ULL ^ (seed * 0x9e3779b97f4a7c15ULL);
+/* A record's place, for messages, and the first data error found in it:
+ * need() reports through die_at(), which keeps that error for admit() to
+ * return (the name is from when it exited). */
+typedef struct where {
+	const mlde_reader *r;
+	mlde_error *err;
+} where;
 
-	while (*s)
-		h = (h ^ (unsigned char)*s++) * 1099511628211ULL;
-	h ^= h >> 29;
-	return h;
-}
+static void die_at(const where *at, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-static _Noreturn void die_at(const mlde_reader *r, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void die_at(const mlde_reader *r, const char *fmt, ...)
+static void die_at(const where *at, const char *fmt, ...)
 {
 	char what[700];
 	va_list ap;
 
+	if (at->err->status)
+		return;
 	va_start(ap, fmt);
 	vsnprintf(what, sizeof what, fmt, ap);
 	va_end(ap);
-	mlde_die(MLDE_EXIT_DATA, "%s:%lu: %s", mlde_reader_name(r), mlde_reader_lineno(r), what);
+	mlde_error_set(at->err, MLDE_EXIT_DATA, "%s:%lu: %s", mlde_reader_name(at->r),
+		       mlde_reader_lineno(at->r), what);
 }
 
 static char *string_field(jv obj, const char *key)
@@ -408,216 +181,120 @@ static char *string_field(jv obj, const char *key)
 	return s;
 }
 
-static char *dump_sorted(jv v, size_t *len)
+static void release(void *user)
 {
-	jv s = jv_dump_string(v, JV_PRINT_SORTED);
-	char *out;
+	slot *s = user;
 
-	*len = (size_t)jv_string_length_bytes(jv_copy(s));
-	out = memcpy(mlde_xmalloc(*len + 1), jv_string_value(s), *len + 1);
-	jv_free(s);
-	return out;
+	jv_free(s->plan);
+	free(s->id);
+	free(s);
 }
 
-/* The request body: what is sent, and what the cache is keyed by. */
-static char *request_body(const run *R, jv plan, const char *prompt, uint64_t seed, size_t *len)
+/* An error writing stays in the sink; the loop returns it (output_error). */
+static void put(mlde_sink *out, jv rec)
 {
+	mlde_sink_put(out, rec);
+}
+
+static int output_error(const run *R, mlde_error *err)
+{
+	return mlde_sink_error(R->out, err) < 0 || mlde_sink_error(R->rej, err) < 0 ? -1 : 0;
+}
+
+static void put_prompt(run *R, const slot *s, const char *prompt)
+{
+	jv rec = jv_object_set(jv_object(), jv_string("plan"), jv_string(s->id));
+
+	rec = jv_object_set(rec, jv_string("prompt"), jv_string(prompt));
+	rec = jv_object_set(rec, jv_string("prompt_sha256"), jv_string(R->prompt_sha));
+	rec = jv_object_set(rec, jv_string("request_sha256"), jv_string(s->sha));
+	put(R->out, rec);
+	R->prompts++;
+	R->written++;
+}
+
+/* Take in one plan record (consumed): check it, render its prompt, build
+ * its request, and write the prompt (--emit prompt) or submit it. */
+static int admit(run *R, const where *r, jv plan)
+{
+	mlde_error *err = r->err;
 	const options *o = R->opt;
-	jv b = jv_object();
-
-	if (o->backend == BACKEND_WORLD) {
-		b = jv_object_set(b, jv_string("backend"), jv_string("world"));
-		b = jv_object_set(b, jv_string("plan"), jv_object_get(jv_copy(plan), jv_string("id")));
-		b = jv_object_set(b, jv_string("type"), jv_object_get(jv_copy(plan), jv_string("type")));
-		b = jv_object_set(b, jv_string("query"), jv_object_get(jv_copy(plan), jv_string("query")));
-	} else {
-		jv msg = jv_object_set(jv_object(), jv_string("role"), jv_string("user"));
-
-		msg = jv_object_set(msg, jv_string("content"), jv_string(prompt));
-		b = jv_object_set(b, jv_string("model"), jv_string(o->model));
-		b = jv_object_set(b, jv_string("messages"), jv_array_append(jv_array(), msg));
-		b = jv_object_set(b, jv_string("temperature"), jv_number(o->temperature));
-		b = jv_object_set(b, jv_string("max_tokens"), jv_number((double)o->max_tokens));
-	}
-	b = jv_object_set(b, jv_string("seed"), jv_number((double)(seed & 0x7fffffff)));
-	return dump_sorted(b, len);
-}
-
-/* The completion body the world backend "receives": the shape an OpenAI
- * server sends, so the cache and the parser see one format. */
-static char *world_completion(jv plan, uint64_t seed, size_t *len)
-{
-	char *text = mlde_worldgen_reply(plan, seed);
-	jv msg = jv_object_set(jv_object(), jv_string("role"), jv_string("assistant"));
-	jv choice = jv_object(), body = jv_object();
-
-	msg = jv_object_set(msg, jv_string("content"), jv_string(text));
-	free(text);
-	choice = jv_object_set(choice, jv_string("index"), jv_number(0));
-	choice = jv_object_set(choice, jv_string("message"), msg);
-	choice = jv_object_set(choice, jv_string("finish_reason"), jv_string("stop"));
-	body = jv_object_set(body, jv_string("object"), jv_string("chat.completion"));
-	body = jv_object_set(body, jv_string("model"), jv_string("world"));
-	body = jv_object_set(body, jv_string("choices"), jv_array_append(jv_array(), choice));
-	return dump_sorted(body, len);
-}
-
-static void finish_ok(slot *s, char *reply, size_t len)
-{
-	s->done = true;
-	s->reply = reply;
-	s->reply_len = len;
-	free(s->body);
-	s->body = NULL;
-}
-
-static void finish_failed(slot *s, const char *reason, const char *error)
-{
-	s->done = true;
-	s->failed = true;
-	s->fail_reason = reason;
-	snprintf(s->error, sizeof s->error, "%s", error);
-	free(s->body);
-	s->body = NULL;
-}
-
-/* Look the request up in the cache: true when a usable reply is there. */
-static bool from_cache(run *R, slot *s)
-{
-	mlde_error err;
-	char *data, why[200];
-	size_t len;
-	int got;
-
-	if (!R->use_cache)
-		return false;
-	mlde_error_clear(&err);
-	got = mlde_cache_get(&R->cache, s->sha, &data, &len, &err);
-	if (got < 0)
-		mlde_die_error(&err);
-	if (got == 0)
-		return false;
-	if (check_completion(data, len, why, sizeof why) < 0) {
-		/* a damaged entry: as if missing; a new reply replaces it */
-		mlde_warn("%s: cache entry %s unusable (%s): asking again", s->id, s->sha, why);
-		R->cache_bad++;
-		free(data);
-		return false;
-	}
-	R->from_cache++;
-	s->cached = true;
-	finish_ok(s, data, len);
-	return true;
-}
-
-static void store(run *R, const slot *s, const char *body, size_t len)
-{
-	mlde_error err;
-
-	if (!R->use_cache)
-		return;
-	mlde_error_clear(&err);
-	if (mlde_cache_put(&R->cache, s->sha, body, len, &err) < 0)
-		mlde_die_error(&err);
-}
-
-/* Take in one plan record: check it, render its prompt, and find or
- * request its reply. */
-static void admit(run *R, const mlde_reader *r, jv plan, slot *s)
-{
-	const options *o = R->opt;
-	mlde_error err;
-	uint64_t seed;
-	char *prompt;
-	size_t plen;
+	mlde_error terr;
+	slot *s;
+	char *prompt, *body;
+	size_t plen, len;
+	int rc = 0;
 
 	{
-		char where[600];
+		char at[600];
 		mlde_plan p;
 
-		snprintf(where, sizeof where, "%s:%lu", mlde_reader_name(r),
-			 mlde_reader_lineno(r));
-		mlde_error_clear(&err);
-		if (mlde_plan_check(plan, where, &p, &err) < 0)
-			mlde_die_error(&err);
+		snprintf(at, sizeof at, "%s:%lu", mlde_reader_name(r->r),
+			 mlde_reader_lineno(r->r));
+		if (!err->status)
+			mlde_plan_check(plan, at, &p, err);
 	}
+	if (err->status) {
+		jv_free(plan);
+		return -1;
+	}
+	s = mlde_xmalloc(sizeof *s);
 	memset(s, 0, sizeof *s);
 	s->plan = plan;
 	s->id = string_field(plan, "id");
-	mlde_error_clear(&err);
-	prompt = mlde_template_render(R->tpl, plan, &plen, &err);
-	if (!prompt)
-		die_at(r, "plan %s: %s", s->id, err.msg);
-	seed = hash64(s->id, o->seed);
-	s->body = request_body(R, plan, prompt, seed, &s->len);
-	mlde_sha256_hex(s->body, s->len, s->sha);
+	mlde_error_clear(&terr);
+	prompt = mlde_template_render(R->prompt.tpl, plan, &plen, &terr);
+	if (!prompt) {
+		die_at(r, "plan %s: %s", s->id, terr.msg);
+		release(s);
+		return -1;
+	}
+	s->seed = mlde_request_seed(s->id, o->seed);
+	body = o->backend == BACKEND_WORLD
+		? mlde_request_world(plan, s->seed, &len)
+		: mlde_request_chat(o->model, prompt, o->temperature, o->max_tokens, s->seed, &len);
 	if (o->emit == EMIT_PROMPT) {
-		s->prompt = prompt;
-		s->done = true;
-		return;
+		mlde_sha256_hex(body, len, s->sha);
+		put_prompt(R, s, prompt);
+		release(s);
+		rc = output_error(R, err);
+	/* estimated cost for --tpm: about 4 bytes a token, plus the reply */
+	} else if (mlde_window_submit(R->win, body, len, (double)len / 4.0 + (double)o->max_tokens,
+				      NULL, s, err) < 0) {
+		release(s);
+		rc = -1;
 	}
 	free(prompt);
-	if (from_cache(R, s))
-		return;
-	if (o->backend == BACKEND_WORLD) {
-		size_t len;
-		char *reply = world_completion(plan, seed, &len);
+	free(body);
+	return rc;
+}
 
-		store(R, s, reply, len);
-		finish_ok(s, reply, len);
-	} else if (o->offline) {
-		R->not_cached++;
-		finish_failed(s, "not-cached", "no reply in the cache, and --offline sends nothing");
-	} else {
-		/* estimated cost for --tpm: about 4 bytes a token, plus the reply */
-		mlde_http_submit(R->http, s->body, s->len, (double)s->len / 4.0 + (double)o->max_tokens, s);
-	}
+/* The world backend's reply to a request, made here (window.h). */
+static char *world_reply(void *ctx, void *user, const char *body, size_t len, size_t *reply_len,
+			 mlde_error *err)
+{
+	const slot *s = user;
+
+	(void)ctx, (void)body, (void)len, (void)err;
+	return mlde_request_world_reply(s->plan, s->seed, reply_len);
 }
 
 /* ---- results ---- */
 
-static void on_result(void *ctx, mlde_http_result *res)
-{
-	run *R = ctx;
-	slot *s = res->user;
-
-	if (res->fatal) {
-		if (R->show_progress && R->progress_drawn)
-			fputs("\r\033[K", stderr);
-		mlde_die(MLDE_EXIT_REMOTE, "%s: %s%s", R->opt->base_url, res->error,
-			 res->status == 401 ? " (check OPENAI_API_KEY or --api-key-file)" : "");
-	}
-	if (!res->ok) {
-		finish_failed(s, "request-failed", res->error);
-		return;
-	}
-	/* stored before it is parsed: a crash after this point loses nothing */
-	store(R, s, res->body, res->len);
-	finish_ok(s, res->body, res->len);
-	res->body = NULL;
-}
-
 static void count_reason(run *R, const char *reason)
 {
-	int i;
+	size_t i;
 
-	for (i = 0; i < 16 && R->reasons[i][0]; i++)
-		if (strcmp(R->reasons[i], reason) == 0)
+	for (i = 0; i < R->nreasons; i++)
+		if (strcmp(R->reasons[i].reason, reason) == 0)
 			break;
-	if (i == 16)
-		return;
-	if (!R->reasons[i][0])
-		snprintf(R->reasons[i], sizeof R->reasons[i], "%s", reason);
-	R->reason_n[i]++;
-}
-
-static void put(mlde_writer *w, jv rec)
-{
-	mlde_error err;
-
-	mlde_error_clear(&err);
-	if (mlde_writer_put(w, rec, &err) < 0)
-		mlde_die_error(&err);  /* the outputs are aborted on the way out */
+	if (i == R->nreasons) {
+		R->reasons = mlde_xrealloc(R->reasons, (i + 1) * sizeof *R->reasons);
+		R->reasons[i].reason = mlde_xstrdup(reason);
+		R->reasons[i].n = 0;
+		R->nreasons++;
+	}
+	R->reasons[i].n++;
 }
 
 static void put_reject(run *R, const slot *s, const char *reason, const char *detail, jv raw)
@@ -682,35 +359,22 @@ static void put_item(run *R, const slot *s, const mlde_reply *rep, jv model, jv 
 	put(R->out, item);
 }
 
-/* Write out one finished slot, in plan order. */
-static void emit(run *R, slot *s)
+/* Write out one finished request's record, in plan order. */
+static void emit_reply(run *R, const slot *s, const mlde_window_done *d)
 {
 	const options *o = R->opt;
 	jv body, text, model;
+	mlde_reply rep;
 	char why[200];
 
-	if (o->emit == EMIT_PROMPT) {
-		jv rec = jv_object_set(jv_object(), jv_string("plan"), jv_string(s->id));
-		rec = jv_object_set(rec, jv_string("prompt"), jv_string(s->prompt));
-		rec = jv_object_set(rec, jv_string("prompt_sha256"), jv_string(R->prompt_sha));
-		rec = jv_object_set(rec, jv_string("request_sha256"), jv_string(s->sha));
-		put(R->out, rec);
-		R->prompts++;
-		return;
-	}
-	if (s->failed) {
-		R->failed++;
-		put_reject(R, s, s->fail_reason, s->error, jv_null());
-		return;
-	}
-	body = jv_parse_sized(s->reply, (int)s->reply_len);
+	body = jv_parse_sized(d->reply, (int)d->reply_len);
 	/* tokens count what this run paid for, not what the cache saved */
-	if (mlde_reply_completion_text(body, &text, s->cached ? NULL : &R->prompt_tokens,
-				       s->cached ? NULL : &R->completion_tokens, why, sizeof why) < 0) {
+	if (mlde_reply_completion_text(body, &text, d->cached ? NULL : &R->prompt_tokens,
+				       d->cached ? NULL : &R->completion_tokens, why, sizeof why) < 0) {
 		/* not reached: replies are checked before they are stored or used */
 		jv_free(body);
 		R->failed++;
-		put_reject(R, s, "request-failed", why, jv_null());
+		put_reject(R, s, MLDE_WINDOW_FAILED, why, jv_null());
 		return;
 	}
 	model = jv_object_get(jv_copy(body), jv_string("model"));
@@ -728,90 +392,91 @@ static void emit(run *R, slot *s)
 		R->raws++;
 		return;
 	}
-	{
-		mlde_reply rep;
-
-		if (mlde_reply_parse(jv_string_value(text),
-				     (size_t)jv_string_length_bytes(jv_copy(text)), &rep) < 0) {
-			R->rejected++;
-			put_reject(R, s, rep.reason, rep.detail, text);
-			jv_free(model);
-		} else {
-			put_item(R, s, &rep, model, text);
-		}
-		mlde_reply_free(&rep);
+	if (mlde_reply_parse(jv_string_value(text), (size_t)jv_string_length_bytes(jv_copy(text)),
+			     &rep) < 0) {
+		R->rejected++;
+		put_reject(R, s, rep.reason, rep.detail, text);
+		jv_free(model);
+	} else {
+		put_item(R, s, &rep, model, text);
 	}
+	mlde_reply_free(&rep);
 }
 
-static void release(slot *s)
+static int emit(run *R, mlde_window_done *d, mlde_error *err)
 {
-	jv_free(s->plan);
-	free(s->id);
-	free(s->body);
-	free(s->prompt);
-	free(s->reply);
-	memset(s, 0, sizeof *s);
+	slot *s = d->user;
+
+	memcpy(s->sha, d->key, sizeof s->sha);
+	if (d->cache_unusable)
+		mlde_warn("%s: cache entry %s unusable (%s): asking again", s->id, s->sha,
+			  d->cache_why);
+	if (!d->ok) {
+		R->failed++;
+		put_reject(R, s, d->reason, strcmp(d->reason, MLDE_WINDOW_NOT_CACHED) == 0
+			   ? "no reply in the cache, and --offline sends nothing" : d->error, jv_null());
+	} else {
+		emit_reply(R, s, d);
+	}
+	R->written++;
+	free(d->reply);
+	release(s);
+	return output_error(R, err);
 }
 
 /* ---- progress ---- */
 
-static void progress(run *R, bool force)
+static void progress(run *R)
 {
-	double now = mlde_now(), el = now - R->t0, rate;
-	unsigned long done = R->written;
-	mlde_http_stats st = { 0 };
+	mlde_window_stats st = { 0 };
+	double el = mlde_now() - R->t0, rate = el > 0.0 ? R->written / el : 0.0;
 	char eta[32] = "";
 
-	if (!R->show_progress || mlde_verbosity < 0 || (!force && now - R->last_progress < 0.17))
+	if (!mlde_progress_due(&R->bar))
 		return;
-	R->last_progress = now;
-	if (R->http)
-		mlde_http_stats_get(R->http, &st);
-	rate = el > 0.0 ? done / el : 0.0;
+	if (R->win)
+		mlde_window_stats_get(R->win, &st);
 	if (R->eof && rate > 0.0) {
-		long left = (long)((R->read - done) / rate + 0.5);
+		long left = (long)((R->read - R->written) / rate + 0.5);
 		snprintf(eta, sizeof eta, ", ETA %ld:%02ld", left / 60, left % 60);
 	}
-	fprintf(stderr, "\r\033[K%s: %lu/%s%lu done, %.1f/s, %lu in flight, %lu retries, %lu failed%s",
-		mlde_prog, done, R->eof ? "" : ">=", R->read, rate, st.in_flight, st.retries,
-		R->failed, eta);
-	R->progress_drawn = true;
+	mlde_progress_draw(&R->bar, "%lu/%s%lu done, %.1f/s, %lu in flight, %lu retries, %lu failed%s",
+			   R->written, R->eof ? "" : ">=", R->read, rate, st.http.in_flight,
+			   st.http.retries, R->failed, eta);
 }
 
-static void summary(run *R)
+static void summary(const run *R)
 {
-	mlde_http_stats st = { 0 };
+	mlde_window_stats st = { 0 };
 	mlde_buf b = { 0 };
-	unsigned long total = R->written;
 
-	if (R->show_progress && R->progress_drawn)
-		fputs("\r\033[K", stderr);
 	if (mlde_verbosity < 0)
 		return;
-	if (R->http)
-		mlde_http_stats_get(R->http, &st);
+	if (R->win)
+		mlde_window_stats_get(R->win, &st);
 	if (R->opt->emit == EMIT_PROMPT) {
-		mlde_note(0, "%lu plan records = %lu prompts", total, R->prompts);
+		mlde_note(0, "%lu plan records = %lu prompts", R->written, R->prompts);
 		return;
 	}
-	mlde_buf_printf(&b, "%lu plan records = %lu %s + %lu rejected + %lu failed", total,
+	mlde_buf_printf(&b, "%lu plan records = %lu %s + %lu rejected + %lu failed", R->written,
 			R->opt->emit == EMIT_RAW ? R->raws : R->items,
 			R->opt->emit == EMIT_RAW ? "replies" : "items", R->rejected, R->failed);
-	if (R->reasons[0][0]) {
-		mlde_buf_adds(&b, " (");
-		for (int i = 0; i < 16 && R->reasons[i][0]; i++)
-			mlde_buf_printf(&b, "%s%s %lu", i ? ", " : "", R->reasons[i], R->reason_n[i]);
+	for (size_t i = 0; i < R->nreasons; i++)
+		mlde_buf_printf(&b, "%s%s %lu", i ? ", " : " (", R->reasons[i].reason, R->reasons[i].n);
+	if (R->nreasons)
 		mlde_buf_adds(&b, ")");
-	}
 	if (R->opt->backend == BACKEND_HTTP)
 		mlde_buf_printf(&b, "; sent %lu (%lu retries, %lu throttled), from cache %lu; "
 				"tokens %.0f (%.0f prompt, %.0f completion)",
-				st.attempts, st.retries, st.throttled, R->from_cache,
+				st.http.attempts, st.http.retries, st.http.throttled, st.from_cache,
 				R->prompt_tokens + R->completion_tokens, R->prompt_tokens,
 				R->completion_tokens);
 	else
-		mlde_buf_printf(&b, "; from cache %lu", R->from_cache);
+		mlde_buf_printf(&b, "; from cache %lu", st.from_cache);
 	mlde_note(0, "%s", b.p);
+	if (R->opt->rpm > 0.0 || R->opt->tpm > 0.0)
+		mlde_note(1, "--rpm/--tpm held back %lu of %lu requests", st.http.limited,
+			  st.http.ok + st.http.failed);
 	if (R->rejected + R->failed > 0 && !R->rej)
 		mlde_warn("%lu rejects not kept: --rejects FILE keeps them", R->rejected + R->failed);
 	mlde_buf_free(&b);
@@ -819,45 +484,44 @@ static void summary(run *R)
 
 /* ---- the main loop ---- */
 
-static void generate(run *R, mlde_reader **readers, int nreaders)
+static int generate(run *R, mlde_reader **readers, int nreaders, mlde_error *err)
 {
-	int cur = 0;
-	mlde_error err;
+	mlde_window_done d;
+	int cur = 0, got;
 
-	mlde_error_clear(&err);
-	while (!R->eof || R->count > 0) {
+	for (;;) {
 		/* fill the window */
-		while (!R->eof && R->count < R->cap) {
+		while (!R->eof && (!R->win || mlde_window_room(R->win) > 0)) {
+			where at = { readers[cur], err };
 			jv plan;
-			int got;
 
-			got = mlde_reader_next(readers[cur], &plan, &err);
+			got = mlde_reader_next(readers[cur], &plan, err);
 			if (got < 0)
-				mlde_die_error(&err);
+				return -1;
 			if (got == 0) {
 				if (++cur == nreaders)
 					R->eof = true;
 				continue;
 			}
-			admit(R, readers[cur], plan, &R->ring[(R->head + R->count) % R->cap]);
-			R->count++;
 			R->read++;
+			if (admit(R, &at, plan) < 0)
+				return -1;
+			progress(R);
 		}
-		/* write what is finished at the head */
-		while (R->count > 0 && R->ring[R->head].done) {
-			emit(R, &R->ring[R->head]);
-			release(&R->ring[R->head]);
-			R->head = (R->head + 1) % R->cap;
-			R->count--;
-			R->written++;
+		if (!R->win || (R->eof && mlde_window_held(R->win) == 0))
+			return 0;
+		/* write what is finished, in plan order */
+		got = mlde_window_next(R->win, 100, &d, err);
+		if (got < 0 && err->status == MLDE_EXIT_REMOTE) {
+			char what[sizeof err->msg];
+
+			memcpy(what, err->msg, sizeof what);
+			mlde_error_set(err, MLDE_EXIT_REMOTE, "%s: %.900s%s", R->opt->base_url, what,
+				       d.status == 401 ? " (check OPENAI_API_KEY or --api-key-file)" : "");
 		}
-		progress(R, false);
-		if (R->count == 0)
-			continue;
-		if (!R->http || mlde_http_pending(R->http) == 0)
-			mlde_die(MLDE_EXIT_INTERNAL, "a plan record waits for nothing (a bug)");
-		if (mlde_http_poll(R->http, 100, on_result, R, &err) < 0)
-			mlde_die_error(&err);
+		if (got < 0 || (got > 0 && emit(R, &d, err) < 0))
+			return -1;
+		progress(R);
 	}
 }
 
@@ -934,6 +598,71 @@ static void parse_options(mlde_cli *cli, int *argc, char **argv, options *opt)
 	}
 }
 
+/* The cache, and the window: with the endpoint, the world backend, or
+ * neither (--offline). */
+static int open_window(run *R, const mlde_endpoint *ep, mlde_error *err)
+{
+	const options *o = R->opt;
+	/* far more than in flight, so a slow head rarely stalls the window */
+	mlde_window_opts wo = { .cap = (size_t)(o->jobs * 16 > 256 ? o->jobs * 16 : 256),
+				.check = mlde_reply_check_completion, .drop = release };
+	mlde_http_opts ho = { .url = ep->url, .auth = ep->auth, .parallel = (int)o->jobs,
+			      .rpm = o->rpm, .tpm = o->tpm, .retries = (int)o->retries,
+			      .timeout = o->timeout, .backoff = o->backoff, .backoff_max = 60.0,
+			      .seed = o->seed };
+	char *dir = o->cache ? mlde_xstrdup(o->cache)
+		    : o->backend == BACKEND_HTTP ? mlde_cache_default_dir() : NULL;
+	int rc = dir ? mlde_cache_open(&R->cache, dir, err) : 0;
+
+	if (dir && rc == 0)
+		mlde_note(1, "reply cache %s", dir);
+	free(dir);
+	if (rc < 0)
+		return -1;
+	wo.cache = R->cache.dir ? &R->cache : NULL;
+	if (o->backend == BACKEND_WORLD)
+		wo.make = world_reply;
+	else if (ep->url)
+		wo.http = &ho;
+	if (wo.http && !ep->auth)
+		mlde_note(1, "no API key (OPENAI_API_KEY or --api-key-file): none sent");
+	if (!(R->win = mlde_window_new(&wo, err)))
+		return -1;
+	if (wo.http)
+		mlde_note(1, "sending to %s, %ld in flight", ep->url, o->jobs);
+	return 0;
+}
+
+/* Everything before the first record, in the order its errors are told:
+ * the prompt, the cache and the window, the inputs, the outputs. */
+static int setup(run *R, const mlde_cli *cli, const mlde_endpoint *ep, mlde_reader **readers,
+		 int nreaders, char **files, mlde_error *err)
+{
+	const options *o = R->opt;
+	char *path = o->prompt ? mlde_xstrdup(o->prompt) : mlde_prompt_default_path();
+	mlde_output ro = cli->out;
+	int rc = mlde_prompt_load(&R->prompt, path, o->types, err);
+
+	if (rc == 0)
+		mlde_note(1, "template %s (%zu holes), types %s", path,
+			  mlde_template_holes(R->prompt.tpl),
+			  R->prompt.types_path ? R->prompt.types_path : "(none)");
+	free(path);
+	R->prompt_name = R->prompt.name;
+	R->prompt_sha = R->prompt.sha256;
+	if (rc == 0 && o->emit != EMIT_PROMPT)
+		rc = open_window(R, ep, err);
+	for (int i = 0; i < nreaders && rc == 0; i++)
+		if (!(readers[i] = mlde_reader_open(files[i], err)))
+			rc = -1;
+	if (rc == 0)
+		rc = mlde_sink_open(&R->out, &cli->out, err);
+	ro.path = o->rejects;
+	if (rc == 0 && o->rejects)
+		rc = mlde_sink_open(&R->rej, &ro, err);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	mlde_cli cli = { .synopsis = SYNOPSIS, .help = help };
@@ -941,9 +670,11 @@ int main(int argc, char **argv)
 			.temperature = 0.7, .max_tokens = 512, .jobs = 8, .retries = 5,
 			.timeout = 120.0, .backoff = 1.0, .seed = 1 };
 	run R = { .opt = &opt };
+	mlde_endpoint ep = { 0 };
+	char *stdin_only[] = { "-", NULL }, **files;
 	mlde_reader **readers;
-	int nreaders;
-	char *prompt_path, *cache_dir = NULL, *key = NULL;
+	int nreaders, rc;
+	mlde_window_stats st = { 0 };
 	mlde_error err;
 
 	parse_options(&cli, &argc, argv, &opt);
@@ -951,101 +682,50 @@ int main(int argc, char **argv)
 		opt.base_url = getenv("OPENAI_BASE_URL") && *getenv("OPENAI_BASE_URL")
 			? getenv("OPENAI_BASE_URL") : "https://api.openai.com/v1";
 	if (opt.backend == BACKEND_HTTP && opt.emit != EMIT_PROMPT && !opt.offline)
-		key = read_key(&cli, &opt);
+		mlde_cli_endpoint(&ep, &cli, opt.base_url, "/chat/completions", opt.key_file);
 	else
 		unsetenv("OPENAI_API_KEY");
-	prompt_path = opt.prompt ? mlde_xstrdup(opt.prompt) : default_prompt();
-	load_template(&R, prompt_path);
-
-	mlde_error_clear(&err);
-	if (opt.emit != EMIT_PROMPT) {
-		if (opt.cache)
-			cache_dir = mlde_xstrdup(opt.cache);
-		else if (opt.backend == BACKEND_HTTP)
-			cache_dir = default_cache_dir();
-		if (cache_dir) {
-			if (mlde_cache_open(&R.cache, cache_dir, &err) < 0)
-				mlde_die_error(&err);
-			R.use_cache = true;
-			mlde_note(1, "reply cache %s", cache_dir);
-		}
-	}
-	if (opt.backend == BACKEND_HTTP && opt.emit != EMIT_PROMPT && !opt.offline) {
-		mlde_buf url = { 0 }, auth = { 0 };
-		size_t n = strlen(opt.base_url);
-		mlde_http_opts ho = { .parallel = (int)opt.jobs, .rpm = opt.rpm, .tpm = opt.tpm,
-				      .retries = (int)opt.retries, .timeout = opt.timeout,
-				      .backoff = opt.backoff, .backoff_max = 60.0, .seed = opt.seed,
-				      .check = check_completion };
-
-		while (n > 0 && opt.base_url[n - 1] == '/')
-			n--;
-		mlde_buf_printf(&url, "%.*s/chat/completions", (int)n, opt.base_url);
-		ho.url = url.p;
-		if (key) {
-			mlde_buf_printf(&auth, "Authorization: Bearer %s", key);
-			ho.auth = auth.p;
-		} else {
-			mlde_note(1, "no API key (OPENAI_API_KEY or --api-key-file): none sent");
-		}
-		R.http = mlde_http_new(&ho, &err);
-		if (auth.p)
-			explicit_bzero(auth.p, auth.len);
-		mlde_buf_free(&auth);
-		if (key)
-			explicit_bzero(key, strlen(key));
-		free(key);
-		if (!R.http)
-			mlde_die_error(&err);
-		mlde_note(1, "sending to %s, %ld in flight", url.p, opt.jobs);
-		mlde_buf_free(&url);
-	}
-
+	files = optind < argc ? argv + optind : stdin_only;
 	nreaders = optind < argc ? argc - optind : 1;
 	readers = mlde_xmalloc((size_t)nreaders * sizeof *readers);
-	for (int i = 0; i < nreaders; i++) {
-		readers[i] = mlde_reader_open(optind < argc ? argv[optind + i] : "-", &err);
-		if (!readers[i])
-			mlde_die_error(&err);
-	}
-	/* the window: far more than in flight, so a slow head rarely stalls it */
-	R.cap = (size_t)(opt.jobs * 16 > 256 ? opt.jobs * 16 : 256);
-	R.ring = calloc(R.cap, sizeof *R.ring);
-	if (!R.ring)
-		mlde_die(MLDE_EXIT_INTERNAL, "out of memory");
-	R.show_progress = opt.progress || isatty(STDERR_FILENO);
+	memset(readers, 0, (size_t)nreaders * sizeof *readers);
+	mlde_progress_init(&R.bar, opt.progress);
 	R.t0 = mlde_now();
-	R.out = live.out = mlde_cli_open_output(&cli);
-	if (opt.rejects) {
-		mlde_output ro = cli.out;
 
-		ro.path = opt.rejects;
-		R.rej = live.rej = mlde_writer_open(&ro, &err);
-		if (!R.rej)
-			mlde_die_error(&err);
-	}
+	mlde_error_clear(&err);
+	rc = setup(&R, &cli, &ep, readers, nreaders, files, &err);
+	mlde_endpoint_free(&ep);  /* the client keeps its own copy of the key */
+	if (rc == 0)
+		rc = generate(&R, readers, nreaders, &err);
+	/* rejects first: a failure to commit them gives up the items too */
+	if (rc == 0)
+		rc = mlde_sink_close(&R.rej, &err);
+	if (rc == 0)
+		rc = mlde_sink_close(&R.out, &err);
+	mlde_progress_wipe();
+	if (rc == 0)
+		summary(&R);
+	if (R.win)
+		mlde_window_stats_get(R.win, &st);
 
-	generate(&R, readers, nreaders);
-
-	/* closing takes care of its own FILE.tmp; the other is still aborted */
-	live.rej = NULL;
-	if (R.rej)
-		mlde_cli_close_output(R.rej);
-	live.out = NULL;
-	mlde_cli_close_output(R.out);
-	summary(&R);
+	/* the one way out: what is still open is given up, everything freed */
+	mlde_sink_abort(&R.rej);
+	mlde_sink_abort(&R.out);
 	for (int i = 0; i < nreaders; i++)
-		mlde_reader_close(readers[i]);
+		if (readers[i])
+			mlde_reader_close(readers[i]);
 	free(readers);
-	free(R.ring);
-	mlde_http_free(R.http);
-	cleanup_at_exit();
+	mlde_window_free(R.win);
+	mlde_prompt_free(&R.prompt);
 	mlde_cache_close(&R.cache);
-	free(cache_dir);
-	free(prompt_path);
+	for (size_t i = 0; i < R.nreasons; i++)
+		free(R.reasons[i].reason);
+	free(R.reasons);
+	if (rc < 0)
+		mlde_die_error(&err);  /* quietly 0 when the reader of stdout went away */
 	if (R.failed) {
 		mlde_warn("%lu request%s failed for good%s", R.failed, R.failed == 1 ? "" : "s",
-			  R.not_cached ? " (not in the cache, --offline)" : "");
+			  st.not_cached ? " (not in the cache, --offline)" : "");
 		return MLDE_EXIT_REMOTE;
 	}
 	return MLDE_EXIT_OK;

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/progress.h"
 #include "model/input.h"
 #include "record/record.h"
 #include "io/jsonl.h"
@@ -399,13 +400,6 @@ static double sgemm_rate(mlde_team *team)
 	return 2.0 * g.n * g.n * (double)g.n * g.reps * T / t;
 }
 
-static void progress(int epoch, long epochs, double loss, double acc, double rate,
-		     double eta)
-{
-	fprintf(stderr, "\r%s: epoch %d/%ld  loss %.4f  acc %.3f  %.0f samples/s  ETA %d:%02d ",
-		mlde_prog, epoch, epochs, loss, acc, rate, (int)eta / 60, (int)eta % 60);
-}
-
 static void parse_arch(const mlde_cli *cli, const char *spec, mlde_model_cfg *c)
 {
 	char *s = mlde_xstrdup(spec), *save = NULL;
@@ -475,9 +469,9 @@ int main(int argc, char **argv)
 	mlde_error err;
 	mlde_rng rng;
 	shifter sh;
-	bool tty;
+	mlde_progress bar;
 	long steps, step = 0;
-	double t0, last = 0, loss = 0, secs;
+	double t0, loss = 0, secs;
 	int c, correct = 0;
 
 	mlde_model_default_cfg(&o.cfg);
@@ -534,7 +528,7 @@ int main(int argc, char **argv)
 	order = mlde_xmalloc(items.n * sizeof *order);
 	mlde_rng_seed2(&rng, (uint64_t)o.seed, 0x6f72646572ULL);  /* "order" */
 	steps = o.epochs * (long)((items.n + (size_t)o.batch - 1) / (size_t)o.batch);
-	tty = isatty(2) && mlde_verbosity >= 0;
+	mlde_progress_init(&bar, false);
 	t0 = now();
 	for (int e = 0; e < o.epochs; e++) {
 		double eloss = 0;
@@ -552,28 +546,27 @@ int main(int argc, char **argv)
 			unshift_batch(&sh, &imgs, order + b, n);
 			ecorrect += ok;
 			step++;
-			if (tty && now() - last > 0.2) {
+			if (mlde_progress_due(&bar)) {
 				double el = now() - t0, done = (double)step / (double)steps;
+				double eta = done > 0 ? el / done - el : 0;
 
-				last = now();
-				progress(e + 1, o.epochs, eloss / (double)(b + (size_t)n),
-					 (double)ecorrect / (double)(b + (size_t)n),
-					 (double)step * (double)o.batch / el,
-					 done > 0 ? el / done - el : 0);
+				mlde_progress_draw(&bar, "epoch %d/%ld  loss %.4f  acc %.3f  %.0f samples/s"
+						   "  ETA %d:%02d", e + 1, o.epochs,
+						   eloss / (double)(b + (size_t)n),
+						   (double)ecorrect / (double)(b + (size_t)n),
+						   (double)step * (double)o.batch / el,
+						   (int)eta / 60, (int)eta % 60);
 			}
 		}
 		loss = eloss / (double)items.n;
 		correct = ecorrect;
 		if (mlde_verbosity >= 1) {
-			if (tty)
-				fputs("\r\033[K", stderr);
 			mlde_note(1, "epoch %d: loss %.4f, train accuracy %.4f, %.1f s", e + 1, loss,
 				  (double)ecorrect / (double)items.n, now() - t0);
 		}
 	}
 	secs = now() - t0;
-	if (tty)
-		fputs("\r\033[K", stderr);
+	mlde_progress_wipe();
 	if (mlde_model_save(m, o.out, train_meta(&o, items.n), &err) < 0)
 		mlde_die_error(&err);
 	{

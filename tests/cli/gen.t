@@ -238,6 +238,12 @@ like err "HTTP 401: stub fault 401 \(check OPENAI_API_KEY or --api-key-file\)" "
 grep -lF "$KEY" out err > leaks || :
 is "$(cat leaks)" "" "401: the key is not in the message"
 is "$(awk '{ print $2, $3 }' faults.auth | sort -u)" "Bearer $KEY" "--api-key-file: the same header"
+{ plan f401ok; cat f401.jsonl; plan f401after; } > f401b.jsonl
+run mlde-gen -Z --prompt tf.txt --cache cache-401b --base-url "$BASE" --api-key-file keyfile --retries 1 --backoff 0.05 \
+	-j 1 -o o401.jsonl --rejects r401.jsonl f401b.jsonl
+is "$status" 4 "401 with -o and --rejects: status 4"
+like err "HTTP 401: stub fault 401 \(check OPENAI_API_KEY or --api-key-file\)" "... with the key hint"
+is "$(ls o401.jsonl* r401.jsonl* 2>/dev/null | tr '\n' ' ')" "" "... and no output or FILE.tmp of -o or --rejects left"
 
 # ---- cache: rerun, offline, damage ----
 head -16 f.jsonl > f16.jsonl
@@ -263,13 +269,36 @@ like err "cache entry [0-9a-f]{64} unusable .*asking again" "a damaged cache ent
 is "$(head -c 1 "$entry")" "{" "... and replaced"
 jq -e . "$entry" > /dev/null && ok 0 "the new entry is whole JSON" || ok 1 "the new entry is whole JSON"
 
-# ---- rate limit ----
+# ---- rate limit: the arithmetic is tests/unit/test-ratelimit.c's; here, that
+# the options reach the limiter and it holds requests back ----
 : > rl.jsonl
-for i in 1 2 3 4 5 6 7 8; do plan "rl$i" >> rl.jsonl; done
+for i in 1 2 3 4 5 6; do plan "rl$i" >> rl.jsonl; done
 n0=$(wc -l < faults.log)
-OPENAI_API_KEY=$KEY run mlde-gen -Z --prompt t.txt --cache cache-rl --base-url "$BASE" -j 8 --rpm 240 rl.jsonl
-span=$(tail -n +$((n0 + 1)) faults.log | awk 'NR == 1 { a = $1 } { b = $1 } END { printf "%.2f", b - a }')
-is "$(echo "$span" | awk '{ print ($1 >= 0.7) ? "yes" : "no: " $1 }')" yes "--rpm 240: 8 requests take about a second (a burst of 4, then 4 a second)"
+OPENAI_API_KEY=$KEY run mlde-gen -v -Z --prompt t.txt --cache cache-rl --base-url "$BASE" -j 8 --rpm 240 rl.jsonl
+is "$status:$(($(wc -l < faults.log) - n0))" "0:6" "--rpm 240: all 6 requests sent and answered"
+like err "^mlde-gen: --rpm/--tpm held back [12] of 6 requests$" "--rpm 240: those past the burst of 4 were held back"
+n0=$(wc -l < faults.log)
+OPENAI_API_KEY=$KEY run mlde-gen -v -Z --prompt t.txt --cache cache-rl2 --base-url "$BASE" -j 8 --max-tokens 10 --tpm 6000 rl.jsonl
+is "$status:$(($(wc -l < faults.log) - n0))" "0:6" "--tpm 6000: all 6 requests sent and answered"
+like err "^mlde-gen: --rpm/--tpm held back [1-5] of 6 requests$" "--tpm 6000 (a bucket of 100 tokens, about 37 a request): requests held back"
+OPENAI_API_KEY=$KEY run mlde-gen -v -Z --prompt t.txt --cache cache-rl3 --base-url "$BASE" -j 8 --rpm 1000000 --tpm 1000000000 rl.jsonl
+like err "^mlde-gen: --rpm/--tpm held back 0 of 6 requests$" "limits far above the need hold nothing back"
+
+# ---- the progress line: wiped before every message ----
+: > pr.jsonl
+for i in $(seq 1 24); do plan "pr$i" >> pr.jsonl; done
+head -1 pr.jsonl > pr1.jsonl
+OPENAI_API_KEY=$KEY run mlde-gen -Z --prompt t.txt --cache cache-pr --base-url "$BASE" pr1.jsonl
+entry=$(find cache-pr -type f ! -name '.*')
+printf '{"trunc' > "$entry"
+OPENAI_API_KEY=$KEY run mlde-gen -Z --progress --prompt t.txt --cache cache-pr --base-url "$BASE" -j 1 -o pr.out pr.jsonl
+is "$status" 0 "--progress with stderr to a file: status 0"
+like err "$(printf '\r\033\\[K')mlde-gen: [0-9]+/(>=)?[0-9]+ done, " "--progress: the line is drawn with \\r ESC[K"
+like err "$(printf '\r\033\\[K')mlde-gen: pr1: cache entry [0-9a-f]{64} unusable" "the drawn line is wiped before a warning"
+like err "$(printf '\r\033\\[K')mlde-gen: 24 plan records = 24 items" "... and before the summary"
+perl -ne 'next unless /\n\z/; my @seg = split /\r\e\[K/; print if $seg[-1] =~ / in flight/' err > runon
+perl -0ne 'print "not wiped at the end\n" if /\r\e\[K[^\n]*in flight[^\n\e]*\z/' err >> runon
+is "$(cat runon)" "" "no message shares a line with progress text, and the line is wiped at the end"
 stop_stub "$FAULT_PID"
 
 # ---- resume after kill -9 ----

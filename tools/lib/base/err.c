@@ -7,6 +7,7 @@
 
 int mlde_verbosity = 0;
 const char *mlde_prog = "mlde";
+void (*mlde_before_message)(void);
 
 void mlde_error_set(mlde_error *err, int status, const char *fmt, ...)
 {
@@ -32,6 +33,8 @@ void mlde_error_clear(mlde_error *err)
 
 static void vmessage(const char *fmt, va_list ap)
 {
+	if (mlde_before_message)
+		mlde_before_message();
 	fprintf(stderr, "%s: ", mlde_prog);
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
@@ -73,8 +76,7 @@ void mlde_die_error(const mlde_error *err)
 {
 	if (err->pipe_closed)
 		exit(MLDE_EXIT_OK);
-	fprintf(stderr, "%s: %s\n", mlde_prog, err->msg);
-	exit(err->status ? err->status : MLDE_EXIT_INTERNAL);
+	mlde_die(err->status ? err->status : MLDE_EXIT_INTERNAL, "%s", err->msg);
 }
 
 void *mlde_xmalloc(size_t n)

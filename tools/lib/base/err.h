@@ -36,6 +36,9 @@ void mlde_error_clear(mlde_error *err);
  *    2  also debugging detail (-vv) */
 extern int mlde_verbosity;
 extern const char *mlde_prog;  /* prefix of every message: the program name */
+/* Called before each message is written, when set: the progress line
+ * (cli/progress.c) wipes itself there. */
+extern void (*mlde_before_message)(void);
 
 void mlde_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void mlde_note(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

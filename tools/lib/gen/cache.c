@@ -49,6 +49,20 @@ void mlde_cache_close(mlde_cache *c)
 	c->dir = NULL;
 }
 
+char *mlde_cache_default_dir(void)
+{
+	const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+	mlde_buf b = { 0 };
+
+	if (xdg && *xdg)
+		mlde_buf_printf(&b, "%s/mlde/replies", xdg);
+	else if (home && *home)
+		mlde_buf_printf(&b, "%s/.cache/mlde/replies", home);
+	else
+		mlde_buf_adds(&b, ".mlde-cache");
+	return mlde_buf_take(&b, NULL);
+}
+
 char *mlde_cache_path(const mlde_cache *c, const char *key)
 {
 	mlde_buf b = { 0 };

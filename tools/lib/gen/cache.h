@@ -23,6 +23,9 @@ int mlde_cache_get(const mlde_cache *c, const char *key, char **data, size_t *le
 /* Store data under key, atomically.  0, or -1 with err. */
 int mlde_cache_put(const mlde_cache *c, const char *key, const void *data, size_t len,
 		   mlde_error *err);
+/* The default directory (malloc'd): $XDG_CACHE_HOME/mlde/replies, else
+ * $HOME/.cache/mlde/replies, else .mlde-cache. */
+char *mlde_cache_default_dir(void);
 /* The path of key's entry (malloc'd), for messages and tests. */
 char *mlde_cache_path(const mlde_cache *c, const char *key);
 

@@ -1,5 +1,5 @@
 /* http.c - the request engine behind mlde_http: a FIFO of ready requests, a
- * list of requests backing off, token buckets for the rate limits, and at
+ * list of requests backing off, the rate limits (ratelimit.c), and at
  * most `parallel` easy handles on one curl multi handle.  Each poll: move
  * due retries to the front of the queue, start what the limits allow, let
  * curl work, and sort each finished transfer into success, retry or
@@ -18,6 +18,7 @@
 
 #include "base/buf.h"
 #include "base/rng.h"
+#include "gen/ratelimit.h"
 
 #define BODY_MAX ((size_t)64 << 20)   /* a reply larger than this is refused */
 #define RETRY_AFTER_MAX 600.0          /* seconds; a longer Retry-After is cut to this */
@@ -26,8 +27,10 @@ typedef struct req {
 	const char *body;
 	size_t len;
 	double tokens;
+	mlde_http_check *check;
 	void *user;
 	int attempts;
+	bool limited;           /* once held back by the rate limits */
 	double due;             /* backing off: when it may go again */
 	long status;
 	char error[300];
@@ -43,10 +46,6 @@ typedef struct xfer {
 	char errbuf[CURL_ERROR_SIZE];
 } xfer;
 
-typedef struct bucket {
-	double rate, cap, level, last;  /* rate 0: no limit */
-} bucket;
-
 struct mlde_http {
 	mlde_http_opts o;
 	char *url, *key;        /* key: the secret in o.auth, to keep out of messages */
@@ -57,7 +56,7 @@ struct mlde_http {
 	req **waiting;
 	size_t nwait, capwait, pending;
 	double pause_until;     /* a 429 with Retry-After holds every new request */
-	bucket rpm, tpm;
+	mlde_ratelimit limit;
 	mlde_rng rng;
 	mlde_http_stats st;
 };
@@ -68,42 +67,6 @@ double mlde_now(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-/* ---- rate limits ---- */
-
-static void bucket_init(bucket *b, double per_minute, double now)
-{
-	b->rate = per_minute / 60.0;
-	b->cap = b->rate > 1.0 ? b->rate : 1.0;  /* one second's worth, at least one */
-	b->level = b->cap;
-	b->last = now;
-}
-
-static void bucket_fill(bucket *b, double now)
-{
-	b->level += (now - b->last) * b->rate;
-	if (b->level > b->cap)
-		b->level = b->cap;
-	b->last = now;
-}
-
-/* Seconds until n can be taken (0: now); a request costing more than the
- * whole bucket goes when the bucket is full. */
-static double bucket_wait(bucket *b, double n, double now)
-{
-	if (b->rate <= 0.0)
-		return 0.0;
-	bucket_fill(b, now);
-	if (n > b->cap)
-		n = b->cap;
-	return b->level >= n ? 0.0 : (n - b->level) / b->rate;
-}
-
-static void bucket_take(bucket *b, double n)
-{
-	if (b->rate > 0.0)
-		b->level -= n > b->cap ? b->cap : n;
 }
 
 /* ---- curl callbacks ---- */
@@ -262,8 +225,11 @@ mlde_http *mlde_http_new(const mlde_http_opts *opts, mlde_error *err)
 		return NULL;
 	}
 	h->x = calloc((size_t)h->o.parallel, sizeof *h->x);
-	if (!h->x)
-		mlde_die(MLDE_EXIT_INTERNAL, "out of memory");
+	if (!h->x) {
+		mlde_error_set(err, MLDE_EXIT_INTERNAL, "out of memory (%d transfers)", h->o.parallel);
+		mlde_http_free(h);
+		return NULL;
+	}
 	for (int i = 0; i < h->o.parallel; i++) {
 		h->x[i].easy = curl_easy_init();
 		if (!h->x[i].easy) {
@@ -272,13 +238,18 @@ mlde_http *mlde_http_new(const mlde_http_opts *opts, mlde_error *err)
 			return NULL;
 		}
 	}
-	bucket_init(&h->rpm, opts->rpm, mlde_now());
-	bucket_init(&h->tpm, opts->tpm, mlde_now());
+	mlde_ratelimit_init(&h->limit, opts->rpm, opts->tpm, mlde_now());
 	mlde_rng_seed2(&h->rng, opts->seed, 0x6a6974746572ULL);
 	return h;
 }
 
 void mlde_http_submit(mlde_http *h, const char *body, size_t len, double tokens, void *user)
+{
+	mlde_http_submit_checked(h, body, len, tokens, h->o.check, user);
+}
+
+void mlde_http_submit_checked(mlde_http *h, const char *body, size_t len, double tokens,
+			      mlde_http_check *check, void *user)
 {
 	req *r = mlde_xmalloc(sizeof *r);
 
@@ -286,6 +257,7 @@ void mlde_http_submit(mlde_http *h, const char *body, size_t len, double tokens,
 	r->body = body;
 	r->len = len;
 	r->tokens = tokens;
+	r->check = check;
 	r->user = user;
 	push_back(h, r);
 	h->pending++;
@@ -352,9 +324,11 @@ static int start_ready(mlde_http *h, double now, double *wake, mlde_error *err)
 		double w = h->pause_until > now ? h->pause_until - now : 0.0, t;
 		xfer *x = NULL;
 
-		if ((t = bucket_wait(&h->rpm, 1.0, now)) > w)
-			w = t;
-		if ((t = bucket_wait(&h->tpm, r->tokens, now)) > w)
+		if ((t = mlde_ratelimit_wait(&h->limit, r->tokens, now)) > 0.0 && !r->limited) {
+			r->limited = true;
+			h->st.limited++;
+		}
+		if (t > w)
 			w = t;
 		if (w > 0.0) {
 			if (w < *wake)
@@ -366,8 +340,7 @@ static int start_ready(mlde_http *h, double now, double *wake, mlde_error *err)
 				x = &h->x[i];
 		if (!x)
 			break;
-		bucket_take(&h->rpm, 1.0);
-		bucket_take(&h->tpm, r->tokens);
+		mlde_ratelimit_take(&h->limit, r->tokens, now);
 		pop_front(h);
 		if (start(h, x, r, err) < 0)
 			return -1;
@@ -440,8 +413,8 @@ static void finish(mlde_http *h, xfer *x, CURLcode code, double now, mlde_http_d
 		retry = retryable_curl(code);
 		fatal = !retry && !x->too_big;
 	} else if (status >= 200 && status < 300) {
-		if (h->o.check && h->o.check(x->resp.p ? x->resp.p : "", x->resp.len, why,
-					     sizeof why) < 0) {
+		if (r->check && r->check(x->resp.p ? x->resp.p : "", x->resp.len, why,
+					 sizeof why) < 0) {
 			snprintf(r->error, sizeof r->error, "HTTP %ld but an unusable reply: %s",
 				 status, why);
 			retry = true;

@@ -19,6 +19,9 @@
 
 typedef struct mlde_http mlde_http;
 
+/* Is a 2xx body usable?  0 yes; -1 no, why set: retried like a 5xx. */
+typedef int mlde_http_check(const char *body, size_t len, char *why, size_t whylen);
+
 typedef struct mlde_http_opts {
 	const char *url;        /* the endpoint, e.g. https://api.openai.com/v1/chat/completions */
 	const char *auth;       /* a header line ("Authorization: Bearer ..."), or NULL */
@@ -29,8 +32,7 @@ typedef struct mlde_http_opts {
 	double backoff;         /* the first retry waits about this long (seconds) */
 	double backoff_max;     /* and no retry waits longer, Retry-After aside */
 	uint64_t seed;          /* of the jitter */
-	/* Is a 2xx body usable?  0 yes; -1 no, why set: retried like a 5xx. */
-	int (*check)(const char *body, size_t len, char *why, size_t whylen);
+	mlde_http_check *check; /* of every 2xx body, unless a request brings its own */
 } mlde_http_opts;
 
 typedef struct mlde_http_result {
@@ -51,12 +53,17 @@ typedef struct mlde_http_stats {
 	unsigned long ok, failed; /* requests finished */
 	unsigned long in_flight, waiting;  /* now: on the wire; queued or backing off */
 	unsigned long throttled;  /* 429 answers */
+	unsigned long limited;    /* requests held back by rpm or tpm at least once */
 } mlde_http_stats;
 
 mlde_http *mlde_http_new(const mlde_http_opts *opts, mlde_error *err);
 /* Queue a request.  body stays the caller's and must live until its result
  * comes back; tokens is its estimated cost for the tpm limit. */
 void mlde_http_submit(mlde_http *h, const char *body, size_t len, double tokens, void *user);
+/* The same, checking its 2xx body with check (NULL: no check) rather than
+ * the client's. */
+void mlde_http_submit_checked(mlde_http *h, const char *body, size_t len, double tokens,
+			      mlde_http_check *check, void *user);
 typedef void mlde_http_done(void *ctx, mlde_http_result *r);
 /* Move transfers on, waiting at most wait_ms for something to happen;
  * finished requests go to done (r and r->body are the callee's until it

@@ -20,6 +20,7 @@
 
 #include "base/buf.h"
 #include "base/err.h"
+#include "io/jsonl.h"
 
 enum field { F_QUESTION, F_CHOICES, F_ANSWER, F_EXPLANATION, F_N };
 
@@ -541,4 +542,25 @@ int mlde_reply_completion_text(jv body, jv *text, double *prompt_tokens,
 	jv_free(usage);
 	*text = content;
 	return 0;
+}
+
+int mlde_reply_check_completion(const char *body, size_t len, char *why, size_t whylen)
+{
+	jv v, text;
+	int rc;
+
+	if (len > 0x7fffffff) {
+		snprintf(why, whylen, "too long");
+		return -1;
+	}
+	v = jv_parse_sized(body, (int)len);
+	if (!jv_is_valid(v)) {
+		mlde_jv_parse_message(v, why, whylen);
+		return -1;
+	}
+	rc = mlde_reply_completion_text(v, &text, NULL, NULL, why, whylen);
+	if (rc == 0)
+		jv_free(text);
+	jv_free(v);
+	return rc;
 }

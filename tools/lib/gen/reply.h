@@ -52,5 +52,8 @@ char *mlde_reply_strip_boxes(char *s);
  * may be NULL). */
 int mlde_reply_completion_text(jv body, jv *text, double *prompt_tokens,
 			       double *completion_tokens, char *why, size_t whylen);
+/* Is body (len bytes) a chat completion with a text reply?  0 yes; -1 no,
+ * why set.  The reply check of mlde_http and mlde_window. */
+int mlde_reply_check_completion(const char *body, size_t len, char *why, size_t whylen);
 
 #endif

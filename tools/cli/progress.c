@@ -1,0 +1,49 @@
+/* progress.c - whether a line is drawn is a fact about stderr, so it is one
+ * flag for the whole program; err.c calls mlde_progress_wipe through its
+ * hook before each message, which keeps the library free of this file. */
+#include "cli/progress.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include "base/err.h"
+#include "gen/http.h"  /* mlde_now */
+
+#define INTERVAL (1.0 / 6.0)  /* seconds between redraws, at least */
+
+static bool drawn;
+
+void mlde_progress_wipe(void)
+{
+	if (!drawn)
+		return;
+	fputs("\r\033[K", stderr);
+	drawn = false;
+}
+
+void mlde_progress_init(mlde_progress *p, bool force)
+{
+	p->on = (force || isatty(STDERR_FILENO)) && mlde_verbosity >= 0;
+	p->last = 0.0;
+	mlde_before_message = mlde_progress_wipe;
+}
+
+bool mlde_progress_due(const mlde_progress *p)
+{
+	return p->on && (p->last == 0.0 || mlde_now() - p->last >= INTERVAL);
+}
+
+void mlde_progress_draw(mlde_progress *p, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!p->on)
+		return;
+	p->last = mlde_now();
+	fprintf(stderr, "\r\033[K%s: ", mlde_prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	drawn = true;
+}

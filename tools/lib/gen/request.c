@@ -1,0 +1,79 @@
+/* request.c - request bodies are dumped with sorted keys, so one request
+ * always has the same bytes and the same cache key. */
+#include "gen/request.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/err.h"
+#include "world/worldgen.h"
+
+uint64_t mlde_request_seed(const char *s, uint64_t seed)
+{
+	/* FNV-1a with a mixed-in seed; the cached requests of earlier runs
+	 * are keyed by these seeds, so it stays as it was */
+	uint64_t h = 1469598103934665603ULL ^ (seed * 0x9e3779b97f4a7c15ULL);
+
+	while (*s)
+		h = (h ^ (unsigned char)*s++) * 1099511628211ULL;
+	h ^= h >> 29;
+	return h;
+}
+
+static char *dump_sorted(jv v, size_t *len)
+{
+	jv s = jv_dump_string(v, JV_PRINT_SORTED);
+	char *out;
+
+	*len = (size_t)jv_string_length_bytes(jv_copy(s));
+	out = memcpy(mlde_xmalloc(*len + 1), jv_string_value(s), *len + 1);
+	jv_free(s);
+	return out;
+}
+
+static char *with_seed(jv b, uint64_t seed, size_t *len)
+{
+	b = jv_object_set(b, jv_string("seed"), jv_number((double)(seed & 0x7fffffff)));
+	return dump_sorted(b, len);
+}
+
+char *mlde_request_chat(const char *model, const char *prompt, double temperature,
+			long max_tokens, uint64_t seed, size_t *len)
+{
+	jv msg = jv_object_set(jv_object(), jv_string("role"), jv_string("user"));
+	jv b = jv_object();
+
+	msg = jv_object_set(msg, jv_string("content"), jv_string(prompt));
+	b = jv_object_set(b, jv_string("model"), jv_string(model));
+	b = jv_object_set(b, jv_string("messages"), jv_array_append(jv_array(), msg));
+	b = jv_object_set(b, jv_string("temperature"), jv_number(temperature));
+	b = jv_object_set(b, jv_string("max_tokens"), jv_number((double)max_tokens));
+	return with_seed(b, seed, len);
+}
+
+char *mlde_request_world(jv plan, uint64_t seed, size_t *len)
+{
+	jv b = jv_object_set(jv_object(), jv_string("backend"), jv_string("world"));
+
+	b = jv_object_set(b, jv_string("plan"), jv_object_get(jv_copy(plan), jv_string("id")));
+	b = jv_object_set(b, jv_string("type"), jv_object_get(jv_copy(plan), jv_string("type")));
+	b = jv_object_set(b, jv_string("query"), jv_object_get(jv_copy(plan), jv_string("query")));
+	return with_seed(b, seed, len);
+}
+
+char *mlde_request_world_reply(jv plan, uint64_t seed, size_t *len)
+{
+	char *text = mlde_worldgen_reply(plan, seed);
+	jv msg = jv_object_set(jv_object(), jv_string("role"), jv_string("assistant"));
+	jv choice = jv_object(), body = jv_object();
+
+	msg = jv_object_set(msg, jv_string("content"), jv_string(text));
+	free(text);
+	choice = jv_object_set(choice, jv_string("index"), jv_number(0));
+	choice = jv_object_set(choice, jv_string("message"), msg);
+	choice = jv_object_set(choice, jv_string("finish_reason"), jv_string("stop"));
+	body = jv_object_set(body, jv_string("object"), jv_string("chat.completion"));
+	body = jv_object_set(body, jv_string("model"), jv_string("world"));
+	body = jv_object_set(body, jv_string("choices"), jv_array_append(jv_array(), choice));
+	return dump_sorted(body, len);
+}
