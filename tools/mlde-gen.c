@@ -72,9 +72,7 @@ static const char help[] =
 	"4 requests failed for good (see mlde(7)).\n";
 
 enum { OPT_BACKEND = MLDE_OPT_FIRST_PRIVATE, OPT_EMIT, OPT_PROMPT, OPT_TYPES, OPT_REJECTS,
-       OPT_CACHE, OPT_OFFLINE, OPT_BASE_URL, OPT_MODEL, OPT_TEMPERATURE, OPT_MAX_TOKENS,
-       OPT_KEY_FILE, OPT_RPM, OPT_TPM, OPT_RETRIES, OPT_TIMEOUT, OPT_BACKOFF, OPT_SEED,
-       OPT_PROGRESS };
+       OPT_SEED, OPT_PROGRESS };
 
 static const struct option longopts[] = {
 	MLDE_COMMON_LONGOPTS,
@@ -83,19 +81,7 @@ static const struct option longopts[] = {
 	{ "prompt", required_argument, 0, OPT_PROMPT },
 	{ "types", required_argument, 0, OPT_TYPES },
 	{ "rejects", required_argument, 0, OPT_REJECTS },
-	{ "cache", required_argument, 0, OPT_CACHE },
-	{ "offline", no_argument, 0, OPT_OFFLINE },
-	{ "base-url", required_argument, 0, OPT_BASE_URL },
-	{ "model", required_argument, 0, OPT_MODEL },
-	{ "temperature", required_argument, 0, OPT_TEMPERATURE },
-	{ "max-tokens", required_argument, 0, OPT_MAX_TOKENS },
-	{ "api-key-file", required_argument, 0, OPT_KEY_FILE },
-	{ "jobs", required_argument, 0, 'j' },
-	{ "rpm", required_argument, 0, OPT_RPM },
-	{ "tpm", required_argument, 0, OPT_TPM },
-	{ "retries", required_argument, 0, OPT_RETRIES },
-	{ "timeout", required_argument, 0, OPT_TIMEOUT },
-	{ "backoff", required_argument, 0, OPT_BACKOFF },
+	MLDE_ENDPOINT_LONGOPTS,
 	{ "seed", required_argument, 0, OPT_SEED },
 	{ "progress", no_argument, 0, OPT_PROGRESS },
 	{ 0, 0, 0, 0 },
@@ -107,10 +93,9 @@ enum emit { EMIT_ITEM, EMIT_RAW, EMIT_PROMPT };
 typedef struct options {
 	enum backend backend;
 	enum emit emit;
-	const char *prompt, *types, *rejects, *cache, *base_url, *model, *key_file;
-	bool offline, progress;
-	double temperature, rpm, tpm, timeout, backoff;
-	long max_tokens, jobs, retries;
+	const char *prompt, *types, *rejects;
+	mlde_endpoint_opts http;  /* the server, the client and the cache */
+	bool progress;
 	unsigned long long seed;
 } options;
 
@@ -252,14 +237,16 @@ static int admit(run *R, const where *r, jv plan)
 	s->seed = mlde_request_seed(s->id, o->seed);
 	body = o->backend == BACKEND_WORLD
 		? mlde_request_world(plan, s->seed, &len)
-		: mlde_request_chat(o->model, prompt, o->temperature, o->max_tokens, s->seed, &len);
+		: mlde_request_chat(o->http.model, prompt, o->http.temperature, o->http.max_tokens,
+				    s->seed, &len);
 	if (o->emit == EMIT_PROMPT) {
 		mlde_sha256_hex(body, len, s->sha);
 		put_prompt(R, s, prompt);
 		release(s);
 		rc = output_error(R, err);
 	/* estimated cost for --tpm: about 4 bytes a token, plus the reply */
-	} else if (mlde_window_submit(R->win, body, len, (double)len / 4.0 + (double)o->max_tokens,
+	} else if (mlde_window_submit(R->win, body, len,
+				      (double)len / 4.0 + (double)o->http.max_tokens,
 				      NULL, s, err) < 0) {
 		release(s);
 		rc = -1;
@@ -380,7 +367,7 @@ static void emit_reply(run *R, const slot *s, const mlde_window_done *d)
 	model = jv_object_get(jv_copy(body), jv_string("model"));
 	if (jv_get_kind(model) != JV_KIND_STRING) {
 		jv_free(model);
-		model = jv_string(o->backend == BACKEND_WORLD ? "world" : o->model);
+		model = jv_string(o->backend == BACKEND_WORLD ? "world" : o->http.model);
 	}
 	jv_free(body);
 	if (o->emit == EMIT_RAW) {
@@ -474,7 +461,7 @@ static void summary(const run *R)
 	else
 		mlde_buf_printf(&b, "; from cache %lu", st.from_cache);
 	mlde_note(0, "%s", b.p);
-	if (R->opt->rpm > 0.0 || R->opt->tpm > 0.0)
+	if (R->opt->http.rpm > 0.0 || R->opt->http.tpm > 0.0)
 		mlde_note(1, "--rpm/--tpm held back %lu of %lu requests", st.http.limited,
 			  st.http.ok + st.http.failed);
 	if (R->rejected + R->failed > 0 && !R->rej)
@@ -516,7 +503,8 @@ static int generate(run *R, mlde_reader **readers, int nreaders, mlde_error *err
 			char what[sizeof err->msg];
 
 			memcpy(what, err->msg, sizeof what);
-			mlde_error_set(err, MLDE_EXIT_REMOTE, "%s: %.900s%s", R->opt->base_url, what,
+			mlde_error_set(err, MLDE_EXIT_REMOTE, "%s: %.900s%s", R->opt->http.base_url,
+				       what,
 				       d.status == 401 ? " (check OPENAI_API_KEY or --api-key-file)" : "");
 		}
 		if (got < 0 || (got > 0 && emit(R, &d, err) < 0))
@@ -527,12 +515,12 @@ static int generate(run *R, mlde_reader **readers, int nreaders, mlde_error *err
 
 static void parse_options(mlde_cli *cli, int *argc, char **argv, options *opt)
 {
-	static const char shortopts[] = MLDE_COMMON_SHORTOPTS "j:";
+	static const char shortopts[] = MLDE_COMMON_SHORTOPTS MLDE_ENDPOINT_SHORTOPTS;
 	int c;
 
 	mlde_cli_init(cli, "mlde-gen", argc, argv, shortopts, longopts);
 	while ((c = getopt_long(*argc, argv, shortopts, longopts, NULL)) != -1) {
-		if (mlde_cli_common(cli, c, optarg))
+		if (mlde_cli_common(cli, c, optarg) || mlde_endpoint_option(cli, &opt->http, c, optarg))
 			continue;
 		switch (c) {
 		case OPT_BACKEND:
@@ -558,36 +546,7 @@ static void parse_options(mlde_cli *cli, int *argc, char **argv, options *opt)
 		case OPT_PROMPT: opt->prompt = optarg; break;
 		case OPT_TYPES: opt->types = optarg; break;
 		case OPT_REJECTS: opt->rejects = optarg; break;
-		case OPT_CACHE: opt->cache = optarg; break;
-		case OPT_OFFLINE: opt->offline = true; break;
-		case OPT_BASE_URL: opt->base_url = optarg; break;
-		case OPT_MODEL: opt->model = optarg; break;
-		case OPT_KEY_FILE: opt->key_file = optarg; break;
 		case OPT_PROGRESS: opt->progress = true; break;
-		case OPT_TEMPERATURE:
-			opt->temperature = mlde_cli_double(cli, "--temperature", optarg, 0.0, 2.0);
-			break;
-		case OPT_MAX_TOKENS:
-			opt->max_tokens = mlde_cli_long(cli, "--max-tokens", optarg, 1, 1000000L);
-			break;
-		case 'j':
-			opt->jobs = mlde_cli_long(cli, "-j", optarg, 1, 4096);
-			break;
-		case OPT_RPM:
-			opt->rpm = mlde_cli_double(cli, "--rpm", optarg, 0.0, 1e9);
-			break;
-		case OPT_TPM:
-			opt->tpm = mlde_cli_double(cli, "--tpm", optarg, 0.0, 1e12);
-			break;
-		case OPT_RETRIES:
-			opt->retries = mlde_cli_long(cli, "--retries", optarg, 0, 100);
-			break;
-		case OPT_TIMEOUT:
-			opt->timeout = mlde_cli_double(cli, "--timeout", optarg, 0.001, 86400.0);
-			break;
-		case OPT_BACKOFF:
-			opt->backoff = mlde_cli_double(cli, "--backoff", optarg, 0.0, 3600.0);
-			break;
 		case OPT_SEED:
 			opt->seed = (unsigned long long)mlde_cli_long(cli, "--seed", optarg, 0,
 								       2147483647L);
@@ -604,13 +563,15 @@ static int open_window(run *R, const mlde_endpoint *ep, mlde_error *err)
 {
 	const options *o = R->opt;
 	/* far more than in flight, so a slow head rarely stalls the window */
-	mlde_window_opts wo = { .cap = (size_t)(o->jobs * 16 > 256 ? o->jobs * 16 : 256),
+	size_t cap = (size_t)(o->http.jobs * 16 > 256 ? o->http.jobs * 16 : 256);
+	mlde_window_opts wo = { .cap = cap,
 				.check = mlde_reply_check_completion, .drop = release };
-	mlde_http_opts ho = { .url = ep->url, .auth = ep->auth, .parallel = (int)o->jobs,
-			      .rpm = o->rpm, .tpm = o->tpm, .retries = (int)o->retries,
-			      .timeout = o->timeout, .backoff = o->backoff, .backoff_max = 60.0,
+	mlde_http_opts ho = { .url = ep->url, .auth = ep->auth, .parallel = (int)o->http.jobs,
+			      .rpm = o->http.rpm, .tpm = o->http.tpm,
+			      .retries = (int)o->http.retries, .timeout = o->http.timeout,
+			      .backoff = o->http.backoff, .backoff_max = 60.0,
 			      .seed = o->seed };
-	char *dir = o->cache ? mlde_xstrdup(o->cache)
+	char *dir = o->http.cache ? mlde_xstrdup(o->http.cache)
 		    : o->backend == BACKEND_HTTP ? mlde_cache_default_dir() : NULL;
 	int rc = dir ? mlde_cache_open(&R->cache, dir, err) : 0;
 
@@ -629,7 +590,7 @@ static int open_window(run *R, const mlde_endpoint *ep, mlde_error *err)
 	if (!(R->win = mlde_window_new(&wo, err)))
 		return -1;
 	if (wo.http)
-		mlde_note(1, "sending to %s, %ld in flight", ep->url, o->jobs);
+		mlde_note(1, "sending to %s, %ld in flight", ep->url, o->http.jobs);
 	return 0;
 }
 
@@ -666,9 +627,9 @@ static int setup(run *R, const mlde_cli *cli, const mlde_endpoint *ep, mlde_read
 int main(int argc, char **argv)
 {
 	mlde_cli cli = { .synopsis = SYNOPSIS, .help = help };
-	options opt = { .backend = BACKEND_HTTP, .emit = EMIT_ITEM, .model = "gpt-4o",
-			.temperature = 0.7, .max_tokens = 512, .jobs = 8, .retries = 5,
-			.timeout = 120.0, .backoff = 1.0, .seed = 1 };
+	options opt = { .backend = BACKEND_HTTP, .emit = EMIT_ITEM, .seed = 1,
+			.http = { .model = "gpt-4o", .temperature = 0.7, .max_tokens = 512,
+				  .jobs = 8, .retries = 5, .timeout = 120.0, .backoff = 1.0 } };
 	run R = { .opt = &opt };
 	mlde_endpoint ep = { 0 };
 	char *stdin_only[] = { "-", NULL }, **files;
@@ -678,11 +639,10 @@ int main(int argc, char **argv)
 	mlde_error err;
 
 	parse_options(&cli, &argc, argv, &opt);
-	if (!opt.base_url)
-		opt.base_url = getenv("OPENAI_BASE_URL") && *getenv("OPENAI_BASE_URL")
-			? getenv("OPENAI_BASE_URL") : "https://api.openai.com/v1";
-	if (opt.backend == BACKEND_HTTP && opt.emit != EMIT_PROMPT && !opt.offline)
-		mlde_cli_endpoint(&ep, &cli, opt.base_url, "/chat/completions", opt.key_file);
+	mlde_endpoint_default_url(&opt.http);
+	if (opt.backend == BACKEND_HTTP && opt.emit != EMIT_PROMPT && !opt.http.offline)
+		mlde_cli_endpoint(&ep, &cli, opt.http.base_url, "/chat/completions",
+				  opt.http.key_file);
 	else
 		unsetenv("OPENAI_API_KEY");
 	files = optind < argc ? argv + optind : stdin_only;

@@ -94,3 +94,41 @@ void mlde_endpoint_free(mlde_endpoint *ep)
 	free(ep->url);
 	ep->auth = ep->url = NULL;
 }
+
+bool mlde_endpoint_option(const mlde_cli *cli, mlde_endpoint_opts *o, int c, const char *arg)
+{
+	switch (c) {
+	case MLDE_OPT_BASE_URL: o->base_url = arg; break;
+	case MLDE_OPT_MODEL: o->model = arg; break;
+	case MLDE_OPT_KEY_FILE: o->key_file = arg; break;
+	case MLDE_OPT_CACHE: o->cache = arg; break;
+	case MLDE_OPT_OFFLINE: o->offline = true; break;
+	case MLDE_OPT_TEMPERATURE:
+		o->temperature = mlde_cli_double(cli, "--temperature", arg, 0.0, 2.0);
+		break;
+	case MLDE_OPT_MAX_TOKENS:
+		o->max_tokens = mlde_cli_long(cli, "--max-tokens", arg, 1, 1000000L);
+		break;
+	case 'j': o->jobs = mlde_cli_long(cli, "-j", arg, 1, 4096); break;
+	case MLDE_OPT_RPM: o->rpm = mlde_cli_double(cli, "--rpm", arg, 0.0, 1e9); break;
+	case MLDE_OPT_TPM: o->tpm = mlde_cli_double(cli, "--tpm", arg, 0.0, 1e12); break;
+	case MLDE_OPT_RETRIES: o->retries = mlde_cli_long(cli, "--retries", arg, 0, 100); break;
+	case MLDE_OPT_TIMEOUT:
+		o->timeout = mlde_cli_double(cli, "--timeout", arg, 0.001, 86400.0);
+		break;
+	case MLDE_OPT_BACKOFF:
+		o->backoff = mlde_cli_double(cli, "--backoff", arg, 0.0, 3600.0);
+		break;
+	default:
+		return false;
+	}
+	return true;
+}
+
+void mlde_endpoint_default_url(mlde_endpoint_opts *o)
+{
+	const char *env = getenv("OPENAI_BASE_URL");
+
+	if (!o->base_url)
+		o->base_url = env && *env ? env : "https://api.openai.com/v1";
+}

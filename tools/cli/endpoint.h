@@ -5,7 +5,51 @@
 #ifndef MLDE_ENDPOINT_H
 #define MLDE_ENDPOINT_H
 
+#include <stdbool.h>
+
 #include "cli/cli.h"
+
+/* The options of every program that sends requests to an OpenAI-compatible
+ * server, parsed in one place so that each means the same everywhere.  The
+ * program sets the defaults (a generator and a judge want other
+ * temperatures) and writes their help lines, which name those defaults. */
+enum {
+	MLDE_OPT_BASE_URL = 0x180,  /* between the shared options and a program's own */
+	MLDE_OPT_MODEL, MLDE_OPT_TEMPERATURE, MLDE_OPT_MAX_TOKENS, MLDE_OPT_KEY_FILE,
+	MLDE_OPT_RPM, MLDE_OPT_TPM, MLDE_OPT_RETRIES, MLDE_OPT_TIMEOUT, MLDE_OPT_BACKOFF,
+	MLDE_OPT_CACHE, MLDE_OPT_OFFLINE,
+};
+
+#define MLDE_ENDPOINT_SHORTOPTS "j:"
+#define MLDE_ENDPOINT_LONGOPTS                                             \
+	{ "base-url", required_argument, 0, MLDE_OPT_BASE_URL },           \
+	{ "model", required_argument, 0, MLDE_OPT_MODEL },                 \
+	{ "temperature", required_argument, 0, MLDE_OPT_TEMPERATURE },     \
+	{ "max-tokens", required_argument, 0, MLDE_OPT_MAX_TOKENS },       \
+	{ "api-key-file", required_argument, 0, MLDE_OPT_KEY_FILE },       \
+	{ "jobs", required_argument, 0, 'j' },                             \
+	{ "rpm", required_argument, 0, MLDE_OPT_RPM },                     \
+	{ "tpm", required_argument, 0, MLDE_OPT_TPM },                     \
+	{ "retries", required_argument, 0, MLDE_OPT_RETRIES },             \
+	{ "timeout", required_argument, 0, MLDE_OPT_TIMEOUT },             \
+	{ "backoff", required_argument, 0, MLDE_OPT_BACKOFF },             \
+	{ "cache", required_argument, 0, MLDE_OPT_CACHE },                 \
+	{ "offline", no_argument, 0, MLDE_OPT_OFFLINE }
+
+typedef struct mlde_endpoint_opts {
+	const char *base_url;   /* NULL: $OPENAI_BASE_URL, else OpenAI's */
+	const char *model, *key_file, *cache;
+	bool offline;
+	double temperature, rpm, tpm, timeout, backoff;
+	long max_tokens, jobs, retries;
+} mlde_endpoint_opts;
+
+/* Take option c (with its argument) into o: false when c is not one of
+ * MLDE_ENDPOINT_LONGOPTS.  A bad value is a usage error, naming it. */
+bool mlde_endpoint_option(const mlde_cli *cli, mlde_endpoint_opts *o, int c, const char *arg);
+/* The base URL when none was given: $OPENAI_BASE_URL, else
+ * https://api.openai.com/v1. */
+void mlde_endpoint_default_url(mlde_endpoint_opts *o);
 
 typedef struct mlde_endpoint {
 	char *url;   /* base URL (trailing slashes dropped) + path */
