@@ -427,12 +427,17 @@ static void test_model(int threads)
 	mlde_model_cfg cfg = { .size = 16, .c1 = 3, .c2 = 4, .c3 = 4, .nfilm = 2, .c4 = 5,
 			       .dq = 6, .dh = 7, .dz = 8, .nh = 2, .dk = 3, .nq = 97,
 			       .na = 31 };
-	mlde_team *team = mlde_team_new(threads);
+	mlde_error err;
+	mlde_team *team;
 	mlde_mc_item items[NITEM];
 	unsigned char *img[NIMG];
 	model_case c;
 	int bad = 0, checked = 0;
 
+	mlde_error_clear(&err);
+	mlde_blas_threads(1);
+	team = mlde_team_new(threads, &err);
+	TAP_OK(team != NULL, "a team of %d thread(s) starts (%s)", threads, err.msg);
 	c.m = mlde_model_new(&cfg, 7);
 	c.tr = mlde_trainer_new(c.m, team, NITEM);
 	for (int i = 0; i < NIMG; i++) {

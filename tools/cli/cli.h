@@ -6,6 +6,7 @@
 #include <getopt.h>
 #include <stdbool.h>
 
+#include "cli/diag.h"
 #include "io/jsonl.h"
 
 #define MLDE_VERSION "0.1.0"
