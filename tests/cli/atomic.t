@@ -35,6 +35,14 @@ same out want "-o /dev/stdout: the records on stdout"
 ls -l /dev/stdout > devafter 2>&1 || :
 holds "-o /dev/stdout: no /dev/stdout.tmp" test ! -e /dev/stdout.tmp
 is "$(cut -c1 devafter)" "$(cut -c1 devbefore)" "-o /dev/stdout: still the same kind of file"
+# on a terminal (a pty from script(1)), -o /dev/stdout is plain text, as
+# stdout itself is: never zstd to a terminal
+if command -v script > /dev/null 2>&1; then
+	script -qec "mlde-weak -o /dev/stdout eval.jsonl" typescript < eval.jsonl > scriptout 2>&1 || :
+	like typescript '^\{"type":"a"' "-o /dev/stdout on a terminal: plain JSON Lines"
+else
+	tap_n=$((tap_n + 1)); echo "ok $tap_n # SKIP no script(1) to make a terminal"
+fi
 
 # -m FIFO (and --init FIFO): refused at once, naming the path; timeout's
 # 124 would mean it waited for a writer

@@ -454,7 +454,8 @@ mlde_writer *mlde_writer_open(const mlde_output *out, mlde_error *err)
 		}
 		w->fd = mlde_atomic_fd(w->file);
 	}
-	w->plain = out->plain > 0 || (out->plain < 0 && to_stdout && isatty(w->fd));
+	/* never zstd to a terminal, stdout or -o /dev/tty alike */
+	w->plain = out->plain > 0 || (out->plain < 0 && isatty(w->fd));
 	w->buf = mlde_xmalloc(WRITE_CHUNK * 2);
 	if (!w->plain) {
 		w->cctx = ZSTD_createCCtx();
