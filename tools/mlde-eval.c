@@ -296,7 +296,10 @@ int main(int argc, char **argv)
 	if (mlde_model_load(model_path, &ev.m, &err) < 0)
 		mlde_die_error(&err);
 	ev.model_name = strrchr(model_path, '/') ? strrchr(model_path, '/') + 1 : model_path;
-	ev.team = mlde_team_new((int)threads);
+	mlde_blas_threads(1);
+	ev.team = mlde_team_new((int)threads, &err);
+	if (!ev.team)
+		mlde_die_error(&err);
 	/* a worker's slice of a batch: at most 64 items at a time */
 	ev.pred = mlde_predictor_new(ev.m, ev.team,
 				     (int)(bsize < 64 * threads ? bsize : 64 * threads));

@@ -520,7 +520,10 @@ int main(int argc, char **argv)
 	if (items.n == 0)
 		mlde_die(MLDE_EXIT_DATA, "no items to train on");
 
-	team = mlde_team_new((int)o.threads);
+	mlde_blas_threads(1);
+	team = mlde_team_new((int)o.threads, &err);
+	if (!team)
+		mlde_die_error(&err);
 	load_images(team, m, &imgs, o.images);
 	tr = mlde_trainer_new(m, team, (int)o.batch);
 	shift_init(&sh, &o, m, &imgs);

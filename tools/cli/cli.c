@@ -1,6 +1,7 @@
 /* cli.c - program-layer helpers: the shared options, strict numbers, and
  * the usage and version texts.  These print and exit; the library does not. */
 #include "cli/cli.h"
+#include "io/atomic.h"
 
 #include <errno.h>
 #include <math.h>
@@ -82,6 +83,33 @@ static void take_levels(mlde_cli *cli, int *argc, char **argv, const char *short
 	*argc = out;
 }
 
+/* SIGINT, SIGTERM, SIGHUP: remove the .tmp files being written (io/atomic.h),
+ * then die of the same signal, so the caller sees how we ended. */
+static void on_fatal_signal(int sig)
+{
+	mlde_atomic_unlink_live();
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void catch_fatal_signals(void)
+{
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+
+	for (size_t i = 0; i < sizeof sigs / sizeof *sigs; i++) {
+		struct sigaction sa, old;
+
+		/* a signal ignored when we started (nohup, a background job's
+		 * SIGINT) stays ignored */
+		if (sigaction(sigs[i], NULL, &old) == 0 && old.sa_handler == SIG_IGN)
+			continue;
+		memset(&sa, 0, sizeof sa);
+		sa.sa_handler = on_fatal_signal;
+		sigemptyset(&sa.sa_mask);
+		sigaction(sigs[i], &sa, NULL);
+	}
+}
+
 void mlde_cli_init(mlde_cli *cli, const char *prog, int *argc, char **argv,
 		   const char *shortopts, const struct option *longopts)
 {
@@ -90,6 +118,7 @@ void mlde_cli_init(mlde_cli *cli, const char *prog, int *argc, char **argv,
 	cli->argv = argv;
 	opterr = 0;  /* we name the bad option ourselves */
 	signal(SIGPIPE, SIG_IGN);
+	catch_fatal_signals();
 	take_levels(cli, argc, argv, shortopts, longopts);
 }
 

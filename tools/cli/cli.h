@@ -6,6 +6,7 @@
 #include <getopt.h>
 #include <stdbool.h>
 
+#include "cli/diag.h"
 #include "io/jsonl.h"
 
 #define MLDE_VERSION "0.1.0"
@@ -38,8 +39,9 @@ typedef struct mlde_cli {
 } mlde_cli;
 
 /* Set the program name, ignore SIGPIPE (a closed pipe comes back as EPIPE
- * and ends the program quietly), and take the -N zstd levels out of argv
- * so getopt never sees them. */
+ * and ends the program quietly), catch SIGINT, SIGTERM and SIGHUP to remove
+ * every output .tmp being written (then die of the signal), and take the
+ * -N zstd levels out of argv so getopt never sees them. */
 void mlde_cli_init(mlde_cli *cli, const char *prog, int *argc, char **argv,
 		   const char *shortopts, const struct option *longopts);
 /* Handle a shared option; false when opt is not one of them.  Exits for

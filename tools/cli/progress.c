@@ -1,6 +1,6 @@
-/* progress.c - whether a line is drawn is a fact about stderr, so it is one
- * flag for the whole program; err.c calls mlde_progress_wipe through its
- * hook before each message, which keeps the library free of this file. */
+/* progress.c - the one progress line of the program layer.  Whether a line
+ * is drawn is a fact about stderr, so it is one flag for the whole program;
+ * diag.c calls mlde_progress_wipe through its hook before each message. */
 #include "cli/progress.h"
 
 #include <stdarg.h>
@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "base/err.h"
+#include "cli/diag.h"
 #include "gen/http.h"  /* mlde_now */
 
 #define INTERVAL (1.0 / 6.0)  /* seconds between redraws, at least */

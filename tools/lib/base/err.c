@@ -1,13 +1,13 @@
-/* err.c - diagnostics and the exit path of the program layer. */
+/* err.c - error values, and the x-alloc helpers: the only code in tools/lib
+ * that prints or exits, and only when memory runs out (see err.h). */
 #include "base/err.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-int mlde_verbosity = 0;
 const char *mlde_prog = "mlde";
-void (*mlde_before_message)(void);
 
 void mlde_error_set(mlde_error *err, int status, const char *fmt, ...)
 {
@@ -31,52 +31,10 @@ void mlde_error_clear(mlde_error *err)
 	err->msg[0] = '\0';
 }
 
-static void vmessage(const char *fmt, va_list ap)
+static _Noreturn void out_of_memory(size_t n)
 {
-	if (mlde_before_message)
-		mlde_before_message();
-	fprintf(stderr, "%s: ", mlde_prog);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-}
-
-void mlde_warn(const char *fmt, ...)
-{
-	va_list ap;
-
-	if (mlde_verbosity < 0)
-		return;
-	va_start(ap, fmt);
-	vmessage(fmt, ap);
-	va_end(ap);
-}
-
-void mlde_note(int level, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (mlde_verbosity < level)
-		return;
-	va_start(ap, fmt);
-	vmessage(fmt, ap);
-	va_end(ap);
-}
-
-void mlde_die(int status, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vmessage(fmt, ap);
-	va_end(ap);
-	exit(status);
-}
-
-void mlde_die_error(const mlde_error *err)
-{
-	if (err->pipe_closed)
-		exit(MLDE_EXIT_OK);
-	mlde_die(err->status ? err->status : MLDE_EXIT_INTERNAL, "%s", err->msg);
+	fprintf(stderr, "%s: out of memory (%zu bytes)\n", mlde_prog, n);
+	exit(MLDE_EXIT_INTERNAL);
 }
 
 void *mlde_xmalloc(size_t n)
@@ -84,7 +42,19 @@ void *mlde_xmalloc(size_t n)
 	void *p = malloc(n ? n : 1);
 
 	if (!p)
-		mlde_die(MLDE_EXIT_INTERNAL, "out of memory (%zu bytes)", n);
+		out_of_memory(n);
+	return p;
+}
+
+void *mlde_xcalloc(size_t n, size_t size)
+{
+	void *p;
+
+	if (size && n > SIZE_MAX / size)
+		out_of_memory(SIZE_MAX);
+	p = calloc(n ? n : 1, size ? size : 1);
+	if (!p)
+		out_of_memory(n * size);
 	return p;
 }
 
@@ -92,7 +62,7 @@ void *mlde_xrealloc(void *p, size_t n)
 {
 	p = realloc(p, n ? n : 1);
 	if (!p)
-		mlde_die(MLDE_EXIT_INTERNAL, "out of memory (%zu bytes)", n);
+		out_of_memory(n);
 	return p;
 }
 

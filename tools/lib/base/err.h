@@ -1,6 +1,9 @@
-/* err.h - exit statuses, error values and diagnostics shared by every mlde
- * program.  Library code fills an mlde_error and returns; only the program
- * layer (main and the cli.c helpers) prints and exits. */
+/* err.h - exit statuses, error values and the x-alloc helpers of mlde.
+ * Library code (tools/lib) fills an mlde_error and returns: it never prints
+ * and never exits.  The one sanctioned exception is allocation failure
+ * through the x-alloc helpers below, which print "PROG: out of memory (N
+ * bytes)" and exit MLDE_EXIT_INTERNAL (5): no caller could do better.
+ * Messages and the exit path of programs live in tools/cli/diag.h. */
 #ifndef MLDE_ERR_H
 #define MLDE_ERR_H
 
@@ -29,25 +32,15 @@ void mlde_error_set(mlde_error *err, int status, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void mlde_error_clear(mlde_error *err);
 
-/* Verbosity, moved by -q and -v:
- *   -1  errors only (-q)
- *    0  errors, warnings and one summary line per program (default)
- *    1  also per-step notes (-v)
- *    2  also debugging detail (-vv) */
-extern int mlde_verbosity;
-extern const char *mlde_prog;  /* prefix of every message: the program name */
-/* Called before each message is written, when set: the progress line
- * (cli/progress.c) wipes itself there. */
-extern void (*mlde_before_message)(void);
+/* Prefix of every message, the out-of-memory one included: the program
+ * name (mlde_cli_init sets it). */
+extern const char *mlde_prog;
 
-void mlde_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-void mlde_note(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-_Noreturn void mlde_die(int status, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-/* Print err and exit with its status; a closed pipe exits 0 quietly. */
-_Noreturn void mlde_die_error(const mlde_error *err);
-
+/* Allocate or exit 5 (see above).  A count or size of 0 is allocated as 1,
+ * so the result is never NULL; mlde_xcalloc also fails on n * size
+ * overflowing. */
 void *mlde_xmalloc(size_t n);
+void *mlde_xcalloc(size_t n, size_t size);
 void *mlde_xrealloc(void *p, size_t n);
 char *mlde_xstrdup(const char *s);
 

@@ -224,12 +224,7 @@ mlde_http *mlde_http_new(const mlde_http_opts *opts, mlde_error *err)
 		mlde_http_free(h);
 		return NULL;
 	}
-	h->x = calloc((size_t)h->o.parallel, sizeof *h->x);
-	if (!h->x) {
-		mlde_error_set(err, MLDE_EXIT_INTERNAL, "out of memory (%d transfers)", h->o.parallel);
-		mlde_http_free(h);
-		return NULL;
-	}
+	h->x = mlde_xcalloc((size_t)h->o.parallel, sizeof *h->x);
 	for (int i = 0; i < h->o.parallel; i++) {
 		h->x[i].easy = curl_easy_init();
 		if (!h->x[i].easy) {

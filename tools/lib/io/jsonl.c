@@ -2,10 +2,10 @@
  * Every program's records pass through here, so the fast path (a whole line
  * inside the decompressed buffer) parses in place without a copy. */
 #include "io/jsonl.h"
+#include "io/atomic.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -415,8 +415,7 @@ int mlde_reader_next(mlde_reader *r, jv *out, mlde_error *err)
 struct mlde_writer {
 	int fd;
 	char *name;      /* for messages: the path, or "<stdout>" */
-	char *path;      /* -o FILE, or NULL */
-	char *tmppath;   /* FILE.tmp while it is being written */
+	mlde_atomic *file;  /* -o FILE, or NULL for stdout */
 	bool plain;
 	ZSTD_CCtx *cctx;
 	char *buf;       /* text not yet compressed or written */
@@ -426,53 +425,14 @@ struct mlde_writer {
 	bool failed;
 };
 
-/* FILE.tmp paths to remove if a signal ends the program mid-write. */
-#define MAX_TMP 16
-static char *volatile tmp_paths[MAX_TMP];
-
-static void unlink_tmp_on_signal(int sig)
-{
-	for (int i = 0; i < MAX_TMP; i++)
-		if (tmp_paths[i])
-			unlink(tmp_paths[i]);
-	signal(sig, SIG_DFL);
-	raise(sig);
-}
-
-static void track_tmp(char *path, bool add)
-{
-	static bool handlers;
-
-	for (int i = 0; i < MAX_TMP; i++) {
-		if (add && !tmp_paths[i]) {
-			tmp_paths[i] = path;
-			break;
-		}
-		if (!add && tmp_paths[i] == path) {
-			tmp_paths[i] = NULL;
-			break;
-		}
-	}
-	if (add && !handlers) {
-		signal(SIGINT, unlink_tmp_on_signal);
-		signal(SIGTERM, unlink_tmp_on_signal);
-		signal(SIGHUP, unlink_tmp_on_signal);
-		handlers = true;
-	}
-}
-
 static void writer_free(mlde_writer *w)
 {
-	if (w->tmppath)
-		track_tmp(w->tmppath, false);
-	if (w->fd > STDOUT_FILENO)
-		close(w->fd);
+	/* a file still open here was not committed: its .tmp goes */
+	mlde_atomic_abort(w->file);
 	ZSTD_freeCCtx(w->cctx);
 	free(w->buf);
 	free(w->zbuf);
 	free(w->name);
-	free(w->path);
-	free(w->tmppath);
 	free(w);
 }
 
@@ -486,22 +446,16 @@ mlde_writer *mlde_writer_open(const mlde_output *out, mlde_error *err)
 		w->fd = STDOUT_FILENO;
 		w->name = mlde_xstrdup("<stdout>");
 	} else {
-		size_t n = strlen(out->path);
-
-		w->path = mlde_xstrdup(out->path);
 		w->name = mlde_xstrdup(out->path);
-		w->tmppath = mlde_xmalloc(n + 5);
-		memcpy(w->tmppath, out->path, n);
-		memcpy(w->tmppath + n, ".tmp", 5);
-		w->fd = open(w->tmppath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-		if (w->fd < 0) {
-			mlde_error_set(err, MLDE_EXIT_IO, "%s: %s", w->tmppath, strerror(errno));
+		w->file = mlde_atomic_open(out->path, err);
+		if (!w->file) {
 			writer_free(w);
 			return NULL;
 		}
-		track_tmp(w->tmppath, true);
+		w->fd = mlde_atomic_fd(w->file);
 	}
-	w->plain = out->plain > 0 || (out->plain < 0 && to_stdout && isatty(w->fd));
+	/* never zstd to a terminal, stdout or -o /dev/tty alike */
+	w->plain = out->plain > 0 || (out->plain < 0 && isatty(w->fd));
 	w->buf = mlde_xmalloc(WRITE_CHUNK * 2);
 	if (!w->plain) {
 		w->cctx = ZSTD_createCCtx();
@@ -531,14 +485,16 @@ static int write_all(mlde_writer *w, const char *p, size_t n, mlde_error *err)
 			if (errno == EINTR)
 				continue;
 			w->failed = true;
-			if (errno == EPIPE && !w->path) {
+			/* a pipe's reader went away: stdout, or -o naming a FIFO */
+			if (errno == EPIPE && (!w->file || mlde_atomic_is_through(w->file))) {
 				mlde_error_set(err, MLDE_EXIT_IO, "%s: %s", w->name, strerror(errno));
 				if (err)
 					err->pipe_closed = true;
 				return -1;
 			}
 			mlde_error_set(err, MLDE_EXIT_IO, "%s: write error: %s",
-				       w->path ? w->tmppath : w->name, strerror(errno));
+				       w->file ? mlde_atomic_name(w->file) : w->name,
+				       strerror(errno));
 			return -1;
 		}
 		p += k;
@@ -640,18 +596,11 @@ int mlde_writer_close(mlde_writer *w, mlde_error *err)
 {
 	int rc = drain(w, true, err);
 
-	if (rc == 0 && w->path) {
-		int fd = w->fd;
-		w->fd = -1;
-		if (close(fd) < 0) {
-			mlde_error_set(err, MLDE_EXIT_IO, "%s: write error: %s", w->tmppath,
-				       strerror(errno));
-			rc = -1;
-		} else if (rename(w->tmppath, w->path) < 0) {
-			mlde_error_set(err, MLDE_EXIT_IO, "%s: rename: %s", w->path,
-				       strerror(errno));
-			rc = -1;
-		}
+	if (rc == 0 && w->file) {
+		mlde_atomic *file = w->file;
+
+		w->file = NULL;
+		rc = mlde_atomic_commit(file, err);
 	}
 	if (rc < 0) {
 		mlde_writer_abort(w);
@@ -667,9 +616,7 @@ void mlde_writer_abort(mlde_writer *w)
 		return;
 	/* The frame is left unfinished on purpose: a reader of a half-written
 	 * stream must see a truncated stream, not a short finished one. */
-	if (w->plain && !w->failed && !w->path && w->len)
+	if (w->plain && !w->failed && !w->file && w->len)
 		write_all(w, w->buf, w->len, NULL);
-	if (w->tmppath)
-		unlink(w->tmppath);
 	writer_free(w);
 }

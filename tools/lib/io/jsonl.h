@@ -5,9 +5,10 @@
  * one stream, as `zstd -dc` reads them.  One JSON value a line; CRLF and a
  * last line without a newline are accepted; blank lines are skipped.
  *
- * Writing: zstd to stdout (or -o FILE, written as FILE.tmp and renamed only
- * when closed without error), plain text on request or when stdout is a
- * terminal.  Nothing here prints: errors come back in an mlde_error. */
+ * Writing: zstd to stdout (or -o FILE, through io/atomic.h: written as
+ * FILE.tmp and renamed only when closed without error, or written through
+ * when FILE is not a regular file), plain text on request or when stdout is
+ * a terminal.  Nothing here prints: errors come back in an mlde_error. */
 #ifndef MLDE_JSONL_H
 #define MLDE_JSONL_H
 
@@ -61,8 +62,8 @@ int mlde_writer_write(mlde_writer *w, const void *buf, size_t len, mlde_error *e
 int mlde_writer_printf(mlde_writer *w, mlde_error *err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 bool mlde_writer_is_plain(const mlde_writer *w);
-/* Finish the stream, flush, and for -o rename FILE.tmp onto FILE.  The
- * writer is freed whatever the result. */
+/* Finish the stream, flush, and for -o commit FILE (rename FILE.tmp onto
+ * it).  The writer is freed whatever the result. */
 int mlde_writer_close(mlde_writer *w, mlde_error *err);
 /* Give up: leave the zstd frame unfinished (so a reader sees a truncated
  * stream, never a complete-looking one) and remove FILE.tmp. */

@@ -3,6 +3,7 @@
  * holds (the locals that change after setjmp are volatile) and turns the
  * message into an mlde_error naming the file. */
 #include "io/png.h"
+#include "io/atomic.h"
 
 #include <errno.h>
 /* libpng's header by its versioned directory: plain <png.h> would find our
@@ -284,44 +285,21 @@ static int write_png(png_src *s, const mlde_image *img, mlde_error *err)
 int mlde_png_write(const char *path, const mlde_image *img, mlde_error *err)
 {
 	png_src s = { .name = path };
-	size_t n = strlen(path) + 5;
-	char *tmp;
-	int rc;
+	mlde_atomic *file;
 
 	if (!img->rgb || img->width <= 0 || img->height <= 0) {
 		mlde_error_set(err, MLDE_EXIT_INTERNAL, "%s: no image to write", path);
 		return -1;
 	}
-	tmp = malloc(n);
-	if (!tmp) {
-		mlde_error_set(err, MLDE_EXIT_INTERNAL, "%s: out of memory", path);
+	file = mlde_atomic_open(path, err);
+	if (!file)
+		return -1;
+	s.fp = mlde_atomic_stream(file, err);
+	if (!s.fp || write_png(&s, img, err) < 0) {
+		mlde_atomic_abort(file);
 		return -1;
 	}
-	snprintf(tmp, n, "%s.tmp", path);
-	s.fp = fopen(tmp, "wb");
-	if (!s.fp) {
-		mlde_error_set(err, MLDE_EXIT_IO, "%s: %s", tmp, strerror(errno));
-		free(tmp);
-		return -1;
-	}
-	rc = write_png(&s, img, err);
-	if (rc == 0 && (fflush(s.fp) == EOF || ferror(s.fp))) {
-		mlde_error_set(err, MLDE_EXIT_IO, "%s: write error: %s", tmp, strerror(errno));
-		rc = -1;
-	}
-	if (fclose(s.fp) == EOF && rc == 0) {
-		mlde_error_set(err, MLDE_EXIT_IO, "%s: write error: %s", tmp, strerror(errno));
-		rc = -1;
-	}
-	if (rc == 0 && rename(tmp, path) < 0) {
-		mlde_error_set(err, MLDE_EXIT_IO, "%s: cannot rename to %s: %s", tmp, path,
-			       strerror(errno));
-		rc = -1;
-	}
-	if (rc < 0)
-		remove(tmp);
-	free(tmp);
-	return rc;
+	return mlde_atomic_commit(file, err);
 }
 
 int mlde_image_init(mlde_image *img, int width, int height, mlde_error *err)

@@ -26,7 +26,8 @@ int mlde_image_init(mlde_image *img, int width, int height, mlde_error *err);
 /* Free the pixels and zero the image; safe on a zeroed or freed image. */
 void mlde_image_free(mlde_image *img);
 
-/* Write img as an 8-bit RGB PNG, via PATH.tmp renamed onto path on success.
+/* Write img as an 8-bit RGB PNG through io/atomic.h: via PATH.tmp renamed
+ * onto path on success, or straight to a path that is not a regular file.
  * 0 ok, -1 with err set (MLDE_EXIT_IO). */
 int mlde_png_write(const char *path, const mlde_image *img, mlde_error *err);
 

@@ -129,10 +129,7 @@ static void layout(mlde_model *m)
 		irv[s] = reg(m, name, BUF_STATS, 1, C, 0, 0, 0);
 	}
 	for (int b = 0; b < NBUF; b++)
-		m->buf[b] = calloc(m->len[b] ? m->len[b] : 1, sizeof(float));
-	for (int b = 0; b < NBUF; b++)
-		if (!m->buf[b])
-			mlde_die(MLDE_EXIT_INTERNAL, "out of memory for the model");
+		m->buf[b] = mlde_xcalloc(m->len[b], sizeof(float));
 #define V(i) (m->buf[m->desc[i].buf] + m->desc[i].off)
 	for (int l = 0; l < 3; l++) {
 		m->conv[l] = V(iconv[l]);
@@ -183,13 +180,11 @@ static void fill_const(float *p, size_t n, float v)
 
 mlde_model *mlde_model_new(const mlde_model_cfg *cfg, uint64_t seed)
 {
-	mlde_model *m = calloc(1, sizeof *m);
+	mlde_model *m = mlde_xcalloc(1, sizeof *m);
 	const mlde_model_cfg *c = cfg;
 	int cin[3] = { 3, c->c1, c->c2 }, cout[3] = { c->c1, c->c2, c->c3 };
 	mlde_rng r;
 
-	if (!m)
-		mlde_die(MLDE_EXIT_INTERNAL, "out of memory");
 	m->cfg = *cfg;
 	layout(m);
 	mlde_rng_seed2(&r, seed, 0x6d6f64656cULL);  /* "model" */
@@ -389,9 +384,7 @@ int mlde_model_load(const char *path, mlde_model **out, mlde_error *err)
 		mlde_error_set(err, MLDE_EXIT_DATA, "%s: __metadata__: %s", path, why);
 		goto fail;
 	}
-	m = calloc(1, sizeof *m);
-	if (!m)
-		mlde_die(MLDE_EXIT_INTERNAL, "out of memory");
+	m = mlde_xcalloc(1, sizeof *m);
 	m->cfg = c;
 	layout(m);
 	for (int i = 0; i < m->ndesc; i++) {

@@ -65,11 +65,7 @@ struct mlde_predictor { engine e; };
 
 static float *falloc(size_t n)
 {
-	float *p = calloc(n ? n : 1, sizeof *p);
-
-	if (!p)
-		mlde_die(MLDE_EXIT_INTERNAL, "out of memory (%zu floats)", n);
-	return p;
+	return mlde_xcalloc(n, sizeof(float));
 }
 
 static size_t zmax(size_t a, size_t b)
@@ -151,10 +147,8 @@ static void worker_init(worker *w, const mlde_model *m, int bmax, bool train)
 		w->invstd[s] = falloc((size_t)cm);
 	}
 	w->var = falloc((size_t)cm);
-	w->lsum = calloc(2 * (size_t)cm + 1, sizeof(double));
-	w->tot = calloc(2 * (size_t)cm + 1, sizeof(double));
-	if (!w->lsum || !w->tot)
-		mlde_die(MLDE_EXIT_INTERNAL, "out of memory");
+	w->lsum = mlde_xcalloc(2 * (size_t)cm + 1, sizeof(double));
+	w->tot = mlde_xcalloc(2 * (size_t)cm + 1, sizeof(double));
 	if (!train)
 		return;
 	w->dcol = falloc(colsz);
@@ -219,14 +213,10 @@ static void engine_init(engine *e, mlde_model *m, mlde_team *team, int batch, bo
 	for (int t = 0; t < T; t++)
 		worker_init(&e->wk[t], m, (batch + T - 1) / T, train);
 	e->red_stride = 2 * (size_t)cm + 1;
-	e->red = calloc(2 * NSITES * (size_t)T * e->red_stride, sizeof(double));
-	if (!e->red)
-		mlde_die(MLDE_EXIT_INTERNAL, "out of memory");
+	e->red = mlde_xcalloc(2 * NSITES * (size_t)T * e->red_stride, sizeof(double));
 	if (!train)
 		return;
-	e->decay = calloc(m->len[BUF_W] ? m->len[BUF_W] : 1, 1);
-	if (!e->decay)
-		mlde_die(MLDE_EXIT_INTERNAL, "out of memory");
+	e->decay = mlde_xcalloc(m->len[BUF_W], 1);
 	for (int i = 0; i < m->ndesc; i++)
 		if (m->desc[i].buf == BUF_W && m->desc[i].ndim >= 2)
 			memset(e->decay + m->desc[i].off, 1, m->desc[i].count);
@@ -241,12 +231,10 @@ static void engine_init(engine *e, mlde_model *m, mlde_team *team, int batch, bo
 	e->mAb = falloc(m->len[BUF_AB]);
 	e->vAb = falloc(m->len[BUF_AB]);
 	e->gAb = falloc(m->len[BUF_AB]);
-	e->stampE = calloc((size_t)m->cfg.nq, sizeof(uint32_t));
-	e->touchE = calloc((size_t)m->cfg.nq, sizeof(uint32_t));
-	e->stampA = calloc((size_t)m->cfg.na, sizeof(uint32_t));
-	e->touchA = calloc((size_t)m->cfg.na, sizeof(uint32_t));
-	if (!e->stampE || !e->touchE || !e->stampA || !e->touchA)
-		mlde_die(MLDE_EXIT_INTERNAL, "out of memory");
+	e->stampE = mlde_xcalloc((size_t)m->cfg.nq, sizeof(uint32_t));
+	e->touchE = mlde_xcalloc((size_t)m->cfg.nq, sizeof(uint32_t));
+	e->stampA = mlde_xcalloc((size_t)m->cfg.na, sizeof(uint32_t));
+	e->touchA = mlde_xcalloc((size_t)m->cfg.na, sizeof(uint32_t));
 }
 
 static void engine_free(engine *e)
@@ -792,10 +780,8 @@ static void train_member(void *ctx, int tid)
 
 mlde_trainer *mlde_trainer_new(mlde_model *m, mlde_team *team, int batch)
 {
-	mlde_trainer *t = calloc(1, sizeof *t);
+	mlde_trainer *t = mlde_xcalloc(1, sizeof *t);
 
-	if (!t)
-		mlde_die(MLDE_EXIT_INTERNAL, "out of memory");
 	engine_init(&t->e, m, team, batch, true);
 	t->e.train = 1;
 	return t;
@@ -889,10 +875,8 @@ static void predict_member(void *ctx, int tid)
 
 mlde_predictor *mlde_predictor_new(mlde_model *m, mlde_team *team, int batch)
 {
-	mlde_predictor *p = calloc(1, sizeof *p);
+	mlde_predictor *p = mlde_xcalloc(1, sizeof *p);
 
-	if (!p)
-		mlde_die(MLDE_EXIT_INTERNAL, "out of memory");
 	engine_init(&p->e, m, team, batch, false);
 	return p;
 }

@@ -6,6 +6,7 @@
 #include <cblas.h>
 #include <math.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,19 +16,48 @@
 
 struct mlde_team {
 	int n;
+	int started;     /* members 1..started-1 are running */
 	pthread_t *th;
 	struct member { struct mlde_team *team; int tid; } *members;
 	pthread_barrier_t start, end, sync;
+	/* the gate members pass once before the first barrier: a team whose
+	 * last thread cannot start sends the others home through it, as the
+	 * barriers count on every member */
+	pthread_mutex_t gate_mu;
+	pthread_cond_t gate_cv;
+	int gate;        /* 0 closed, 1 open, -1 go home */
 	void (*fn)(void *ctx, int tid);
 	void *ctx;
 	int quit;
 };
+
+static bool pass_gate(mlde_team *t)
+{
+	int g;
+
+	pthread_mutex_lock(&t->gate_mu);
+	while (t->gate == 0)
+		pthread_cond_wait(&t->gate_cv, &t->gate_mu);
+	g = t->gate;
+	pthread_mutex_unlock(&t->gate_mu);
+	return g > 0;
+}
+
+static void set_gate(mlde_team *t, int g)
+{
+	pthread_mutex_lock(&t->gate_mu);
+	t->gate = g;
+	pthread_cond_broadcast(&t->gate_cv);
+	pthread_mutex_unlock(&t->gate_mu);
+}
 
 static void *member_main(void *arg)
 {
 	struct member *m = arg;
 	mlde_team *t = m->team;
 
+	if (!pass_gate(t))
+		return NULL;
 	for (;;) {
 		pthread_barrier_wait(&t->start);
 		if (t->quit)
@@ -38,25 +68,49 @@ static void *member_main(void *arg)
 	return NULL;
 }
 
-mlde_team *mlde_team_new(int nthreads)
+static void team_destroy(mlde_team *t)
 {
-	mlde_team *t = calloc(1, sizeof *t);
+	for (int i = 1; i < t->started; i++)
+		pthread_join(t->th[i], NULL);
+	pthread_barrier_destroy(&t->start);
+	pthread_barrier_destroy(&t->end);
+	pthread_barrier_destroy(&t->sync);
+	pthread_cond_destroy(&t->gate_cv);
+	pthread_mutex_destroy(&t->gate_mu);
+	free(t->th);
+	free(t->members);
+	free(t);
+}
 
-	if (!t)
-		mlde_die(MLDE_EXIT_INTERNAL, "out of memory");
+mlde_team *mlde_team_new(int nthreads, mlde_error *err)
+{
+	mlde_team *t = mlde_xcalloc(1, sizeof *t);
+
 	t->n = nthreads < 1 ? 1 : nthreads;
-	/* the team is the parallelism: OpenBLAS runs inside each member */
-	openblas_set_num_threads(1);
+	t->started = 1;
 	t->th = mlde_xmalloc((size_t)t->n * sizeof *t->th);
 	t->members = mlde_xmalloc((size_t)t->n * sizeof *t->members);
 	pthread_barrier_init(&t->start, NULL, (unsigned)t->n);
 	pthread_barrier_init(&t->end, NULL, (unsigned)t->n);
 	pthread_barrier_init(&t->sync, NULL, (unsigned)t->n);
+	pthread_mutex_init(&t->gate_mu, NULL);
+	pthread_cond_init(&t->gate_cv, NULL);
 	for (int i = 1; i < t->n; i++) {
+		int rc;
+
 		t->members[i] = (struct member){ t, i };
-		if (pthread_create(&t->th[i], NULL, member_main, &t->members[i]) != 0)
-			mlde_die(MLDE_EXIT_INTERNAL, "cannot start a thread");
+		rc = pthread_create(&t->th[i], NULL, member_main, &t->members[i]);
+		if (rc != 0) {
+			mlde_error_set(err, MLDE_EXIT_INTERNAL,
+				       "cannot start thread %d of %d: %s", i + 1, t->n,
+				       strerror(rc));
+			set_gate(t, -1);
+			team_destroy(t);
+			return NULL;
+		}
+		t->started = i + 1;
 	}
+	set_gate(t, 1);
 	return t;
 }
 
@@ -67,14 +121,12 @@ void mlde_team_free(mlde_team *t)
 	t->quit = 1;
 	if (t->n > 1)
 		pthread_barrier_wait(&t->start);
-	for (int i = 1; i < t->n; i++)
-		pthread_join(t->th[i], NULL);
-	pthread_barrier_destroy(&t->start);
-	pthread_barrier_destroy(&t->end);
-	pthread_barrier_destroy(&t->sync);
-	free(t->th);
-	free(t->members);
-	free(t);
+	team_destroy(t);
+}
+
+void mlde_blas_threads(int n)
+{
+	openblas_set_num_threads(n < 1 ? 1 : n);
 }
 
 int mlde_team_size(const mlde_team *t)
@@ -608,10 +660,8 @@ void mlde_attend_backward(const float *K, int dk, const float *Q, int nh, const 
 			  float *dZ, float *dK, float *dQ)
 {
 	size_t N = (size_t)nitems * P;
-	float *da = malloc((size_t)P * sizeof *da);
+	float *da = mlde_xmalloc((size_t)P * sizeof *da);
 
-	if (!da)
-		mlde_die(MLDE_EXIT_INTERNAL, "out of memory");
 	for (int i = 0; i < nitems; i++)
 		for (int h = 0; h < nh; h++) {
 			const float *q = Q + ((size_t)i * nh + h) * dk;

@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/err.h"
+
 /* ---- a team of threads ----
  * mlde_team_run runs fn(ctx, tid) on every member at once (the caller is
  * member 0) and returns when all have finished.  Inside fn, mlde_team_sync
@@ -21,13 +23,22 @@
  * never by who arrives first, so results do not depend on timing. */
 typedef struct mlde_team mlde_team;
 
-mlde_team *mlde_team_new(int nthreads);
+/* A team of nthreads (< 1: 1) members, the caller included; NULL with err
+ * set (MLDE_EXIT_INTERNAL) when a thread cannot start. */
+mlde_team *mlde_team_new(int nthreads, mlde_error *err);
 void mlde_team_free(mlde_team *t);
 int mlde_team_size(const mlde_team *t);
 void mlde_team_run(mlde_team *t, void (*fn)(void *ctx, int tid), void *ctx);
 void mlde_team_sync(mlde_team *t);
 /* The part [*lo, *hi) of n items that member tid of nt owns. */
 void mlde_split(size_t n, int tid, int nt, size_t *lo, size_t *hi);
+
+/* The threads OpenBLAS may use inside one gemm, for the whole process
+ * (openblas_set_num_threads).  The library never sets it behind a
+ * program's back: a program that runs a team calls mlde_blas_threads(1)
+ * first, as the team is the parallelism and members that each fan out
+ * into OpenBLAS threads would fight over the cores. */
+void mlde_blas_threads(int n);
 
 /* ---- matrix products ----
  * Row-major C = alpha * op(A) * op(B) + beta * C, op(X) = X or X^T. */

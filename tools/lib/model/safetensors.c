@@ -2,9 +2,11 @@
  * The reader is the gate for model files from anywhere, so every number in
  * the header is validated before it is used to index the data. */
 #include "model/safetensors.h"
+#include "io/atomic.h"
 #include "io/jsonl.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,10 +55,10 @@ int mlde_st_save(const char *path, const mlde_st_tensor *t, size_t n, jv meta,
 	jv hdr = jv_object();
 	uint64_t off = 0, hlen;
 	unsigned char lenbuf[8];
-	char *tmp = NULL, *text = NULL;
+	char *text = NULL;
 	size_t tlen;
-	FILE *fp = NULL;
-	int saved;
+	mlde_atomic *file;
+	FILE *fp;
 
 	if (jv_get_kind(meta) != JV_KIND_OBJECT) {
 		jv_free(meta);
@@ -92,36 +94,26 @@ int mlde_st_save(const char *path, const mlde_st_tensor *t, size_t n, jv meta,
 	hlen = tlen;
 	put_le64(lenbuf, hlen);
 
-	tmp = mlde_xmalloc(strlen(path) + 5);
-	sprintf(tmp, "%s.tmp", path);
-	fp = fopen(tmp, "wb");
+	file = mlde_atomic_open(path, err);
+	if (!file) {
+		free(text);
+		return -1;
+	}
+	fp = mlde_atomic_stream(file, err);
 	if (!fp)
-		goto fail;
+		goto drop;
 	if (write_all(fp, lenbuf, 8) < 0 || write_all(fp, text, tlen) < 0)
 		goto fail;
 	for (size_t i = 0; i < n; i++)
 		if (t[i].count && write_all(fp, t[i].data, t[i].count * sizeof(float)) < 0)
 			goto fail;
-	if (fflush(fp) == EOF || ferror(fp))
-		goto fail;
-	if (fclose(fp) == EOF) {
-		fp = NULL;
-		goto fail;
-	}
-	fp = NULL;
-	if (rename(tmp, path) < 0)
-		goto fail;
-	free(tmp);
 	free(text);
-	return 0;
+	return mlde_atomic_commit(file, err);
 fail:
-	saved = errno;
-	if (fp)
-		fclose(fp);
-	if (tmp)
-		unlink(tmp);
-	mlde_error_set(err, MLDE_EXIT_IO, "%s: %s", path, strerror(saved));
-	free(tmp);
+	mlde_error_set(err, MLDE_EXIT_IO, "%s: write error: %s", mlde_atomic_name(file),
+		       strerror(errno));
+drop:
+	mlde_atomic_abort(file);
 	free(text);
 	return -1;
 }
@@ -336,43 +328,76 @@ out:
 	return rc;
 }
 
+static const char *file_kind(mode_t mode)
+{
+	if (S_ISDIR(mode))
+		return "a directory";
+	if (S_ISFIFO(mode))
+		return "a FIFO";
+	if (S_ISCHR(mode) || S_ISBLK(mode))
+		return "a device";
+	if (S_ISSOCK(mode))
+		return "a socket";
+	return "not a regular file";
+}
+
+/* Read len bytes; 0, or -1 with errno set (0 when the file ended early). */
+static int read_full(int fd, unsigned char *buf, size_t len)
+{
+	while (len > 0) {
+		ssize_t k = read(fd, buf, len);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0) {
+			if (k == 0)
+				errno = 0;
+			return -1;
+		}
+		buf += k;
+		len -= (size_t)k;
+	}
+	return 0;
+}
+
 int mlde_st_load(const char *path, mlde_st_file *f, mlde_error *err)
 {
-	FILE *fp = fopen(path, "rb");
 	unsigned char *buf = NULL;
 	struct stat st;
 	size_t len;
-	int rc;
+	int fd, rc;
 
 	*f = (mlde_st_file){ 0, NULL, jv_null() };
-	if (!fp || fstat(fileno(fp), &st) < 0) {
+	/* O_NONBLOCK: opening a FIFO for reading would wait for a writer;
+	 * fstat then refuses it (it changes nothing for a regular file) */
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0) {
 		mlde_error_set(err, MLDE_EXIT_IO, "%s: %s", path, strerror(errno));
-		if (fp)
-			fclose(fp);
+		if (fd >= 0)
+			close(fd);
 		return -1;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		fclose(fp);
-		mlde_error_set(err, MLDE_EXIT_IO, "%s: not a regular file", path);
+		close(fd);
+		mlde_error_set(err, MLDE_EXIT_IO, "%s: not a regular file (%s): a model is "
+			       "read whole from a file", path, file_kind(st.st_mode));
 		return -1;
 	}
 	len = (size_t)st.st_size;
 	buf = malloc(len ? len : 1);
 	if (!buf) {
-		fclose(fp);
+		close(fd);
 		mlde_error_set(err, MLDE_EXIT_INTERNAL, "%s: out of memory (%zu bytes)", path, len);
 		return -1;
 	}
-	if (fread(buf, 1, len, fp) != len) {
-		int saved = ferror(fp) ? errno : 0;
-
+	if (read_full(fd, buf, len) < 0) {
 		mlde_error_set(err, MLDE_EXIT_IO, "%s: %s", path,
-			       saved ? strerror(saved) : "file shrank while reading");
-		fclose(fp);
+			       errno ? strerror(errno) : "file shrank while reading");
+		close(fd);
 		free(buf);
 		return -1;
 	}
-	fclose(fp);
+	close(fd);
 	rc = mlde_st_parse(buf, len, path, f, err);
 	free(buf);
 	return rc;

@@ -33,14 +33,16 @@ typedef struct mlde_st_file {
 } mlde_st_file;
 
 /* Write n tensors (in that order) and meta (an object of string values;
- * consumed) to path, through PATH.tmp renamed on success; nothing is left
- * behind on failure.  The header's keys are sorted, so the same tensors
+ * consumed) to path, through io/atomic.h: PATH.tmp renamed on success, so
+ * nothing is left behind on failure or a signal (a path that is not a
+ * regular file is written through).  The header's keys are sorted, so the same tensors
  * always give the same bytes.  0 ok, -1 with err set. */
 int mlde_st_save(const char *path, const mlde_st_tensor *t, size_t n, jv meta,
 		 mlde_error *err);
 
 /* Read and check a whole file.  0 ok (free with mlde_st_free); -1 with err
- * set ("PATH: what") and f zeroed: MLDE_EXIT_IO when it cannot be read,
+ * set ("PATH: what") and f zeroed: MLDE_EXIT_IO when it cannot be read or
+ * is not a regular file (a FIFO is refused at once, never waited on),
  * MLDE_EXIT_DATA when it is not a valid F32 safetensors file. */
 int mlde_st_load(const char *path, mlde_st_file *f, mlde_error *err);
 /* The same from bytes in memory; name is used in messages. */

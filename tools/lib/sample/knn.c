@@ -114,10 +114,8 @@ void mlde_knn_search(const float *queries, size_t nq, const float *base, size_t 
 		     size_t d, size_t k, uint32_t *idx, float *score)
 {
 	float *block = mlde_xmalloc(sizeof(float) * MLDE_KNN_QUERY_BLOCK * MLDE_KNN_BASE_BLOCK);
-	size_t *filled = calloc(MLDE_KNN_QUERY_BLOCK, sizeof *filled);
+	size_t *filled = mlde_xcalloc(MLDE_KNN_QUERY_BLOCK, sizeof *filled);
 
-	if (!filled)
-		mlde_die(MLDE_EXIT_INTERNAL, "out of memory");
 	for (size_t q0 = 0; q0 < nq; q0 += MLDE_KNN_QUERY_BLOCK) {
 		size_t qn = nq - q0 < MLDE_KNN_QUERY_BLOCK ? nq - q0 : MLDE_KNN_QUERY_BLOCK;
 

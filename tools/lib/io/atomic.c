@@ -1,0 +1,175 @@
+/* atomic.c - TARGET.tmp written and renamed on commit, or written through
+ * when the target is not a regular file; and the registry of live .tmp
+ * paths that a signal handler may empty (see atomic.h). */
+#include "io/atomic.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct mlde_atomic {
+	int fd;
+	FILE *fp;    /* over fd, once mlde_atomic_stream made it */
+	char *path;  /* the target */
+	char *tmp;   /* PATH.tmp; NULL when writing through */
+	int slot;    /* our index in live[]; -1 for none */
+};
+
+/* The .tmp paths being written, for a signal handler to remove.  Slots are
+ * claimed and released with lock-free atomics, so threads may open files at
+ * once and a handler reads each slot whole.  A path stays allocated while
+ * its slot holds it: it is released before the struct is freed. */
+_Static_assert(ATOMIC_POINTER_LOCK_FREE == 2, "the registry needs lock-free pointers");
+static _Atomic(char *) live[MLDE_ATOMIC_LIVE_MAX];
+
+static int live_add(char *path)
+{
+	for (int i = 0; i < MLDE_ATOMIC_LIVE_MAX; i++) {
+		char *none = NULL;
+
+		if (atomic_compare_exchange_strong(&live[i], &none, path))
+			return i;
+	}
+	return -1;
+}
+
+void mlde_atomic_unlink_live(void)
+{
+	int saved = errno;
+
+	for (int i = 0; i < MLDE_ATOMIC_LIVE_MAX; i++) {
+		char *p = atomic_load(&live[i]);
+
+		if (p)
+			unlink(p);
+	}
+	errno = saved;
+}
+
+static void atomic_free(mlde_atomic *a)
+{
+	if (a->slot >= 0)
+		atomic_store(&live[a->slot], NULL);
+	free(a->path);
+	free(a->tmp);
+	free(a);
+}
+
+/* Close the fd or the stream over it; 0, or an errno value. */
+static int close_file(mlde_atomic *a)
+{
+	int e = 0;
+
+	if (a->fp) {
+		errno = 0;
+		if (fflush(a->fp) == EOF || ferror(a->fp))
+			e = errno ? errno : EIO;
+		if (fclose(a->fp) == EOF && !e)
+			e = errno ? errno : EIO;
+	} else if (a->fd >= 0 && close(a->fd) < 0) {
+		e = errno;
+	}
+	a->fp = NULL;
+	a->fd = -1;
+	return e;
+}
+
+mlde_atomic *mlde_atomic_open(const char *path, mlde_error *err)
+{
+	mlde_atomic *a = mlde_xcalloc(1, sizeof *a);
+	size_t n = strlen(path);
+	struct stat st;
+
+	a->fd = -1;
+	a->slot = -1;
+	a->path = mlde_xstrdup(path);
+	/* lstat: a symlink is written through too, never replaced by a file;
+	 * a directory fails in open with its own message */
+	if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		a->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+		if (a->fd < 0) {
+			mlde_error_set(err, MLDE_EXIT_IO, "%s: %s", path, strerror(errno));
+			atomic_free(a);
+			return NULL;
+		}
+		return a;
+	}
+	a->tmp = mlde_xmalloc(n + 5);
+	memcpy(a->tmp, path, n);
+	memcpy(a->tmp + n, ".tmp", 5);
+	/* registered before it exists, so no signal finds it unlisted */
+	a->slot = live_add(a->tmp);
+	if (a->slot < 0) {
+		mlde_error_set(err, MLDE_EXIT_INTERNAL,
+			       "%s: more than %d files being written at once", path,
+			       MLDE_ATOMIC_LIVE_MAX);
+		atomic_free(a);
+		return NULL;
+	}
+	a->fd = open(a->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+	if (a->fd < 0) {
+		mlde_error_set(err, MLDE_EXIT_IO, "%s: %s", a->tmp, strerror(errno));
+		atomic_free(a);
+		return NULL;
+	}
+	return a;
+}
+
+int mlde_atomic_fd(const mlde_atomic *a)
+{
+	return a->fd;
+}
+
+FILE *mlde_atomic_stream(mlde_atomic *a, mlde_error *err)
+{
+	if (!a->fp) {
+		a->fp = fdopen(a->fd, "wb");
+		if (!a->fp)
+			mlde_error_set(err, MLDE_EXIT_INTERNAL, "%s: %s", mlde_atomic_name(a),
+				       strerror(errno));
+	}
+	return a->fp;
+}
+
+const char *mlde_atomic_name(const mlde_atomic *a)
+{
+	return a->tmp ? a->tmp : a->path;
+}
+
+bool mlde_atomic_is_through(const mlde_atomic *a)
+{
+	return !a->tmp;
+}
+
+int mlde_atomic_commit(mlde_atomic *a, mlde_error *err)
+{
+	int e = close_file(a), rc = 0;
+
+	if (e) {
+		mlde_error_set(err, MLDE_EXIT_IO, "%s: write error: %s", mlde_atomic_name(a),
+			       strerror(e));
+		rc = -1;
+	} else if (a->tmp && rename(a->tmp, a->path) < 0) {
+		mlde_error_set(err, MLDE_EXIT_IO, "%s: cannot rename to %s: %s", a->tmp,
+			       a->path, strerror(errno));
+		rc = -1;
+	}
+	if (rc < 0 && a->tmp)
+		unlink(a->tmp);
+	atomic_free(a);
+	return rc;
+}
+
+void mlde_atomic_abort(mlde_atomic *a)
+{
+	if (!a)
+		return;
+	close_file(a);
+	if (a->tmp)
+		unlink(a->tmp);
+	atomic_free(a);
+}

@@ -1,0 +1,45 @@
+/* atomic.h - output files that appear whole or not at all.  A target is
+ * written as TARGET.tmp beside it and renamed onto it on commit; abort, or a
+ * signal through mlde_atomic_unlink_live, removes the .tmp.  A target that
+ * exists and is not a regular file (a FIFO, a device such as /dev/stdout,
+ * a symlink) is written through directly instead, as the shell's > would. */
+#ifndef MLDE_ATOMIC_H
+#define MLDE_ATOMIC_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "base/err.h"
+
+/* The most files being written at once in one process (the registry of
+ * live .tmp paths a signal handler walks is a fixed array). */
+#define MLDE_ATOMIC_LIVE_MAX 64
+
+typedef struct mlde_atomic mlde_atomic;
+
+/* Open path for writing.  NULL with err set (MLDE_EXIT_IO naming the file
+ * that could not be created: PATH.tmp, or PATH when writing through). */
+mlde_atomic *mlde_atomic_open(const char *path, mlde_error *err);
+/* The file descriptor to write to; owned by a, closed by commit or abort. */
+int mlde_atomic_fd(const mlde_atomic *a);
+/* A stdio stream over the same file, made on first call; NULL with err set
+ * when out of memory.  Use the fd or the stream, not both. */
+FILE *mlde_atomic_stream(mlde_atomic *a, mlde_error *err);
+/* The name of the file being written, for messages: PATH.tmp, or PATH when
+ * writing through. */
+const char *mlde_atomic_name(const mlde_atomic *a);
+/* True when writing through to a target that is not a regular file. */
+bool mlde_atomic_is_through(const mlde_atomic *a);
+/* Flush, close, and rename PATH.tmp onto PATH.  On failure err is set
+ * (MLDE_EXIT_IO) and the .tmp is removed.  a is freed either way. */
+int mlde_atomic_commit(mlde_atomic *a, mlde_error *err);
+/* Close and remove PATH.tmp (a written-through target is only closed).
+ * a is freed; NULL is a no-op. */
+void mlde_atomic_abort(mlde_atomic *a);
+
+/* Remove every .tmp still being written.  Async-signal-safe (only atomic
+ * loads and unlink), for the program layer's SIGINT/SIGTERM/SIGHUP
+ * handler; the library itself installs no handlers. */
+void mlde_atomic_unlink_live(void);
+
+#endif
