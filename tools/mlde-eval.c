@@ -159,7 +159,7 @@ static void flush_batch(eval *ev)
 		jv rec = b->rec[i];
 
 		if (it->nopt > 0) {
-			const float *s = b->scores + (size_t)i * MLDE_OPTS_MAX;
+			const float *s = b->scores + (size_t)i * MLDE_OPTIONS_MAX;
 			jv sc = jv_array(), type;
 			int best = 0;
 
@@ -314,7 +314,7 @@ int main(int argc, char **argv)
 	b->px = mlde_xmalloc((size_t)b->cap * sizeof *b->px);
 	for (int i = 0; i < b->cap; i++)
 		b->px[i] = mlde_xmalloc((size_t)S * S * 3);
-	b->scores = mlde_xmalloc((size_t)b->cap * MLDE_OPTS_MAX * sizeof(float));
+	b->scores = mlde_xmalloc((size_t)b->cap * MLDE_OPTIONS_MAX * sizeof(float));
 	b->embed = mlde_xmalloc((size_t)b->cap * mlde_model_embed_dim(ev.m) * sizeof(float));
 
 	ev.w = mlde_cli_open_output(&cli);

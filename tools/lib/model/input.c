@@ -27,12 +27,10 @@ static int b64(int c)
 static unsigned char *unbase64(const char *s, size_t *len)
 {
 	size_t n = strlen(s), k = 0;
-	unsigned char *out = malloc(n / 4 * 3 + 3);
+	unsigned char *out = mlde_xmalloc(n / 4 * 3 + 3);
 	unsigned acc = 0;
 	int bits = 0;
 
-	if (!out)
-		return NULL;
 	for (; *s && *s != '='; s++) {
 		int v = b64((unsigned char)*s);
 

@@ -519,7 +519,7 @@ void mlde_mc_item_init(const mlde_model *m, mlde_mc_item *it, int image,
 	memset(it, 0, sizeof *it);
 	it->image = image;
 	it->answer = answer;
-	it->nopt = nopt > MLDE_OPTS_MAX ? MLDE_OPTS_MAX : nopt;
+	it->nopt = nopt > MLDE_OPTIONS_MAX ? MLDE_OPTIONS_MAX : nopt;
 	if (it->nopt <= 0) {
 		it->nopt = 0;
 		return;
@@ -543,7 +543,7 @@ void mlde_mc_item_init(const mlde_model *m, mlde_mc_item *it, int image,
 void mlde_mc_item_free(mlde_mc_item *it)
 {
 	free(it->q);
-	for (int j = 0; j < MLDE_OPTS_MAX; j++)
+	for (int j = 0; j < MLDE_OPTIONS_MAX; j++)
 		free(it->of[j]);
 	memset(it, 0, sizeof *it);
 }

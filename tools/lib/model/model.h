@@ -28,9 +28,6 @@
 #include "record/record.h"
 
 #define MLDE_MODEL_FORMAT "mlde-mc-1"
-/* the options an item may have: the records' one limit, under the name the
- * network code uses */
-#define MLDE_OPTS_MAX MLDE_OPTIONS_MAX
 #define MLDE_FILM_MAX 4      /* FiLM blocks */
 #define MLDE_WORDS_MAX 64    /* words of a text that are read */
 
@@ -72,9 +69,9 @@ typedef struct mlde_mc_item {
 	int nopt;
 	int nq;
 	uint32_t *q;        /* question feature rows in the word table */
-	uint32_t aid[MLDE_OPTS_MAX];   /* answer-table row of each option */
-	int nof[MLDE_OPTS_MAX];
-	uint32_t *of[MLDE_OPTS_MAX];   /* word-table rows of each option */
+	uint32_t aid[MLDE_OPTIONS_MAX];   /* answer-table row of each option */
+	int nof[MLDE_OPTIONS_MAX];
+	uint32_t *of[MLDE_OPTIONS_MAX];   /* word-table rows of each option */
 } mlde_mc_item;
 
 /* Fill it (allocating the row lists) from the texts; nopt 0 for no question. */
@@ -121,7 +118,7 @@ const char *mlde_model_tensor(mlde_model *m, int i, float **data, size_t *count,
 
 /* ---- inference ---- */
 
-/* Probabilities of every option (scores[i * MLDE_OPTS_MAX + k]) and, when
+/* Probabilities of every option (scores[i * MLDE_OPTIONS_MAX + k]) and, when
  * embed is not NULL, the image embedding (embed[i * embed_dim + d]) of
  * items[0..n), on the team's threads.  Results do not depend on how items
  * are batched. */

@@ -138,9 +138,9 @@ static void worker_init(worker *w, const mlde_model *m, int bmax, bool train)
 	w->qis = falloc(n);
 	w->hm = falloc(n);
 	w->his = falloc(n);
-	w->ob = falloc(n * MLDE_OPTS_MAX * c->dq);
-	w->av = falloc(n * MLDE_OPTS_MAX * c->dz);
-	w->sc = falloc(n * MLDE_OPTS_MAX);
+	w->ob = falloc(n * MLDE_OPTIONS_MAX * c->dq);
+	w->av = falloc(n * MLDE_OPTIONS_MAX * c->dz);
+	w->sc = falloc(n * MLDE_OPTIONS_MAX);
 	w->arg = mlde_xmalloc(n * c->c4 * sizeof(int));
 	for (int s = 0; s < NSITES; s++) {
 		w->mean[s] = falloc((size_t)cm);
@@ -168,9 +168,9 @@ static void worker_init(worker *w, const mlde_model *m, int bmax, bool train)
 	w->dgam = falloc(n * c->c3);
 	w->dbet = falloc(n * c->c3);
 	w->de = falloc(n * c->dq);
-	w->dob = falloc(n * MLDE_OPTS_MAX * c->dq);
-	w->dav = falloc(n * MLDE_OPTS_MAX * c->dz);
-	w->dsc = falloc(n * MLDE_OPTS_MAX);
+	w->dob = falloc(n * MLDE_OPTIONS_MAX * c->dq);
+	w->dav = falloc(n * MLDE_OPTIONS_MAX * c->dz);
+	w->dsc = falloc(n * MLDE_OPTIONS_MAX);
 	w->g = falloc(m->len[BUF_W]);
 }
 
@@ -435,21 +435,21 @@ static void forward(engine *e, worker *w, int tid)
 	mlde_ln_forward(w->hu, b, c->dz, m->olg, m->olb, w->hz, w->hm, w->his);
 
 	/* options: av = A[answer] + P * (mean of the option's word rows) */
-	memset(w->ob, 0, (size_t)b * MLDE_OPTS_MAX * c->dq * sizeof(float));
+	memset(w->ob, 0, (size_t)b * MLDE_OPTIONS_MAX * c->dq * sizeof(float));
 	for (int i = 0; i < b; i++)
 		for (int j = 0; j < w->it[i]->nopt; j++)
 			bag(m->E, c->dq, w->it[i]->of[j], w->it[i]->nof[j],
-			    w->ob + ((size_t)i * MLDE_OPTS_MAX + j) * c->dq);
-	mlde_gemm(0, 1, b * MLDE_OPTS_MAX, c->dz, c->dq, 1, w->ob, c->dq, m->pw, c->dq, 0, w->av,
+			    w->ob + ((size_t)i * MLDE_OPTIONS_MAX + j) * c->dq);
+	mlde_gemm(0, 1, b * MLDE_OPTIONS_MAX, c->dz, c->dq, 1, w->ob, c->dq, m->pw, c->dq, 0, w->av,
 		  c->dz);
 	for (int i = 0; i < b; i++) {
 		const mlde_mc_item *it = w->it[i];
 		const float *h = w->hz + (size_t)i * c->dz;
-		float *s = w->sc + (size_t)i * MLDE_OPTS_MAX;
+		float *s = w->sc + (size_t)i * MLDE_OPTIONS_MAX;
 		int best = 0;
 
-		for (int j = 0; j < MLDE_OPTS_MAX; j++) {
-			float *av = w->av + ((size_t)i * MLDE_OPTS_MAX + j) * c->dz;
+		for (int j = 0; j < MLDE_OPTIONS_MAX; j++) {
+			float *av = w->av + ((size_t)i * MLDE_OPTIONS_MAX + j) * c->dz;
 			const float *arow = m->A + (size_t)it->aid[j] * c->dz;
 			float dot = 0;
 
@@ -479,7 +479,7 @@ static void backward(engine *e, worker *w, int tid)
 	const mlde_model_cfg *c = &m->cfg;
 	int S = c->size, n = w->nimg, b = w->b, side = S / 8, P = side * side;
 	int cin[3] = { 3, c->c1, c->c2 }, cout[3] = { c->c1, c->c2, c->c3 };
-	int cz = c->c3 + 2, hs = 3 + c->nfilm, ldv = MLDE_POOLED(c), B8 = b * MLDE_OPTS_MAX;
+	int cz = c->c3 + 2, hs = 3 + c->nfilm, ldv = MLDE_POOLED(c), B8 = b * MLDE_OPTIONS_MAX;
 	int roff = 2 * c->c4 + c->dh, coff = roff + c->nh * cz, soff = coff + c->nh;
 	float ascale = 1 / sqrtf((float)c->dk);
 	size_t bP = (size_t)b * P;
@@ -498,7 +498,7 @@ static void backward(engine *e, worker *w, int tid)
 		if (it->answer < 0)
 			continue;
 		for (int j = 0; j < it->nopt; j++) {
-			size_t r = (size_t)i * MLDE_OPTS_MAX + j;
+			size_t r = (size_t)i * MLDE_OPTIONS_MAX + j;
 			float d = (w->sc[r] - (j == it->answer)) * inv;
 			const float *av = w->av + r * c->dz;
 			float *dav = w->dav + r * c->dz;
@@ -666,7 +666,7 @@ static void update_words(engine *e, double c1, double c2)
 					r[k] += s * d[k];
 			}
 			for (int j = 0; j < it->nopt; j++) {
-				const float *d = w->dob + ((size_t)i * MLDE_OPTS_MAX + j) * c->dq;
+				const float *d = w->dob + ((size_t)i * MLDE_OPTIONS_MAX + j) * c->dq;
 
 				s = bag_scale(it->nof[j]);
 				for (int q = 0; q < it->nof[j]; q++) {
@@ -697,7 +697,7 @@ static void update_answers(engine *e, double c1, double c2)
 
 		for (int i = 0; i < w->b; i++)
 			for (int j = 0; j < w->it[i]->nopt; j++) {
-				size_t r = (size_t)i * MLDE_OPTS_MAX + j;
+				size_t r = (size_t)i * MLDE_OPTIONS_MAX + j;
 				uint32_t a = w->it[i]->aid[j];
 				float *g = touch(e->stampA, e->touchA, &nt, e->gA, c->dz, a, step);
 
@@ -713,7 +713,7 @@ static void update_answers(engine *e, double c1, double c2)
 
 		for (int i = 0; i < w->b; i++)
 			for (int j = 0; j < w->it[i]->nopt; j++)
-				e->gAb[w->it[i]->aid[j]] += w->dsc[(size_t)i * MLDE_OPTS_MAX + j];
+				e->gAb[w->it[i]->aid[j]] += w->dsc[(size_t)i * MLDE_OPTIONS_MAX + j];
 	}
 	e->ntouchA = nt;
 	for (size_t i = 0; e->apply && i < nt; i++) {
@@ -848,9 +848,9 @@ static void predict_member(void *ctx, int tid)
 		take_slice(e, w, k0, k1);
 		forward(e, w, tid);
 		for (int i = 0; i < w->b; i++) {
-			float *o = e->scores + (size_t)w->item_of[i] * MLDE_OPTS_MAX;
+			float *o = e->scores + (size_t)w->item_of[i] * MLDE_OPTIONS_MAX;
 
-			memcpy(o, w->sc + (size_t)i * MLDE_OPTS_MAX, MLDE_OPTS_MAX * sizeof *o);
+			memcpy(o, w->sc + (size_t)i * MLDE_OPTIONS_MAX, MLDE_OPTIONS_MAX * sizeof *o);
 		}
 		if (!e->embed)
 			continue;
@@ -899,7 +899,7 @@ void mlde_predict(mlde_predictor *p, const mlde_mc_item *const *items, int n,
 	e->n = n;
 	e->scores = scores;
 	e->embed = embed;
-	memset(scores, 0, (size_t)n * MLDE_OPTS_MAX * sizeof *scores);
+	memset(scores, 0, (size_t)n * MLDE_OPTIONS_MAX * sizeof *scores);
 	mlde_team_run(e->team, predict_member, e);
 }
 
