@@ -21,8 +21,8 @@ static const char help[] =
 	"  --by FIELD        group by this string field instead of 'type'\n"
 	"  --weight W        error: 1 - acc (default, as the original pipeline);\n"
 	"                    wilson-upper: 1 - lo; uniform: 1 for every type\n"
-	"  --min-n N         a type with fewer than N records gets the mean weight of\n"
-	"                    the others and \"sparse\": true (default 1)\n"
+	"  --min-n N         a type with fewer than N records (or none) gets the mean\n"
+	"                    weight of the others and \"sparse\": true (default 1)\n"
 	"  --type NAME       always report NAME, with n=0 if no record has it\n"
 	"                    (repeatable)\n"
 	"  --tsv             a header and one tab-separated row per type, plain text\n"
@@ -202,7 +202,10 @@ static void compute_weights(group_table *t, const options *opt)
 
 		g->acc = g->n ? (double)g->correct / (double)g->n : NAN;
 		wilson(g->correct, g->n, &g->lo, &g->hi);
-		g->sparse = (long)g->n < opt->min_n;
+		/* no record at all is sparse even at --min-n 0: 1 - acc has no
+		 * value to give (acc is unknown), and a null weight would stop
+		 * mlde-sample */
+		g->sparse = g->n == 0 || (long)g->n < opt->min_n;
 		switch (opt->weight) {
 		case WEIGHT_ERROR: g->weight = 1.0 - g->acc; break;
 		case WEIGHT_WILSON_UPPER: g->weight = 1.0 - g->lo; break;
