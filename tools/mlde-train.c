@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/hash.h"
 #include "cli/cli.h"
 #include "model/input.h"
 #include "io/jsonl.h"
@@ -74,61 +75,28 @@ typedef struct options {
 	mlde_model_cfg cfg;
 } options;
 
-/* The images, each loaded once however many items name it. */
+/* The images, each loaded once however many items name it: image i is
+ * ref i of refs. */
 typedef struct image_set {
-	char **ref;            /* as the item names it */
+	mlde_strset refs;      /* as the items name them */
 	char **where;          /* FILE:LINE of the first item naming it */
 	unsigned char **px;    /* size*size*3 each */
 	size_t n, cap;
-	size_t *slot;          /* open addressing: index + 1, 0 empty */
-	size_t nslot;
 } image_set;
-
-static uint64_t hash_str(const char *s)
-{
-	uint64_t h = 1469598103934665603ULL;
-
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-	return h;
-}
-
-static void images_grow(image_set *s)
-{
-	size_t nslot = s->nslot ? s->nslot * 2 : 1024;
-	size_t *slot = calloc(nslot, sizeof *slot);
-
-	if (!slot)
-		mlde_die(MLDE_EXIT_INTERNAL, "out of memory");
-	for (size_t i = 0; i < s->n; i++) {
-		size_t h = hash_str(s->ref[i]) & (nslot - 1);
-		while (slot[h])
-			h = (h + 1) & (nslot - 1);
-		slot[h] = i + 1;
-	}
-	free(s->slot);
-	s->slot = slot;
-	s->nslot = nslot;
-}
 
 static int images_add(image_set *s, const char *ref, const char *where)
 {
-	size_t h;
+	bool added;
+	size_t i = mlde_strset_add(&s->refs, ref, strlen(ref), &added);
 
-	if ((s->n + 1) * 2 > s->nslot)
-		images_grow(s);
-	for (h = hash_str(ref) & (s->nslot - 1); s->slot[h]; h = (h + 1) & (s->nslot - 1))
-		if (strcmp(s->ref[s->slot[h] - 1], ref) == 0)
-			return (int)(s->slot[h] - 1);
+	if (!added)
+		return (int)i;
 	if (s->n == s->cap) {
 		s->cap = s->cap ? 2 * s->cap : 1024;
-		s->ref = mlde_xrealloc(s->ref, s->cap * sizeof *s->ref);
 		s->where = mlde_xrealloc(s->where, s->cap * sizeof *s->where);
 	}
-	s->ref[s->n] = mlde_xstrdup(ref);
-	s->where[s->n] = mlde_xstrdup(where);
-	s->slot[h] = ++s->n;
-	return (int)(s->n - 1);
+	s->where[s->n++] = mlde_xstrdup(where);
+	return (int)i;
 }
 
 typedef struct item_list {
@@ -185,7 +153,7 @@ static void load_member(void *ctx, int tid)
 	for (size_t i = lo; i < hi; i++) {
 		c->imgs->px[i] = mlde_xmalloc(S * S * 3);
 		mlde_error_clear(&c->errs[i]);
-		if (mlde_item_image(c->m, c->root, c->imgs->ref[i], c->imgs->px[i], &c->errs[i]) < 0)
+		if (mlde_item_image(c->m, c->root, c->imgs->refs.keys[i], c->imgs->px[i], &c->errs[i]) < 0)
 			c->errs[i].status = c->errs[i].status ? c->errs[i].status : MLDE_EXIT_DATA;
 	}
 }
@@ -598,14 +566,12 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < items.n; i++)
 		mlde_mc_item_free(&items.v[i]);
 	for (size_t i = 0; i < imgs.n; i++) {
-		free(imgs.ref[i]);
 		free(imgs.where[i]);
 		free(imgs.px[i]);
 	}
-	free(imgs.ref);
+	mlde_strset_free(&imgs.refs);
 	free(imgs.where);
 	free(imgs.px);
-	free(imgs.slot);
 	free(items.v);
 	free(order);
 	mlde_model_free(m);
