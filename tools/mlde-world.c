@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "base/hash.h"
 #include "cli/cli.h"
 #include "io/jsonl.h"
 #include "io/png.h"
@@ -170,55 +171,6 @@ static void make_dir(const char *path)
 		mlde_die(MLDE_EXIT_IO, "%s: cannot make directory: %s", path, strerror(errno));
 }
 
-/* The pixels of every image written so far, by 64-bit hash, so that no val
- * or test image repeats a pool or base image (tiny scenes can coincide). */
-typedef struct seen_set {
-	uint64_t *slots;  /* 0 is empty */
-	size_t n, cap;
-} seen_set;
-
-static uint64_t pixel_hash(const unsigned char *rgb, size_t len)
-{
-	uint64_t h = 14695981039346656037ULL;
-
-	for (size_t i = 0; i < len; i++)
-		h = (h ^ rgb[i]) * 1099511628211ULL;
-	return h ? h : 1;
-}
-
-static bool seen_has(const seen_set *t, uint64_t h)
-{
-	if (!t->cap)
-		return false;
-	for (size_t i = h & (t->cap - 1); t->slots[i]; i = (i + 1) & (t->cap - 1))
-		if (t->slots[i] == h)
-			return true;
-	return false;
-}
-
-static void seen_add(seen_set *t, uint64_t h)
-{
-	size_t i;
-
-	if (2 * (t->n + 1) > t->cap) {
-		seen_set g = { NULL, 0, t->cap ? 2 * t->cap : 1024 };
-
-		g.slots = calloc(g.cap, sizeof *g.slots);
-		if (!g.slots)
-			mlde_die(MLDE_EXIT_INTERNAL, "out of memory");
-		for (size_t j = 0; j < t->cap; j++)
-			if (t->slots[j])
-				seen_add(&g, t->slots[j]);
-		free(t->slots);
-		*t = g;
-	}
-	for (i = h & (t->cap - 1); t->slots[i]; i = (i + 1) & (t->cap - 1))
-		if (t->slots[i] == h)
-			return;
-	t->slots[i] = h;
-	t->n++;
-}
-
 typedef struct output {
 	const options *opt;
 	mlde_writer *w;
@@ -289,7 +241,7 @@ static void close_set(output *o, long n, const char *what)
 	free(o->image_path);
 }
 
-static void write_pool(const options *opt, seen_set *seen)
+static void write_pool(const options *opt, mlde_u64set *seen)
 {
 	output o;
 	mlde_world_spec spec;
@@ -309,7 +261,7 @@ static void write_pool(const options *opt, seen_set *seen)
 		mlde_rng_seed2(&rng, opt->seed, (uint64_t)SET_POOL << 32 | (uint64_t)k);
 		mlde_world_scene_make(&s, &spec, &rng);
 		mlde_world_render(&s, o.rgb);
-		seen_add(seen, pixel_hash(o.rgb, sizeof o.rgb));
+		mlde_u64set_add(seen, mlde_fnv1a(o.rgb, sizeof o.rgb));
 		put(&o, mlde_world_scene_record(&s, write_image(&o, SET_POOL, k)));
 	}
 	close_set(&o, opt->images, "pool records");
@@ -318,7 +270,7 @@ static void write_pool(const options *opt, seen_set *seen)
 /* Items of one set.  Pool and base images go into seen; a val or test
  * image already there is drawn again from the item's next stream. */
 static void write_items(const options *opt, enum set_id set, long n, const double *mix,
-			seen_set *seen)
+			mlde_u64set *seen)
 {
 	output o;
 	mlde_rng rng;
@@ -341,10 +293,10 @@ static void write_items(const options *opt, enum set_id set, long n, const doubl
 			mlde_rng_seed2(&rng, opt->seed, again << 40 | (uint64_t)set << 32 | (uint64_t)k);
 			mlde_world_make_item(order[k], &rng, &s, &item);
 			mlde_world_render(&s, o.rgb);
-			h = pixel_hash(o.rgb, sizeof o.rgb);
-			if (set == SET_BASE || !seen_has(seen, h) || again == 1000) {
+			h = mlde_fnv1a(o.rgb, sizeof o.rgb);
+			if (set == SET_BASE || !mlde_u64set_has(seen, h) || again == 1000) {
 				if (set == SET_BASE)
-					seen_add(seen, h);
+					mlde_u64set_add(seen, h);
 				break;
 			}
 			mlde_note(2, "%s-%06ld: the image of a pool or base item, drawn again",
@@ -372,7 +324,8 @@ int main(int argc, char **argv)
 	mlde_cli cli = { .synopsis = SYNOPSIS, .help = help };
 	options opt = { .images = 1000, .base = 4000, .val = 900, .test = 900 };
 	bool have_seed = false;
-	seen_set seen = { 0 };
+	mlde_u64set seen = { 0 };  /* pixel hashes of the pool and base images: tiny
+				    * scenes can coincide, and val or test must not */
 	char *images_dir;
 	size_t n;
 	int c;
@@ -434,7 +387,7 @@ int main(int argc, char **argv)
 	write_items(&opt, SET_BASE, opt.base, opt.mix, &seen);
 	write_items(&opt, SET_VAL, opt.val, uniform, &seen);
 	write_items(&opt, SET_TEST, opt.test, uniform, &seen);
-	free(seen.slots);
+	mlde_u64set_free(&seen);
 	mlde_warn("%ld pool images, %ld base, %ld val and %ld test items in %s", opt.images,
 		  opt.base, opt.val, opt.test, opt.out);
 	return MLDE_EXIT_OK;
