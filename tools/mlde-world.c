@@ -10,6 +10,7 @@
 #include "cli/cli.h"
 #include "io/jsonl.h"
 #include "io/png.h"
+#include "sample/abs.h"
 #include "world/world.h"
 
 #define SYNOPSIS "mlde-world [-qv] [-LEVEL] --seed S --out DIR [--images N] " \
@@ -131,33 +132,14 @@ static void parse_mix(const mlde_cli *cli, const char *arg, double *mix)
 		mlde_cli_usage_error(cli, "--mix: '%s' gives no type a weight", arg);
 }
 
-/* n items split by weight, the remainders to the largest fractions (ties to
- * the earlier type), as a shuffled list of types. */
+/* n items split by weight (mlde-sample's quotas: floors, then the largest
+ * remainders), as a shuffled list of types. */
 static int *type_order(long n, const double *w, mlde_rng *rng)
 {
-	long count[MLDE_WORLD_NTYPES], given = 0;
-	double frac[MLDE_WORLD_NTYPES], sum = 0.0;
+	long count[MLDE_WORLD_NTYPES], k = 0;
 	int *order = mlde_xmalloc((size_t)n * sizeof *order);
-	long k = 0;
 
-	for (int t = 0; t < MLDE_WORLD_NTYPES; t++)
-		sum += w[t];
-	for (int t = 0; t < MLDE_WORLD_NTYPES; t++) {
-		double q = sum > 0.0 ? (double)n * w[t] / sum : 0.0;
-
-		count[t] = (long)q;
-		frac[t] = w[t] > 0.0 ? q - (double)count[t] : -1.0;
-		given += count[t];
-	}
-	for (; given < n; given++) {
-		int best = 0;
-
-		for (int t = 1; t < MLDE_WORLD_NTYPES; t++)
-			if (frac[t] > frac[best])
-				best = t;
-		count[best]++;
-		frac[best] = -1.0;
-	}
+	mlde_abs_quotas(w, MLDE_WORLD_NTYPES, n, count);
 	for (int t = 0; t < MLDE_WORLD_NTYPES; t++)
 		for (long i = 0; i < count[t]; i++)
 			order[k++] = t;

@@ -110,6 +110,11 @@ run mlde-world --seed 1 --out g --images 1 --base 30 --val 0 --test 0 \
 	--mix text_understanding=1,spatial_relation=2
 items g/base.jsonl.zst | jq -r .type | sort | uniq -c | awk '{print $2 "=" $1}' | tr '\n' ' ' > mix
 is "$(cat mix)" "spatial_relation=20 text_understanding=10 " "--mix TYPE=W: only those, by weight"
+run mlde-world --seed 1 --out g2 --images 1 --base 6 --val 0 --test 0 \
+	--mix instance_identity=1,instance_attributes=3
+items g2/base.jsonl.zst | jq -r .type | sort | uniq -c | awk '{print $2 "=" $1}' | tr '\n' ' ' > mix
+is "$(cat mix)" "instance_attributes=5 instance_identity=1 " \
+	"--mix: equal remainders (1.5 and 4.5) go to the larger weight, as mlde-sample's quotas"
 
 # bad options: status 2, a message, the synopsis
 bad() {
