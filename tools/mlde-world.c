@@ -153,37 +153,51 @@ static void make_dir(const char *path)
 		mlde_die(MLDE_EXIT_IO, "%s: cannot make directory: %s", path, strerror(errno));
 }
 
+/* How many times a val or test item is drawn again while its image is that
+ * of a pool or base item, before mlde-world gives up rather than leak. */
+#define MAX_REDRAWS 1000
+
+/* The four sets, written side by side and renamed together at the end, so
+ * a failed run leaves no set file that looks finished. */
 typedef struct output {
 	const options *opt;
-	mlde_writer *w;
-	char *path;         /* DIR/name.jsonl.zst */
-	char *image_path;   /* DIR/images/..., rewritten per image */
+	mlde_writer *w[SET_TEST + 1];  /* by set_id; NULL when not open */
+	char *path[SET_TEST + 1];      /* DIR/name.jsonl.zst */
+	long n[SET_TEST + 1];          /* records written */
+	char *image_path;              /* DIR/images/..., rewritten per image */
 	size_t image_len;
+	bool all_seen;                 /* MLDE_WORLD_TEST_LEAK: see write_items */
 	unsigned char rgb[MLDE_WORLD_SIDE * MLDE_WORLD_SIDE * 3];
 } output;
 
-static void open_set(output *o, const options *opt, enum set_id set)
+/* Abort every set still open (removing its FILE.tmp) and exit. */
+static _Noreturn void fail(output *o, const mlde_error *err)
 {
-	mlde_output spec = { .level = opt->level, .plain = 0 };
-	mlde_error err;
-	size_t n = strlen(opt->out) + 64;
-
-	mlde_error_clear(&err);
-	o->opt = opt;
-	o->path = mlde_xmalloc(n);
-	snprintf(o->path, n, "%s/%s.jsonl.zst", opt->out, set_names[set]);
-	o->image_len = n;
-	o->image_path = mlde_xmalloc(n);
-	spec.path = o->path;
-	o->w = mlde_writer_open(&spec, &err);
-	if (!o->w)
-		mlde_die_error(&err);
+	for (int set = SET_POOL; set <= SET_TEST; set++)
+		if (o->w[set]) {
+			mlde_writer_abort(o->w[set]);
+			o->w[set] = NULL;
+		}
+	mlde_die_error(err);
 }
 
-static void fail(output *o, const mlde_error *err)
+static void open_set(output *o, enum set_id set)
 {
-	mlde_writer_abort(o->w);
-	mlde_die_error(err);
+	mlde_output spec = { .level = o->opt->level, .plain = 0 };
+	mlde_error err;
+	size_t n = strlen(o->opt->out) + 64;
+
+	mlde_error_clear(&err);
+	o->path[set] = mlde_xmalloc(n);
+	snprintf(o->path[set], n, "%s/%s.jsonl.zst", o->opt->out, set_names[set]);
+	if (!o->image_path) {
+		o->image_len = n;
+		o->image_path = mlde_xmalloc(n);
+	}
+	spec.path = o->path[set];
+	o->w[set] = mlde_writer_open(&spec, &err);
+	if (!o->w[set])
+		fail(o, &err);
 }
 
 /* Write the pixels in o->rgb to DIR/images/SET-K.png; returns the image's
@@ -202,33 +216,41 @@ static const char *write_image(output *o, enum set_id set, long k)
 	return o->image_path + dir;
 }
 
-static void put(output *o, jv rec)
+static void put(output *o, enum set_id set, jv rec)
 {
 	mlde_error err;
 
 	mlde_error_clear(&err);
-	if (mlde_writer_put(o->w, rec, &err) < 0)
+	if (mlde_writer_put(o->w[set], rec, &err) < 0)
 		fail(o, &err);
+	o->n[set]++;
 }
 
-static void close_set(output *o, long n, const char *what)
+/* Rename the four sets into place, in order. */
+static void commit_sets(output *o)
 {
-	mlde_error err;
+	for (int set = SET_POOL; set <= SET_TEST; set++) {
+		mlde_error err;
+		mlde_writer *w = o->w[set];
 
-	mlde_error_clear(&err);
-	if (mlde_writer_close(o->w, &err) < 0)
-		mlde_die_error(&err);
-	mlde_note(1, "%s: %ld %s", o->path, n, what);
-	free(o->path);
+		mlde_error_clear(&err);
+		o->w[set] = NULL;
+		if (mlde_writer_close(w, &err) < 0)
+			fail(o, &err);
+		mlde_note(1, "%s: %ld %s", o->path[set], o->n[set],
+			  set == SET_POOL ? "pool records" : "items");
+	}
+	for (int set = SET_POOL; set <= SET_TEST; set++)
+		free(o->path[set]);
 	free(o->image_path);
 }
 
-static void write_pool(const options *opt, mlde_u64set *seen)
+static void write_pool(output *o, mlde_u64set *seen)
 {
-	output o;
+	const options *opt = o->opt;
 	mlde_world_spec spec;
 
-	open_set(&o, opt, SET_POOL);
+	open_set(o, SET_POOL);
 	mlde_world_spec_default(&spec);
 	/* rich in what generation needs: a second object (spatial, interaction),
 	 * touching pairs and letters; the world backend must skip a request
@@ -242,26 +264,53 @@ static void write_pool(const options *opt, mlde_u64set *seen)
 
 		mlde_rng_seed2(&rng, opt->seed, (uint64_t)SET_POOL << 32 | (uint64_t)k);
 		mlde_world_scene_make(&s, &spec, &rng);
-		mlde_world_render(&s, o.rgb);
-		mlde_u64set_add(seen, mlde_fnv1a(o.rgb, sizeof o.rgb));
-		put(&o, mlde_world_scene_record(&s, write_image(&o, SET_POOL, k)));
+		mlde_world_render(&s, o->rgb);
+		mlde_u64set_add(seen, mlde_fnv1a(o->rgb, sizeof o->rgb));
+		put(o, SET_POOL, mlde_world_scene_record(&s, write_image(o, SET_POOL, k)));
 	}
-	close_set(&o, opt->images, "pool records");
 }
 
-/* Items of one set.  Pool and base images go into seen; a val or test
- * image already there is drawn again from the item's next stream. */
-static void write_items(const options *opt, enum set_id set, long n, const double *mix,
+/* Draw item k of a val or test set until its image is none of seen (the
+ * pool and base images): fail, rather than leak a benchmark image into
+ * training data, after MAX_REDRAWS draws.  MLDE_WORLD_TEST_LEAK in the
+ * environment makes every image count as seen, for the test of that. */
+static void draw_unseen(output *o, enum set_id set, long k, int type, const mlde_u64set *seen,
+			mlde_world_scene *s, mlde_world_item *item)
+{
+	for (uint64_t again = 0; again <= MAX_REDRAWS; again++) {
+		mlde_rng rng;
+
+		mlde_rng_seed2(&rng, o->opt->seed, again << 40 | (uint64_t)set << 32 | (uint64_t)k);
+		mlde_world_make_item(type, &rng, s, item);
+		mlde_world_render(s, o->rgb);
+		if (!o->all_seen && !mlde_u64set_has(seen, mlde_fnv1a(o->rgb, sizeof o->rgb)))
+			return;
+		mlde_note(2, "%s-%06ld: the image of a pool or base item, drawn again",
+			  set_names[set], k);
+	}
+	{
+		mlde_error err;
+
+		mlde_error_set(&err, MLDE_EXIT_INTERNAL, "%s-%06ld: %d draws in a row gave the "
+			       "image of a pool or base item (a benchmark leak): no set written",
+			       set_names[set], k, MAX_REDRAWS + 1);
+		fail(o, &err);
+	}
+}
+
+/* Items of one set.  Base images go into seen; val and test images never
+ * repeat one of seen. */
+static void write_items(output *o, enum set_id set, long n, const double *mix,
 			mlde_u64set *seen)
 {
-	output o;
+	const options *opt = o->opt;
 	mlde_rng rng;
 	int *order;
 	long per_type[MLDE_WORLD_NTYPES] = { 0 };
 
 	mlde_rng_seed2(&rng, opt->seed, (uint64_t)set << 32 | ORDER_STREAM);
 	order = type_order(n, mix, &rng);
-	open_set(&o, opt, set);
+	open_set(o, set);
 	for (long k = 0; k < n; k++) {
 		mlde_world_scene s;
 		mlde_world_item item;
@@ -269,31 +318,23 @@ static void write_items(const options *opt, enum set_id set, long n, const doubl
 		char id[32];
 		jv rec;
 
-		for (uint64_t again = 0;; again++) {
-			uint64_t h;
-
-			mlde_rng_seed2(&rng, opt->seed, again << 40 | (uint64_t)set << 32 | (uint64_t)k);
+		if (set == SET_BASE) {
+			mlde_rng_seed2(&rng, opt->seed, (uint64_t)set << 32 | (uint64_t)k);
 			mlde_world_make_item(order[k], &rng, &s, &item);
-			mlde_world_render(&s, o.rgb);
-			h = mlde_fnv1a(o.rgb, sizeof o.rgb);
-			if (set == SET_BASE || !mlde_u64set_has(seen, h) || again == 1000) {
-				if (set == SET_BASE)
-					mlde_u64set_add(seen, h);
-				break;
-			}
-			mlde_note(2, "%s-%06ld: the image of a pool or base item, drawn again",
-				  set_names[set], k);
+			mlde_world_render(&s, o->rgb);
+			mlde_u64set_add(seen, mlde_fnv1a(o->rgb, sizeof o->rgb));
+		} else {
+			draw_unseen(o, set, k, order[k], seen, &s, &item);
 		}
-		image = write_image(&o, set, k);
+		image = write_image(o, set, k);
 		snprintf(id, sizeof id, "%s-%06ld", set_names[set], k);
 		rec = mlde_world_item_record(&item, id, image);
 		if (opt->annotate)
 			rec = jv_object_set(rec, jv_string("scene"),
 					    mlde_world_scene_record(&s, image));
-		put(&o, rec);
+		put(o, set, rec);
 		per_type[order[k]]++;
 	}
-	close_set(&o, n, "items");
 	for (int t = 0; t < MLDE_WORLD_NTYPES; t++)
 		mlde_note(2, "%s: %s %ld", set_names[set], mlde_world_type_names[t], per_type[t]);
 	free(order);
@@ -308,6 +349,7 @@ int main(int argc, char **argv)
 	bool have_seed = false;
 	mlde_u64set seen = { 0 };  /* pixel hashes of the pool and base images: tiny
 				    * scenes can coincide, and val or test must not */
+	output out = { 0 };
 	char *images_dir;
 	size_t n;
 	int c;
@@ -365,10 +407,13 @@ int main(int argc, char **argv)
 	make_dir(images_dir);
 	free(images_dir);
 
-	write_pool(&opt, &seen);
-	write_items(&opt, SET_BASE, opt.base, opt.mix, &seen);
-	write_items(&opt, SET_VAL, opt.val, uniform, &seen);
-	write_items(&opt, SET_TEST, opt.test, uniform, &seen);
+	out.opt = &opt;
+	out.all_seen = getenv("MLDE_WORLD_TEST_LEAK") != NULL;
+	write_pool(&out, &seen);
+	write_items(&out, SET_BASE, opt.base, opt.mix, &seen);
+	write_items(&out, SET_VAL, opt.val, uniform, &seen);
+	write_items(&out, SET_TEST, opt.test, uniform, &seen);
+	commit_sets(&out);
 	mlde_u64set_free(&seen);
 	mlde_warn("%ld pool images, %ld base, %ld val and %ld test items in %s", opt.images,
 		  opt.base, opt.val, opt.test, opt.out);
