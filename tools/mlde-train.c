@@ -1,19 +1,19 @@
 /* mlde-train - train the builtin multimodal model on multiple-choice items
  * and write it as a safetensors file; --init continues from an earlier
  * model, as iteration N of the loop fine-tunes iteration N-1. */
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "base/clock.h"
 #include "base/hash.h"
 #include "cli/cli.h"
 #include "model/input.h"
 #include "io/jsonl.h"
 #include "model/model.h"
 #include "model/nn.h"
+#include "model/schedule.h"
 #include "base/rng.h"
 
 #define SYNOPSIS "mlde-train [-qv] [--init MODEL] -o MODEL [--epochs E] [--lr X] " \
@@ -177,147 +177,10 @@ static void load_images(mlde_team *team, const mlde_model *m, image_set *imgs,
 	free(c.errs);
 }
 
-/* The order of an epoch: images shuffled, and the items of an image side by
- * side (shuffled too), so a batch computes each image once. */
-static void epoch_order(mlde_rng *r, const item_list *items, size_t nimg,
-			const mlde_mc_item **order)
+/* The progress lines' name for the one clock. */
+static inline double now(void)
 {
-	uint64_t *key = mlde_xmalloc(items->n * sizeof *key);
-	uint64_t *rank = mlde_xmalloc((nimg ? nimg : 1) * sizeof *rank);
-	size_t *idx = mlde_xmalloc((items->n ? items->n : 1) * sizeof *idx);
-
-	for (size_t i = 0; i < nimg; i++)
-		rank[i] = i;
-	mlde_rng_shuffle(r, rank, nimg, sizeof *rank);
-	/* rank[i] is a position; invert it into each image's place */
-	{
-		uint64_t *place = mlde_xmalloc((nimg ? nimg : 1) * sizeof *place);
-
-		for (size_t i = 0; i < nimg; i++)
-			place[rank[i]] = i;
-		for (size_t i = 0; i < items->n; i++)
-			key[i] = (place[items->v[i].image] << 24) | (mlde_rng_next(r) >> 40);
-		free(place);
-	}
-	for (size_t i = 0; i < items->n; i++)
-		idx[i] = i;
-	/* a stable sort by key: ties (vanishingly rare) keep item order */
-	for (size_t w = 1; w < items->n; w *= 2) {
-		size_t *tmp = mlde_xmalloc(items->n * sizeof *tmp);
-
-		for (size_t lo = 0; lo < items->n; lo += 2 * w) {
-			size_t mid = lo + w < items->n ? lo + w : items->n;
-			size_t hi = lo + 2 * w < items->n ? lo + 2 * w : items->n;
-			size_t a = lo, b = mid, k = lo;
-
-			while (a < mid || b < hi)
-				tmp[k++] = b >= hi || (a < mid && key[idx[a]] <= key[idx[b]]) ? idx[a++]
-											   : idx[b++];
-		}
-		memcpy(idx, tmp, items->n * sizeof *idx);
-		free(tmp);
-	}
-	for (size_t i = 0; i < items->n; i++)
-		order[i] = &items->v[idx[i]];
-	free(key);
-	free(rank);
-	free(idx);
-}
-
-static double now(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
-
-/* Translation augmentation: each step sees every image of its batch moved
- * by up to --shift pixels on each axis (edges replicated), a fresh draw
- * every time.  The world's answers survive it: location questions are only
- * asked of objects at least 3 pixels from a border between parts, spatial
- * relations need 8 pixels of offset, and the rest do not depend on place. */
-typedef struct shifter {
-	int k;                      /* the largest shift; 0 turns it off */
-	int side;                   /* the model's image side */
-	unsigned char **view;       /* what the trainer sees: px, or a shifted copy */
-	unsigned char *scratch;     /* batch images, side*side*3 each */
-	mlde_rng rng;
-} shifter;
-
-static void shift_image(const unsigned char *src, unsigned char *dst, int side, int dx,
-			int dy)
-{
-	for (int y = 0; y < side; y++) {
-		int sy = y - dy < 0 ? 0 : y - dy >= side ? side - 1 : y - dy;
-
-		for (int x = 0; x < side; x++) {
-			int sx = x - dx < 0 ? 0 : x - dx >= side ? side - 1 : x - dx;
-
-			memcpy(dst + ((size_t)y * side + x) * 3, src + ((size_t)sy * side + sx) * 3, 3);
-		}
-	}
-}
-
-/* Point view[] at shifted copies of the images of order[0..n). */
-static void shift_batch(shifter *s, const image_set *imgs, const mlde_mc_item *const *order,
-			int n)
-{
-	size_t bytes = (size_t)s->side * s->side * 3;
-	int used = 0;
-
-	if (s->k == 0)
-		return;
-	for (int i = 0; i < n; i++) {
-		int img = order[i]->image;
-		int span = 2 * s->k + 1;
-		int dx, dy;
-
-		if (i > 0 && order[i - 1]->image == img)
-			continue;  /* items of one image sit together and share its copy */
-		dx = (int)mlde_rng_below(&s->rng, (uint64_t)span) - s->k;
-		dy = (int)mlde_rng_below(&s->rng, (uint64_t)span) - s->k;
-		shift_image(imgs->px[img], s->scratch + (size_t)used * bytes, s->side, dx, dy);
-		s->view[img] = s->scratch + (size_t)used++ * bytes;
-	}
-}
-
-/* Back to the unshifted images, ready for the next batch. */
-static void unshift_batch(shifter *s, const image_set *imgs, const mlde_mc_item *const *order,
-			  int n)
-{
-	if (s->k == 0)
-		return;
-	for (int i = 0; i < n; i++)
-		s->view[order[i]->image] = imgs->px[order[i]->image];
-}
-
-static void shift_init(shifter *s, const options *o, const mlde_model *m, const image_set *imgs)
-{
-	s->k = (int)o->shift;
-	s->side = mlde_model_config(m)->size;
-	s->view = mlde_xmalloc((imgs->n ? imgs->n : 1) * sizeof *s->view);
-	memcpy(s->view, imgs->px, imgs->n * sizeof *s->view);
-	s->scratch = s->k ? mlde_xmalloc((size_t)o->batch * s->side * s->side * 3) : NULL;
-	mlde_rng_seed2(&s->rng, (uint64_t)o->seed, 0x7368696674ULL);  /* "shift" */
-}
-
-static void shift_free(shifter *s)
-{
-	free(s->view);
-	free(s->scratch);
-}
-
-/* Warm up over the first 3% of the steps, then a cosine down to 2%. */
-static float schedule(double lr, long step, long total)
-{
-	long warm = total / 33 > 0 ? total / 33 : 1;
-	double p;
-
-	if (step < warm)
-		return (float)(lr * (double)(step + 1) / (double)warm);
-	p = (double)(step - warm) / (double)(total - warm > 0 ? total - warm : 1);
-	return (float)(lr * (0.02 + 0.98 * 0.5 * (1 + cos(M_PI * p))));
+	return mlde_now();
 }
 
 typedef struct gemm_bench {
@@ -356,9 +219,9 @@ static double sgemm_rate(mlde_team *team)
 	mlde_team_run(team, gemm_member, &g);  /* warm up */
 	while (t < 0.5) {
 		g.reps *= 2;
-		t0 = now();
+		t0 = mlde_now();
 		mlde_team_run(team, gemm_member, &g);
-		t = now() - t0;
+		t = mlde_now() - t0;
 	}
 	free(g.a);
 	free(g.b);
@@ -441,7 +304,7 @@ int main(int argc, char **argv)
 	mlde_team *team;
 	mlde_error err;
 	mlde_rng rng;
-	shifter sh;
+	mlde_shifter sh;
 	bool tty;
 	long steps, step = 0;
 	double t0, last = 0, loss = 0, secs;
@@ -496,7 +359,8 @@ int main(int argc, char **argv)
 	team = mlde_team_new((int)o.threads);
 	load_images(team, m, &imgs, o.images);
 	tr = mlde_trainer_new(m, team, (int)o.batch);
-	shift_init(&sh, &o, m, &imgs);
+	mlde_shifter_init(&sh, (int)o.shift, mlde_model_config(m)->size, imgs.px, imgs.n,
+			  (int)o.batch, (uint64_t)o.seed);
 	mlde_trainer_set_decay(tr, (float)o.wd);
 	order = mlde_xmalloc(items.n * sizeof *order);
 	mlde_rng_seed2(&rng, (uint64_t)o.seed, 0x6f72646572ULL);  /* "order" */
@@ -507,16 +371,16 @@ int main(int argc, char **argv)
 		double eloss = 0;
 		int ecorrect = 0;
 
-		epoch_order(&rng, &items, imgs.n, order);
+		mlde_epoch_order(&rng, items.v, items.n, imgs.n, order);
 		for (size_t b = 0; b < items.n; b += (size_t)o.batch) {
 			int n = (int)(items.n - b < (size_t)o.batch ? items.n - b : (size_t)o.batch);
 			int ok;
 
-			shift_batch(&sh, &imgs, order + b, n);
+			mlde_shifter_batch(&sh, order + b, n);
 			eloss += mlde_trainer_step(tr, order + b, n,
 						   (const unsigned char *const *)sh.view,
-						   schedule(o.lr, step, steps), &ok);
-			unshift_batch(&sh, &imgs, order + b, n);
+						   mlde_lr_at(o.lr, step, steps), &ok);
+			mlde_shifter_unbatch(&sh, order + b, n);
 			ecorrect += ok;
 			step++;
 			if (tty && now() - last > 0.2) {
@@ -561,7 +425,7 @@ int main(int argc, char **argv)
 	}
 
 	mlde_trainer_free(tr);
-	shift_free(&sh);
+	mlde_shifter_free(&sh);
 	mlde_team_free(team);
 	for (size_t i = 0; i < items.n; i++)
 		mlde_mc_item_free(&items.v[i]);

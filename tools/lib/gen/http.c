@@ -62,14 +62,6 @@ struct mlde_http {
 	mlde_http_stats st;
 };
 
-double mlde_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 /* ---- rate limits ---- */
 
 static void bucket_init(bucket *b, double per_minute, double now)
