@@ -11,7 +11,6 @@
 #include "cli/cli.h"
 #include "io/jsonl.h"
 #include "sample/abs.h"
-#include "sample/knn.h"
 #include "base/rng.h"
 
 #define SYNOPSIS "mlde-sample [-qvZ] [-o FILE] [-LEVEL] --weak WEAK --pool POOL " \
@@ -432,15 +431,9 @@ static long examples_per_request(const type_state *t, const options *opt)
 }
 
 /* The nearest pool images of every example that leads a request, in one
- * blocked search: rows of `near` follow the types' examples in order. */
-typedef struct neighbours {
-	size_t k;        /* candidates kept per example */
-	uint32_t *idx;
-	float *score;
-} neighbours;
-
+ * blocked search: query rows follow the types' examples in order. */
 static void search_neighbours(type_state *types, size_t n, pool *p, size_t d,
-			      const options *opt, neighbours *near)
+			      const options *opt, mlde_abs_neighbours *near)
 {
 	size_t nq = 0;
 	float *queries;
@@ -450,24 +443,15 @@ static void search_neighbours(type_state *types, size_t n, pool *p, size_t d,
 		if (types[i].quota > 0)
 			nq += types[i].examples->n;
 	}
-	/* more than topk candidates, so used images can be passed over */
-	near->k = (size_t)opt->topk * 4 + 16;
-	if (near->k > p->n)
-		near->k = p->n;
-	if (nq == 0)
-		return;
-	queries = mlde_xmalloc(nq * d * sizeof *queries);
+	queries = mlde_xmalloc((nq ? nq : 1) * d * sizeof *queries);
 	for (size_t i = 0; i < n; i++)
 		if (types[i].quota > 0 && types[i].examples->n)
 			memcpy(queries + types[i].query_base * d, types[i].examples->emb,
 			       types[i].examples->n * d * sizeof *queries);
-	mlde_knn_normalize(queries, nq, d);
-	mlde_knn_normalize(p->emb, p->n, d);  /* cosine: unit rows on both sides */
-	near->idx = mlde_xmalloc(nq * near->k * sizeof *near->idx);
-	near->score = mlde_xmalloc(nq * near->k * sizeof *near->score);
-	mlde_knn_search(queries, nq, p->emb, p->n, d, near->k, near->idx, near->score);
-	mlde_note(1, "similarity search: %zu queries x %zu pool images x %zu dimensions",
-		  nq, p->n, d);
+	mlde_abs_neighbours_search(near, queries, nq, p->emb, p->n, d, (size_t)opt->topk);
+	if (nq)
+		mlde_note(1, "similarity search: %zu queries x %zu pool images x %zu dimensions",
+			  nq, p->n, d);
 	free(queries);
 }
 
@@ -492,7 +476,7 @@ static jv plan_record(const type_state *t, long j, const pool *p, size_t image, 
 }
 
 static void write_plans(const mlde_cli *cli, type_state *types, size_t n, const pool *p,
-			const neighbours *near, const options *opt)
+			const mlde_abs_neighbours *near, const options *opt)
 {
 	mlde_writer *w = mlde_cli_open_output(cli);
 	mlde_abs_usage u;
@@ -504,32 +488,21 @@ static void write_plans(const mlde_cli *cli, type_state *types, size_t n, const 
 		type_state *t = &types[i];
 		long k = examples_per_request(t, opt);
 		unsigned long fallbacks = 0;  /* requests whose neighbours were all used */
+		const mlde_abs_neighbours *nb = opt->similar && t->examples->n ? near : NULL;
 		mlde_rng rng;
 
 		mlde_abs_usage_reset(&u);
 		mlde_abs_query_rng(&rng, opt->seed, t->name);
 		for (long j = 0; j < t->quota; j++) {
-			bool similar = opt->similar && t->examples->n > 0;
-			long pick = -1;
+			size_t row = nb ? t->query_base + example_at(t, j, k ? k : 1, 0) : 0;
+			bool similar;
 			float sim = 0.0f;
-			size_t image = 0;
+			size_t image = mlde_abs_query_image(&u, nb, row, (size_t)opt->topk, &rng,
+							    &sim, &similar);
 
-			if (similar) {
-				size_t row = t->query_base + example_at(t, j, k ? k : 1, 0);
-				size_t at = row * near->k;
-
-				pick = mlde_abs_similar_unused(&u, near->idx + at, near->k,
-							       (size_t)opt->topk, &rng);
-				fallbacks += pick < 0;
-				if (pick >= 0) {
-					image = near->idx[at + (size_t)pick];
-					sim = near->score[at + (size_t)pick];
-				}
-			}
-			if (pick < 0)
-				image = mlde_abs_random_unused(&u, &rng);
+			fallbacks += nb && !similar;
 			mlde_abs_usage_mark(&u, image);
-			if (mlde_writer_put(w, plan_record(t, j, p, image, k, pick >= 0, sim),
+			if (mlde_writer_put(w, plan_record(t, j, p, image, k, similar, sim),
 					    &err) < 0) {
 				mlde_writer_abort(w);
 				mlde_die_error(&err);
@@ -634,7 +607,7 @@ int main(int argc, char **argv)
 	embedding_dim dim = { 0 };
 	string_set images = { 0 };
 	input_stats st = { 0 };
-	neighbours near = { 0 };
+	mlde_abs_neighbours near = { 0 };
 	pool p = { 0 };
 	type_state *types;
 	size_t ntypes;
@@ -675,8 +648,7 @@ int main(int argc, char **argv)
 		jv_free(p.recs[i]);
 	free(p.recs);
 	free(p.emb);
-	free(near.idx);
-	free(near.score);
+	mlde_abs_neighbours_free(&near);
 	mlde_strset_free(&images);
 	return MLDE_EXIT_OK;
 }

@@ -212,6 +212,49 @@ static void test_usage(void)
 	}
 }
 
+static void test_neighbours(void)
+{
+	/* pool rows (i, 1, 0): cosine to (1, 0, 0) grows with i */
+	float pool[5 * 3], query[3] = { 2, 0, 0 };
+	mlde_abs_neighbours nb;
+	mlde_abs_usage u;
+	mlde_rng r;
+	char got[32] = "";
+	bool similar = false, all_similar = true;
+	float sim = 0;
+
+	for (int i = 0; i < 5; i++) {
+		pool[i * 3] = (float)i;
+		pool[i * 3 + 1] = 1;
+		pool[i * 3 + 2] = 0;
+	}
+	mlde_abs_neighbours_search(&nb, query, 1, pool, 5, 3, 1);
+	TAP_IS_INT(nb.k, 5, "candidates: 4 topk + 16, but at most the pool");
+	TAP_OK(nb.idx[0] == 4 && nb.idx[4] == 0, "most similar first");
+	TAP_OK(fabsf(nb.score[0] - 4.0f / sqrtf(17.0f)) < 1e-6f, "scores are cosines");
+	mlde_rng_seed(&r, 1);
+	mlde_abs_usage_init(&u, 5);
+	for (int j = 0; j < 5; j++) {
+		size_t im = mlde_abs_query_image(&u, &nb, 0, 1, &r, &sim, &similar);
+
+		all_similar = all_similar && similar;
+		mlde_abs_usage_mark(&u, im);
+		snprintf(got + strlen(got), sizeof got - strlen(got), "%zu ", im);
+	}
+	TAP_IS_STR(got, "4 3 2 1 0 ", "topk 1: the most similar unused image each time");
+	TAP_OK(all_similar, "each one by similarity");
+	{
+		size_t im = mlde_abs_query_image(&u, NULL, 0, 1, &r, &sim, &similar);
+
+		TAP_OK(im < 5 && !similar, "no neighbours: a random image, not by similarity");
+	}
+	mlde_abs_usage_free(&u);
+	mlde_abs_neighbours_free(&nb);
+	mlde_abs_neighbours_search(&nb, query, 0, pool, 5, 3, 8);
+	TAP_OK(nb.idx == NULL && nb.k == 5, "no queries: no search");
+	mlde_abs_neighbours_free(&nb);
+}
+
 int main(void)
 {
 	test_quotas();
@@ -219,5 +262,6 @@ int main(void)
 	test_example_order();
 	test_query_rng();
 	test_usage();
+	test_neighbours();
 	return TAP_DONE();
 }

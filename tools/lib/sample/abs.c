@@ -8,6 +8,7 @@
 #include "base/err.h"
 #include "base/hash.h"
 #include "sample/abs.h"
+#include "sample/knn.h"
 
 typedef struct share_left {
 	double frac, share;
@@ -155,4 +156,43 @@ long mlde_abs_similar_unused(const mlde_abs_usage *u, const uint32_t *idx, size_
 		if (!u->used[idx[i]] && pick-- == 0)
 			return (long)i;
 	return -1; /* not reached: pick < ncand */
+}
+
+void mlde_abs_neighbours_search(mlde_abs_neighbours *nb, float *queries, size_t nq,
+				float *pool, size_t pool_n, size_t d, size_t topk)
+{
+	nb->k = topk * 4 + 16;
+	if (nb->k > pool_n)
+		nb->k = pool_n;
+	nb->idx = NULL;
+	nb->score = NULL;
+	if (nq == 0)
+		return;
+	mlde_knn_normalize(queries, nq, d);
+	mlde_knn_normalize(pool, pool_n, d);  /* cosine: unit rows on both sides */
+	nb->idx = mlde_xmalloc(nq * nb->k * sizeof *nb->idx);
+	nb->score = mlde_xmalloc(nq * nb->k * sizeof *nb->score);
+	mlde_knn_search(queries, nq, pool, pool_n, d, nb->k, nb->idx, nb->score);
+}
+
+void mlde_abs_neighbours_free(mlde_abs_neighbours *nb)
+{
+	free(nb->idx);
+	free(nb->score);
+	nb->idx = NULL;
+	nb->score = NULL;
+}
+
+size_t mlde_abs_query_image(const mlde_abs_usage *u, const mlde_abs_neighbours *nb, size_t row,
+			    size_t topk, mlde_rng *rng, float *sim, bool *similar)
+{
+	long pick = -1;
+
+	if (nb)
+		pick = mlde_abs_similar_unused(u, nb->idx + row * nb->k, nb->k, topk, rng);
+	*similar = pick >= 0;
+	if (pick < 0)
+		return mlde_abs_random_unused(u, rng);
+	*sim = nb->score[row * nb->k + (size_t)pick];
+	return nb->idx[row * nb->k + (size_t)pick];
 }

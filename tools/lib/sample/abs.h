@@ -5,6 +5,7 @@
 #ifndef MLDE_ABS_H
 #define MLDE_ABS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -61,5 +62,28 @@ size_t mlde_abs_random_unused(const mlde_abs_usage *u, mlde_rng *rng);
  * topk. */
 long mlde_abs_similar_unused(const mlde_abs_usage *u, const uint32_t *idx, size_t k,
 			     size_t topk, mlde_rng *rng);
+
+/* The nearest pool images of many queries (the bad cases that lead
+ * requests), by cosine similarity, in one blocked search. */
+typedef struct mlde_abs_neighbours {
+	size_t k;        /* candidates kept per query: 4 topk + 16, at most the pool */
+	uint32_t *idx;   /* row q: idx[q*k .. q*k+k), most similar first */
+	float *score;
+} mlde_abs_neighbours;
+
+/* Normalise the rows of queries (nq x d) and pool (pool_n x d) in place
+ * and search; more than topk candidates are kept, so that used images can
+ * be passed over.  nq may be 0. */
+void mlde_abs_neighbours_search(mlde_abs_neighbours *nb, float *queries, size_t nq,
+				float *pool, size_t pool_n, size_t d, size_t topk);
+void mlde_abs_neighbours_free(mlde_abs_neighbours *nb);
+
+/* The query image of a request whose lead example is query row `row` of
+ * nb (nb NULL: no similarity, a random image): one of the first topk
+ * unused candidates at random, *sim its similarity, *similar true; or, when
+ * all of them are used (or nb is NULL), a random unused image, *similar
+ * false.  One draw of rng either way. */
+size_t mlde_abs_query_image(const mlde_abs_usage *u, const mlde_abs_neighbours *nb, size_t row,
+			    size_t topk, mlde_rng *rng, float *sim, bool *similar);
 
 #endif
