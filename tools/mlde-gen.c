@@ -375,15 +375,10 @@ static int check_completion(const char *body, size_t len, char *why, size_t whyl
 
 /* ---- reading plan records ---- */
 
-/* The offset basis mlde-gen seeded requests with before base/hash: FNV-1a's
- * with a digit missing.  Kept until the seeds switch to MLDE_FNV_OFFSET,
- * which changes every request's seed and so the loop's output. */
-#define FNV_OFFSET_OLD 1469598103934665603ULL
-
 /* A request's seed: FNV-1a of its plan id, from a basis mixed with --seed. */
 static uint64_t hash64(const char *s, uint64_t seed)
 {
-	uint64_t h = mlde_fnv1a_more(FNV_OFFSET_OLD ^ (seed * 0x9e3779b97f4a7c15ULL), s, strlen(s));
+	uint64_t h = mlde_fnv1a_more(MLDE_FNV_OFFSET ^ (seed * 0x9e3779b97f4a7c15ULL), s, strlen(s));
 
 	h ^= h >> 29;
 	return h;

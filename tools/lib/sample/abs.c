@@ -68,21 +68,13 @@ double mlde_abs_share(enum mlde_abs_strategy s, double weight, size_t nbad,
 	return 0.0;
 }
 
-/* FNV-1a with the offset basis mlde-sample used before base/hash, which
- * lacks a digit (1469598103934665603): the seeds of its streams keep it
- * until they switch to the right one, which changes mlde-sample's output. */
-static uint64_t type_stream_old_basis(const char *type)
-{
-	return mlde_fnv1a_more(1469598103934665603ULL, type, strlen(type));
-}
-
 void mlde_abs_example_order(uint64_t seed, const char *type, size_t *order, size_t n)
 {
 	mlde_rng rng;
 
 	for (size_t k = 0; k < n; k++)
 		order[k] = k;
-	mlde_rng_seed2(&rng, seed, type_stream_old_basis(type) ^ 0x6578616d706c6573ULL);
+	mlde_rng_seed2(&rng, seed, mlde_fnv1a_str(type) ^ 0x6578616d706c6573ULL);
 	mlde_rng_shuffle(&rng, order, n, sizeof *order);
 }
 
@@ -93,7 +85,7 @@ size_t mlde_abs_example_at(const size_t *order, size_t n, long j, long k, long s
 
 void mlde_abs_query_rng(mlde_rng *r, uint64_t seed, const char *type)
 {
-	mlde_rng_seed2(r, seed, type_stream_old_basis(type) ^ 0x717565727949ULL);
+	mlde_rng_seed2(r, seed, mlde_fnv1a_str(type) ^ 0x717565727949ULL);
 }
 
 void mlde_abs_usage_init(mlde_abs_usage *u, size_t pool_n)
