@@ -7,10 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/hash.h"
 #include "cli/cli.h"
 #include "io/jsonl.h"
 #include "record/record.h"
-#include "sample/knn.h"
+#include "sample/abs.h"
 #include "base/rng.h"
 
 #define SYNOPSIS "mlde-sample [-qvZ] [-o FILE] [-LEVEL] --weak WEAK --pool POOL " \
@@ -48,6 +49,11 @@ static const char help[] =
 	"\n"
 	"Exit status: 0 success, 1 bad input, 2 usage, 3 I/O error (see mlde(7)).\n";
 
+/* The largest --topk: the search keeps 4K + 16 candidates for every bad
+ * case that leads a request, so K bounds its memory (the choice among them,
+ * mlde_abs_similar_unused, has no limit of its own). */
+#define TOPK_MAX 256
+
 enum { OPT_WEAK = MLDE_OPT_FIRST_PRIVATE, OPT_POOL, OPT_BUDGET, OPT_STRATEGY,
        OPT_TEMPERATURE, OPT_EXAMPLES, OPT_TOPK, OPT_RETRIEVAL, OPT_SEED, OPT_THREADS };
 
@@ -66,13 +72,13 @@ static const struct option longopts[] = {
 	{ 0, 0, 0, 0 },
 };
 
-enum strategy { STRATEGY_ABS, STRATEGY_UNIFORM, STRATEGY_PROPORTIONAL };
+/* In the order of enum mlde_abs_strategy. */
 static const char *const strategy_names[] = { "abs", "uniform", "proportional" };
 
 typedef struct options {
 	const char *weak, *pool;
 	long budget, examples, topk, threads;
-	enum strategy strategy;
+	enum mlde_abs_strategy strategy;
 	double temperature;
 	bool similar;
 	unsigned long long seed;
@@ -266,62 +272,16 @@ static type_state *read_weak(const char *path, size_t *ntypes)
 }
 
 /* A set of image paths, to keep benchmark images out of the pool. */
-typedef struct string_set {
-	char **slots;
-	size_t n, cap;
-} string_set;
-
-static unsigned long long hash_str(const char *s)
-{
-	unsigned long long h = 1469598103934665603ULL;
-
-	while (*s)
-		h = (h ^ (unsigned char)*s++) * 1099511628211ULL;
-	return h;
-}
+typedef mlde_strset string_set;
 
 static bool set_has(const string_set *set, const char *s)
 {
-	if (!set->cap)
-		return false;
-	for (size_t i = hash_str(s) & (set->cap - 1); set->slots[i]; i = (i + 1) & (set->cap - 1))
-		if (strcmp(set->slots[i], s) == 0)
-			return true;
-	return false;
+	return mlde_strset_find(set, s, strlen(s)) >= 0;
 }
 
 static void set_add(string_set *set, const char *s)
 {
-	if (set_has(set, s))
-		return;
-	if ((set->n + 1) * 2 > set->cap) {
-		string_set bigger = { calloc(set->cap ? set->cap * 2 : 256, sizeof(char *)), 0,
-				      set->cap ? set->cap * 2 : 256 };
-		if (!bigger.slots)
-			mlde_die(MLDE_EXIT_INTERNAL, "out of memory");
-		for (size_t i = 0; i < set->cap; i++)
-			if (set->slots[i]) {
-				size_t j = hash_str(set->slots[i]) & (bigger.cap - 1);
-				while (bigger.slots[j])
-					j = (j + 1) & (bigger.cap - 1);
-				bigger.slots[j] = set->slots[i];
-				bigger.n++;
-			}
-		free(set->slots);
-		*set = bigger;
-	}
-	size_t i = hash_str(s) & (set->cap - 1);
-	while (set->slots[i])
-		i = (i + 1) & (set->cap - 1);
-	set->slots[i] = mlde_xstrdup(s);
-	set->n++;
-}
-
-static void set_free(string_set *set)
-{
-	for (size_t i = 0; i < set->cap; i++)
-		free(set->slots[i]);
-	free(set->slots);
+	mlde_strset_add(set, s, strlen(s), NULL);
 }
 
 typedef struct input_stats {
@@ -412,67 +372,15 @@ static void read_pool(const options *opt, const string_set *images, embedding_di
 	mlde_reader_close(r);
 }
 
-/* Split budget by share (any non-negative numbers) into integers adding up
- * to exactly budget: floors first, then one more to the largest
- * remainders; equal remainders go to the larger share, then to the type
- * that sorts first. */
-typedef struct share_left {
-	double frac, share;
-	size_t i;
-} share_left;
-
-static int by_remainder(const void *a, const void *b)
-{
-	const share_left *x = a, *y = b;
-
-	if (x->frac != y->frac)
-		return x->frac > y->frac ? -1 : 1;
-	if (x->share != y->share)
-		return x->share > y->share ? -1 : 1;
-	return x->i < y->i ? -1 : x->i > y->i;
-}
-
-static void largest_remainder(const double *share, size_t n, long budget, long *quota)
-{
-	share_left *rem = mlde_xmalloc(n * sizeof *rem);
-	double total = 0.0;
-	long given = 0;
-
-	for (size_t i = 0; i < n; i++)
-		total += share[i];
-	for (size_t i = 0; i < n; i++) {
-		/* all shares zero: nothing to prefer, so split evenly */
-		double exact = total > 0.0 ? (double)budget * share[i] / total
-					   : (double)budget / (double)n;
-		quota[i] = (long)floor(exact);
-		given += quota[i];
-		rem[i] = (share_left){ exact - floor(exact), share[i], i };
-	}
-	qsort(rem, n, sizeof *rem, by_remainder);
-	for (size_t j = 0; given < budget; j = (j + 1) % n, given++)
-		quota[rem[j].i]++;
-	free(rem);
-}
-
 static void allocate(type_state *types, size_t n, const options *opt)
 {
 	double *share = mlde_xmalloc(n * sizeof *share);
 	long *quota = mlde_xmalloc(n * sizeof *quota);
 
-	for (size_t i = 0; i < n; i++) {
-		switch (opt->strategy) {
-		case STRATEGY_ABS:
-			share[i] = pow(types[i].weight, 1.0 / opt->temperature);
-			break;
-		case STRATEGY_UNIFORM:
-			share[i] = 1.0;
-			break;
-		case STRATEGY_PROPORTIONAL:
-			share[i] = (double)types[i].nbad;
-			break;
-		}
-	}
-	largest_remainder(share, n, opt->budget, quota);
+	for (size_t i = 0; i < n; i++)
+		share[i] = mlde_abs_share(opt->strategy, types[i].weight, types[i].nbad,
+					  opt->temperature);
+	mlde_abs_quotas(share, n, opt->budget, quota);
 	for (size_t i = 0; i < n; i++)
 		types[i].quota = quota[i];
 	free(share);
@@ -486,7 +394,6 @@ static void choose_examples(type_state *types, size_t n, const options *opt)
 {
 	for (size_t i = 0; i < n; i++) {
 		type_state *t = &types[i];
-		mlde_rng rng;
 
 		t->nbad = t->bad.n;
 		t->examples = &t->bad;
@@ -497,17 +404,14 @@ static void choose_examples(type_state *types, size_t n, const options *opt)
 			t->fallback = "no bad case and no other item: no examples";
 		}
 		t->order = mlde_xmalloc((t->examples->n + 1) * sizeof *t->order);
-		for (size_t k = 0; k < t->examples->n; k++)
-			t->order[k] = k;
-		mlde_rng_seed2(&rng, opt->seed, hash_str(t->name) ^ 0x6578616d706c6573ULL);
-		mlde_rng_shuffle(&rng, t->order, t->examples->n, sizeof *t->order);
+		mlde_abs_example_order(opt->seed, t->name, t->order, t->examples->n);
 	}
 }
 
 /* The example of request j of t at slot s (s < number of examples). */
 static size_t example_at(const type_state *t, long j, long k, long s)
 {
-	return t->order[((size_t)j * (size_t)k + (size_t)s) % t->examples->n];
+	return mlde_abs_example_at(t->order, t->examples->n, j, k, s);
 }
 
 static long examples_per_request(const type_state *t, const options *opt)
@@ -516,15 +420,9 @@ static long examples_per_request(const type_state *t, const options *opt)
 }
 
 /* The nearest pool images of every example that leads a request, in one
- * blocked search: rows of `near` follow the types' examples in order. */
-typedef struct neighbours {
-	size_t k;        /* candidates kept per example */
-	uint32_t *idx;
-	float *score;
-} neighbours;
-
+ * blocked search: query rows follow the types' examples in order. */
 static void search_neighbours(type_state *types, size_t n, pool *p, size_t d,
-			      const options *opt, neighbours *near)
+			      const options *opt, mlde_abs_neighbours *near)
 {
 	size_t nq = 0;
 	float *queries;
@@ -534,74 +432,16 @@ static void search_neighbours(type_state *types, size_t n, pool *p, size_t d,
 		if (types[i].quota > 0)
 			nq += types[i].examples->n;
 	}
-	/* more than topk candidates, so used images can be passed over */
-	near->k = (size_t)opt->topk * 4 + 16;
-	if (near->k > p->n)
-		near->k = p->n;
-	if (nq == 0)
-		return;
-	queries = mlde_xmalloc(nq * d * sizeof *queries);
+	queries = mlde_xmalloc((nq ? nq : 1) * d * sizeof *queries);
 	for (size_t i = 0; i < n; i++)
 		if (types[i].quota > 0 && types[i].examples->n)
 			memcpy(queries + types[i].query_base * d, types[i].examples->emb,
 			       types[i].examples->n * d * sizeof *queries);
-	mlde_knn_normalize(queries, nq, d);
-	mlde_knn_normalize(p->emb, p->n, d);  /* cosine: unit rows on both sides */
-	near->idx = mlde_xmalloc(nq * near->k * sizeof *near->idx);
-	near->score = mlde_xmalloc(nq * near->k * sizeof *near->score);
-	mlde_knn_search(queries, nq, p->emb, p->n, d, near->k, near->idx, near->score);
-	mlde_note(1, "similarity search: %zu queries x %zu pool images x %zu dimensions",
-		  nq, p->n, d);
+	mlde_abs_neighbours_search(near, queries, nq, p->emb, p->n, d, (size_t)opt->topk);
+	if (nq)
+		mlde_note(1, "similarity search: %zu queries x %zu pool images x %zu dimensions",
+			  nq, p->n, d);
 	free(queries);
-}
-
-/* Which pool images a type has used in the current pass over the pool. */
-typedef struct usage {
-	unsigned char *used;
-	size_t nused;
-	unsigned long passes;    /* times the whole pool was used up */
-	unsigned long fallbacks; /* requests whose neighbours were all used */
-} usage;
-
-static void mark_used(usage *u, size_t image, size_t pool_n)
-{
-	u->used[image] = 1;
-	if (++u->nused == pool_n) {
-		/* the type has used the pool up: reuse begins */
-		memset(u->used, 0, pool_n);
-		u->nused = 0;
-		u->passes++;
-	}
-}
-
-/* A random unused image: the i-th unused one, counted from the start. */
-static size_t random_unused(const usage *u, size_t pool_n, mlde_rng *rng)
-{
-	size_t pick = (size_t)mlde_rng_below(rng, pool_n - u->nused);
-
-	for (size_t i = 0; i < pool_n; i++)
-		if (!u->used[i] && pick-- == 0)
-			return i;
-	return 0; /* not reached: nused < pool_n */
-}
-
-/* Among the first topk unused neighbours of the example, one at random. */
-static size_t similar_unused(const usage *u, const neighbours *near, size_t row,
-			     long topk, mlde_rng *rng, float *sim, bool *found)
-{
-	size_t cand[256], ncand = 0;
-	const uint32_t *idx = near->idx + row * near->k;
-	size_t pick;
-
-	for (size_t i = 0; i < near->k && ncand < (size_t)topk && ncand < 256; i++)
-		if (!u->used[idx[i]])
-			cand[ncand++] = i;
-	*found = ncand > 0;
-	if (!ncand)
-		return 0;
-	pick = cand[mlde_rng_below(rng, ncand)];
-	*sim = near->score[row * near->k + pick];
-	return idx[pick];
 }
 
 static jv plan_record(const type_state *t, long j, const pool *p, size_t image, long k,
@@ -621,51 +461,46 @@ static jv plan_record(const type_state *t, long j, const pool *p, size_t image, 
 }
 
 static void write_plans(const mlde_cli *cli, type_state *types, size_t n, const pool *p,
-			const neighbours *near, const options *opt)
+			const mlde_abs_neighbours *near, const options *opt)
 {
 	mlde_writer *w = mlde_cli_open_output(cli);
-	usage u = { .used = calloc(p->n, 1) };
+	mlde_abs_usage u;
 	mlde_error err;
 
-	if (!u.used)
-		mlde_die(MLDE_EXIT_INTERNAL, "out of memory");
+	mlde_abs_usage_init(&u, p->n);
 	mlde_error_clear(&err);
 	for (size_t i = 0; i < n; i++) {
 		type_state *t = &types[i];
 		long k = examples_per_request(t, opt);
+		unsigned long fallbacks = 0;  /* requests whose neighbours were all used */
+		const mlde_abs_neighbours *nb = opt->similar && t->examples->n ? near : NULL;
 		mlde_rng rng;
 
-		memset(u.used, 0, p->n);
-		u.nused = 0;
-		u.passes = u.fallbacks = 0;
-		mlde_rng_seed2(&rng, opt->seed, hash_str(t->name) ^ 0x717565727949ULL);
+		mlde_abs_usage_reset(&u);
+		mlde_abs_query_rng(&rng, opt->seed, t->name);
 		for (long j = 0; j < t->quota; j++) {
-			bool similar = opt->similar && t->examples->n > 0, found = false;
+			size_t row = nb ? t->query_base + example_at(t, j, k ? k : 1, 0) : 0;
+			bool similar;
 			float sim = 0.0f;
-			size_t image = 0;
+			size_t image = mlde_abs_query_image(&u, nb, row, (size_t)opt->topk, &rng,
+							    &sim, &similar);
 
-			if (similar) {
-				size_t row = t->query_base + example_at(t, j, k ? k : 1, 0);
-				image = similar_unused(&u, near, row, opt->topk, &rng, &sim, &found);
-				u.fallbacks += !found;
-			}
-			if (!found)
-				image = random_unused(&u, p->n, &rng);
-			mark_used(&u, image, p->n);
-			if (mlde_writer_put(w, plan_record(t, j, p, image, k, similar && found, sim),
+			fallbacks += nb && !similar;
+			mlde_abs_usage_mark(&u, image);
+			if (mlde_writer_put(w, plan_record(t, j, p, image, k, similar, sim),
 					    &err) < 0) {
 				mlde_writer_abort(w);
 				mlde_die_error(&err);
 			}
 		}
-		if (u.fallbacks)
+		if (fallbacks)
 			mlde_warn("%s: %lu requests got a random image: the nearest %zu to their "
-				  "example were used already", t->name, u.fallbacks, near->k);
+				  "example were used already", t->name, fallbacks, near->k);
 		if (u.passes)
 			mlde_note(0, "%s: the quota exceeds the pool: images reused after %lu "
 				  "full pass%s", t->name, u.passes, u.passes == 1 ? "" : "es");
 	}
-	free(u.used);
+	mlde_abs_usage_free(&u);
 	mlde_cli_close_output(w);
 }
 
@@ -675,7 +510,7 @@ static void print_table(const type_state *types, size_t n, const options *opt)
 		return;
 	fprintf(stderr, "%s: budget %ld, strategy %s", mlde_prog, opt->budget,
 		strategy_names[opt->strategy]);
-	if (opt->strategy == STRATEGY_ABS)
+	if (opt->strategy == MLDE_ABS_WEIGHTED)
 		fprintf(stderr, ", temperature %g", opt->temperature);
 	fprintf(stderr, "\n  %-24s %8s %6s %6s\n", "type", "weight", "bad", "quota");
 	for (size_t i = 0; i < n; i++)
@@ -707,7 +542,7 @@ static void parse_options(mlde_cli *cli, int *argc, char **argv, options *opt)
 					mlde_cli_usage_error(cli, "--strategy: '%s' is not one of abs, "
 							     "uniform, proportional", optarg);
 				if (strcmp(optarg, strategy_names[s]) == 0) {
-					opt->strategy = (enum strategy)s;
+					opt->strategy = (enum mlde_abs_strategy)s;
 					break;
 				}
 			}
@@ -719,7 +554,7 @@ static void parse_options(mlde_cli *cli, int *argc, char **argv, options *opt)
 			opt->examples = mlde_cli_long(cli, "--examples", optarg, 0, 64);
 			break;
 		case OPT_TOPK:
-			opt->topk = mlde_cli_long(cli, "--topk", optarg, 1, 256);
+			opt->topk = mlde_cli_long(cli, "--topk", optarg, 1, TOPK_MAX);
 			break;
 		case OPT_RETRIEVAL:
 			if (strcmp(optarg, "similar") == 0)
@@ -757,7 +592,7 @@ int main(int argc, char **argv)
 	embedding_dim dim = { 0 };
 	string_set images = { 0 };
 	input_stats st = { 0 };
-	neighbours near = { 0 };
+	mlde_abs_neighbours near = { 0 };
 	pool p = { 0 };
 	type_state *types;
 	size_t ntypes;
@@ -798,8 +633,7 @@ int main(int argc, char **argv)
 		jv_free(p.recs[i]);
 	free(p.recs);
 	free(p.emb);
-	free(near.idx);
-	free(near.score);
-	set_free(&images);
+	mlde_abs_neighbours_free(&near);
+	mlde_strset_free(&images);
 	return MLDE_EXIT_OK;
 }

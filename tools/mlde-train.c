@@ -1,13 +1,13 @@
 /* mlde-train - train the builtin multimodal model on multiple-choice items
  * and write it as a safetensors file; --init continues from an earlier
  * model, as iteration N of the loop fine-tunes iteration N-1. */
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "base/clock.h"
+#include "base/hash.h"
 #include "cli/cli.h"
 #include "cli/progress.h"
 #include "model/input.h"
@@ -15,6 +15,7 @@
 #include "io/jsonl.h"
 #include "model/model.h"
 #include "model/nn.h"
+#include "model/schedule.h"
 #include "base/rng.h"
 
 #define SYNOPSIS "mlde-train [-qv] [--init MODEL] -o MODEL [--epochs E] [--lr X] " \
@@ -76,61 +77,28 @@ typedef struct options {
 	mlde_model_cfg cfg;
 } options;
 
-/* The images, each loaded once however many items name it. */
+/* The images, each loaded once however many items name it: image i is
+ * ref i of refs. */
 typedef struct image_set {
-	char **ref;            /* as the item names it */
+	mlde_strset refs;      /* as the items name them */
 	char **where;          /* FILE:LINE of the first item naming it */
 	unsigned char **px;    /* size*size*3 each */
 	size_t n, cap;
-	size_t *slot;          /* open addressing: index + 1, 0 empty */
-	size_t nslot;
 } image_set;
-
-static uint64_t hash_str(const char *s)
-{
-	uint64_t h = 1469598103934665603ULL;
-
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-	return h;
-}
-
-static void images_grow(image_set *s)
-{
-	size_t nslot = s->nslot ? s->nslot * 2 : 1024;
-	size_t *slot = calloc(nslot, sizeof *slot);
-
-	if (!slot)
-		mlde_die(MLDE_EXIT_INTERNAL, "out of memory");
-	for (size_t i = 0; i < s->n; i++) {
-		size_t h = hash_str(s->ref[i]) & (nslot - 1);
-		while (slot[h])
-			h = (h + 1) & (nslot - 1);
-		slot[h] = i + 1;
-	}
-	free(s->slot);
-	s->slot = slot;
-	s->nslot = nslot;
-}
 
 static int images_add(image_set *s, const char *ref, const char *where)
 {
-	size_t h;
+	bool added;
+	size_t i = mlde_strset_add(&s->refs, ref, strlen(ref), &added);
 
-	if ((s->n + 1) * 2 > s->nslot)
-		images_grow(s);
-	for (h = hash_str(ref) & (s->nslot - 1); s->slot[h]; h = (h + 1) & (s->nslot - 1))
-		if (strcmp(s->ref[s->slot[h] - 1], ref) == 0)
-			return (int)(s->slot[h] - 1);
+	if (!added)
+		return (int)i;
 	if (s->n == s->cap) {
 		s->cap = s->cap ? 2 * s->cap : 1024;
-		s->ref = mlde_xrealloc(s->ref, s->cap * sizeof *s->ref);
 		s->where = mlde_xrealloc(s->where, s->cap * sizeof *s->where);
 	}
-	s->ref[s->n] = mlde_xstrdup(ref);
-	s->where[s->n] = mlde_xstrdup(where);
-	s->slot[h] = ++s->n;
-	return (int)(s->n - 1);
+	s->where[s->n++] = mlde_xstrdup(where);
+	return (int)i;
 }
 
 typedef struct item_list {
@@ -187,7 +155,7 @@ static void load_member(void *ctx, int tid)
 	for (size_t i = lo; i < hi; i++) {
 		c->imgs->px[i] = mlde_xmalloc(S * S * 3);
 		mlde_error_clear(&c->errs[i]);
-		if (mlde_item_image(c->m, c->root, c->imgs->ref[i], c->imgs->px[i], &c->errs[i]) < 0)
+		if (mlde_item_image(c->m, c->root, c->imgs->refs.keys[i], c->imgs->px[i], &c->errs[i]) < 0)
 			c->errs[i].status = c->errs[i].status ? c->errs[i].status : MLDE_EXIT_DATA;
 	}
 }
@@ -209,149 +177,6 @@ static void load_images(mlde_team *team, const mlde_model *m, image_set *imgs,
 			mlde_die_error(&e);
 		}
 	free(c.errs);
-}
-
-/* The order of an epoch: images shuffled, and the items of an image side by
- * side (shuffled too), so a batch computes each image once. */
-static void epoch_order(mlde_rng *r, const item_list *items, size_t nimg,
-			const mlde_mc_item **order)
-{
-	uint64_t *key = mlde_xmalloc(items->n * sizeof *key);
-	uint64_t *rank = mlde_xmalloc((nimg ? nimg : 1) * sizeof *rank);
-	size_t *idx = mlde_xmalloc((items->n ? items->n : 1) * sizeof *idx);
-
-	for (size_t i = 0; i < nimg; i++)
-		rank[i] = i;
-	mlde_rng_shuffle(r, rank, nimg, sizeof *rank);
-	/* rank[i] is a position; invert it into each image's place */
-	{
-		uint64_t *place = mlde_xmalloc((nimg ? nimg : 1) * sizeof *place);
-
-		for (size_t i = 0; i < nimg; i++)
-			place[rank[i]] = i;
-		for (size_t i = 0; i < items->n; i++)
-			key[i] = (place[items->v[i].image] << 24) | (mlde_rng_next(r) >> 40);
-		free(place);
-	}
-	for (size_t i = 0; i < items->n; i++)
-		idx[i] = i;
-	/* a stable sort by key: ties (vanishingly rare) keep item order */
-	for (size_t w = 1; w < items->n; w *= 2) {
-		size_t *tmp = mlde_xmalloc(items->n * sizeof *tmp);
-
-		for (size_t lo = 0; lo < items->n; lo += 2 * w) {
-			size_t mid = lo + w < items->n ? lo + w : items->n;
-			size_t hi = lo + 2 * w < items->n ? lo + 2 * w : items->n;
-			size_t a = lo, b = mid, k = lo;
-
-			while (a < mid || b < hi)
-				tmp[k++] = b >= hi || (a < mid && key[idx[a]] <= key[idx[b]]) ? idx[a++]
-											   : idx[b++];
-		}
-		memcpy(idx, tmp, items->n * sizeof *idx);
-		free(tmp);
-	}
-	for (size_t i = 0; i < items->n; i++)
-		order[i] = &items->v[idx[i]];
-	free(key);
-	free(rank);
-	free(idx);
-}
-
-static double now(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
-
-/* Translation augmentation: each step sees every image of its batch moved
- * by up to --shift pixels on each axis (edges replicated), a fresh draw
- * every time.  The world's answers survive it: location questions are only
- * asked of objects at least 3 pixels from a border between parts, spatial
- * relations need 8 pixels of offset, and the rest do not depend on place. */
-typedef struct shifter {
-	int k;                      /* the largest shift; 0 turns it off */
-	int side;                   /* the model's image side */
-	unsigned char **view;       /* what the trainer sees: px, or a shifted copy */
-	unsigned char *scratch;     /* batch images, side*side*3 each */
-	mlde_rng rng;
-} shifter;
-
-static void shift_image(const unsigned char *src, unsigned char *dst, int side, int dx,
-			int dy)
-{
-	for (int y = 0; y < side; y++) {
-		int sy = y - dy < 0 ? 0 : y - dy >= side ? side - 1 : y - dy;
-
-		for (int x = 0; x < side; x++) {
-			int sx = x - dx < 0 ? 0 : x - dx >= side ? side - 1 : x - dx;
-
-			memcpy(dst + ((size_t)y * side + x) * 3, src + ((size_t)sy * side + sx) * 3, 3);
-		}
-	}
-}
-
-/* Point view[] at shifted copies of the images of order[0..n). */
-static void shift_batch(shifter *s, const image_set *imgs, const mlde_mc_item *const *order,
-			int n)
-{
-	size_t bytes = (size_t)s->side * s->side * 3;
-	int used = 0;
-
-	if (s->k == 0)
-		return;
-	for (int i = 0; i < n; i++) {
-		int img = order[i]->image;
-		int span = 2 * s->k + 1;
-		int dx, dy;
-
-		if (i > 0 && order[i - 1]->image == img)
-			continue;  /* items of one image sit together and share its copy */
-		dx = (int)mlde_rng_below(&s->rng, (uint64_t)span) - s->k;
-		dy = (int)mlde_rng_below(&s->rng, (uint64_t)span) - s->k;
-		shift_image(imgs->px[img], s->scratch + (size_t)used * bytes, s->side, dx, dy);
-		s->view[img] = s->scratch + (size_t)used++ * bytes;
-	}
-}
-
-/* Back to the unshifted images, ready for the next batch. */
-static void unshift_batch(shifter *s, const image_set *imgs, const mlde_mc_item *const *order,
-			  int n)
-{
-	if (s->k == 0)
-		return;
-	for (int i = 0; i < n; i++)
-		s->view[order[i]->image] = imgs->px[order[i]->image];
-}
-
-static void shift_init(shifter *s, const options *o, const mlde_model *m, const image_set *imgs)
-{
-	s->k = (int)o->shift;
-	s->side = mlde_model_config(m)->size;
-	s->view = mlde_xmalloc((imgs->n ? imgs->n : 1) * sizeof *s->view);
-	memcpy(s->view, imgs->px, imgs->n * sizeof *s->view);
-	s->scratch = s->k ? mlde_xmalloc((size_t)o->batch * s->side * s->side * 3) : NULL;
-	mlde_rng_seed2(&s->rng, (uint64_t)o->seed, 0x7368696674ULL);  /* "shift" */
-}
-
-static void shift_free(shifter *s)
-{
-	free(s->view);
-	free(s->scratch);
-}
-
-/* Warm up over the first 3% of the steps, then a cosine down to 2%. */
-static float schedule(double lr, long step, long total)
-{
-	long warm = total / 33 > 0 ? total / 33 : 1;
-	double p;
-
-	if (step < warm)
-		return (float)(lr * (double)(step + 1) / (double)warm);
-	p = (double)(step - warm) / (double)(total - warm > 0 ? total - warm : 1);
-	return (float)(lr * (0.02 + 0.98 * 0.5 * (1 + cos(M_PI * p))));
 }
 
 typedef struct gemm_bench {
@@ -390,9 +215,9 @@ static double sgemm_rate(mlde_team *team)
 	mlde_team_run(team, gemm_member, &g);  /* warm up */
 	while (t < 0.5) {
 		g.reps *= 2;
-		t0 = now();
+		t0 = mlde_now();
 		mlde_team_run(team, gemm_member, &g);
-		t = now() - t0;
+		t = mlde_now() - t0;
 	}
 	free(g.a);
 	free(g.b);
@@ -468,7 +293,7 @@ int main(int argc, char **argv)
 	mlde_team *team;
 	mlde_error err;
 	mlde_rng rng;
-	shifter sh;
+	mlde_shifter sh;
 	mlde_progress bar;
 	long steps, step = 0;
 	double t0, loss = 0, secs;
@@ -526,31 +351,32 @@ int main(int argc, char **argv)
 		mlde_die_error(&err);
 	load_images(team, m, &imgs, o.images);
 	tr = mlde_trainer_new(m, team, (int)o.batch);
-	shift_init(&sh, &o, m, &imgs);
+	mlde_shifter_init(&sh, (int)o.shift, mlde_model_config(m)->size, imgs.px, imgs.n,
+			  (int)o.batch, (uint64_t)o.seed);
 	mlde_trainer_set_decay(tr, (float)o.wd);
 	order = mlde_xmalloc(items.n * sizeof *order);
 	mlde_rng_seed2(&rng, (uint64_t)o.seed, 0x6f72646572ULL);  /* "order" */
 	steps = o.epochs * (long)((items.n + (size_t)o.batch - 1) / (size_t)o.batch);
 	mlde_progress_init(&bar, false);
-	t0 = now();
+	t0 = mlde_now();
 	for (int e = 0; e < o.epochs; e++) {
 		double eloss = 0;
 		int ecorrect = 0;
 
-		epoch_order(&rng, &items, imgs.n, order);
+		mlde_epoch_order(&rng, items.v, items.n, imgs.n, order);
 		for (size_t b = 0; b < items.n; b += (size_t)o.batch) {
 			int n = (int)(items.n - b < (size_t)o.batch ? items.n - b : (size_t)o.batch);
 			int ok;
 
-			shift_batch(&sh, &imgs, order + b, n);
+			mlde_shifter_batch(&sh, order + b, n);
 			eloss += mlde_trainer_step(tr, order + b, n,
 						   (const unsigned char *const *)sh.view,
-						   schedule(o.lr, step, steps), &ok);
-			unshift_batch(&sh, &imgs, order + b, n);
+						   mlde_lr_at(o.lr, step, steps), &ok);
+			mlde_shifter_unbatch(&sh, order + b, n);
 			ecorrect += ok;
 			step++;
 			if (mlde_progress_due(&bar)) {
-				double el = now() - t0, done = (double)step / (double)steps;
+				double el = mlde_now() - t0, done = (double)step / (double)steps;
 				double eta = done > 0 ? el / done - el : 0;
 
 				mlde_progress_draw(&bar, "epoch %d/%ld  loss %.4f  acc %.3f  %.0f samples/s"
@@ -565,10 +391,10 @@ int main(int argc, char **argv)
 		correct = ecorrect;
 		if (mlde_verbosity >= 1) {
 			mlde_note(1, "epoch %d: loss %.4f, train accuracy %.4f, %.1f s", e + 1, loss,
-				  (double)ecorrect / (double)items.n, now() - t0);
+				  (double)ecorrect / (double)items.n, mlde_now() - t0);
 		}
 	}
-	secs = now() - t0;
+	secs = mlde_now() - t0;
 	mlde_progress_wipe();
 	if (mlde_model_save(m, o.out, train_meta(&o, items.n), &err) < 0)
 		mlde_die_error(&err);
@@ -590,19 +416,17 @@ int main(int argc, char **argv)
 	}
 
 	mlde_trainer_free(tr);
-	shift_free(&sh);
+	mlde_shifter_free(&sh);
 	mlde_team_free(team);
 	for (size_t i = 0; i < items.n; i++)
 		mlde_mc_item_free(&items.v[i]);
 	for (size_t i = 0; i < imgs.n; i++) {
-		free(imgs.ref[i]);
 		free(imgs.where[i]);
 		free(imgs.px[i]);
 	}
-	free(imgs.ref);
+	mlde_strset_free(&imgs.refs);
 	free(imgs.where);
 	free(imgs.px);
-	free(imgs.slot);
 	free(items.v);
 	free(order);
 	mlde_model_free(m);

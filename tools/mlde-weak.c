@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/hash.h"
 #include "cli/cli.h"
 #include "io/jsonl.h"
 #include "record/record.h"
@@ -21,8 +22,8 @@ static const char help[] =
 	"  --by FIELD        group by this string field instead of 'type'\n"
 	"  --weight W        error: 1 - acc (default, as the original pipeline);\n"
 	"                    wilson-upper: 1 - lo; uniform: 1 for every type\n"
-	"  --min-n N         a type with fewer than N records gets the mean weight of\n"
-	"                    the others and \"sparse\": true (default 1)\n"
+	"  --min-n N         a type with fewer than N records (or none) gets the mean\n"
+	"                    weight of the others and \"sparse\": true (default 1)\n"
 	"  --type NAME       always report NAME, with n=0 if no record has it\n"
 	"                    (repeatable)\n"
 	"  --tsv             a header and one tab-separated row per type, plain text\n"
@@ -55,70 +56,34 @@ static const struct option longopts[] = {
 enum weight_kind { WEIGHT_ERROR, WEIGHT_WILSON_UPPER, WEIGHT_UNIFORM };
 
 typedef struct group {
-	char *key;
+	const char *key;
 	unsigned long n, correct, unanswered;
 	double acc, lo, hi, weight;
 	bool sparse;
 } group;
 
-/* Open-addressing table of groups by key; grouping by a per-record field
- * such as `image` can make many groups, so lookups must stay O(1). */
+/* The groups by key; grouping by a per-record field such as `image` can
+ * make many groups, so lookups must stay O(1).  Group i has key i of keys
+ * (and borrows its string) until the groups are sorted for output. */
 typedef struct group_table {
 	group *groups;     /* dense, in order of first appearance */
 	size_t ngroups, cap_groups;
-	size_t *slots;     /* index + 1 into groups; 0 is empty */
-	size_t nslots;
+	mlde_strset keys;
 } group_table;
-
-static unsigned long long hash_key(const char *s, size_t n)
-{
-	unsigned long long h = 1469598103934665603ULL;
-
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
-	return h;
-}
-
-static void table_grow(group_table *t)
-{
-	size_t nslots = t->nslots ? t->nslots * 2 : 64;
-	size_t *slots = calloc(nslots, sizeof *slots);
-
-	if (!slots)
-		mlde_die(MLDE_EXIT_INTERNAL, "out of memory");
-	for (size_t i = 0; i < t->ngroups; i++) {
-		const char *k = t->groups[i].key;
-		size_t s = hash_key(k, strlen(k)) & (nslots - 1);
-		while (slots[s])
-			s = (s + 1) & (nslots - 1);
-		slots[s] = i + 1;
-	}
-	free(t->slots);
-	t->slots = slots;
-	t->nslots = nslots;
-}
 
 static group *table_get(group_table *t, const char *key, size_t len)
 {
-	size_t s;
+	bool added;
+	size_t i = mlde_strset_add(&t->keys, key, len, &added);
 
-	if ((t->ngroups + 1) * 2 > t->nslots)
-		table_grow(t);
-	s = hash_key(key, len) & (t->nslots - 1);
-	for (; t->slots[s]; s = (s + 1) & (t->nslots - 1)) {
-		group *g = &t->groups[t->slots[s] - 1];
-		if (strncmp(g->key, key, len) == 0 && g->key[len] == '\0')
-			return g;
-	}
+	if (!added)
+		return &t->groups[i];
 	if (t->ngroups == t->cap_groups) {
 		t->cap_groups = t->cap_groups ? t->cap_groups * 2 : 16;
 		t->groups = mlde_xrealloc(t->groups, t->cap_groups * sizeof *t->groups);
 	}
-	t->groups[t->ngroups] = (group){ .key = mlde_xmalloc(len + 1) };
-	memcpy(t->groups[t->ngroups].key, key, len);
-	t->groups[t->ngroups].key[len] = '\0';
-	t->slots[s] = ++t->ngroups;
-	return &t->groups[t->ngroups - 1];
+	t->groups[t->ngroups] = (group){ .key = t->keys.keys[i] };
+	return &t->groups[t->ngroups++];
 }
 
 typedef struct options {
@@ -220,7 +185,10 @@ static void compute_weights(group_table *t, const options *opt)
 
 		g->acc = g->n ? (double)g->correct / (double)g->n : NAN;
 		wilson(g->correct, g->n, &g->lo, &g->hi);
-		g->sparse = (long)g->n < opt->min_n;
+		/* no record at all is sparse even at --min-n 0: 1 - acc has no
+		 * value to give (acc is unknown), and a null weight would stop
+		 * mlde-sample */
+		g->sparse = g->n == 0 || (long)g->n < opt->min_n;
 		switch (opt->weight) {
 		case WEIGHT_ERROR: g->weight = 1.0 - g->acc; break;
 		case WEIGHT_WILSON_UPPER: g->weight = 1.0 - g->lo; break;
@@ -377,9 +345,7 @@ int main(int argc, char **argv)
 	jv_free(ty.by_key);
 	jv_free(ty.correct_key);
 	jv_free(ty.pred_key);
-	for (size_t i = 0; i < table.ngroups; i++)
-		free(table.groups[i].key);
 	free(table.groups);
-	free(table.slots);
+	mlde_strset_free(&table.keys);
 	return MLDE_EXIT_OK;
 }

@@ -6,9 +6,11 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "base/hash.h"
 #include "cli/cli.h"
 #include "io/jsonl.h"
 #include "io/png.h"
+#include "sample/abs.h"
 #include "world/world.h"
 
 #define SYNOPSIS "mlde-world [-qv] [-LEVEL] --seed S --out DIR [--images N] " \
@@ -130,33 +132,14 @@ static void parse_mix(const mlde_cli *cli, const char *arg, double *mix)
 		mlde_cli_usage_error(cli, "--mix: '%s' gives no type a weight", arg);
 }
 
-/* n items split by weight, the remainders to the largest fractions (ties to
- * the earlier type), as a shuffled list of types. */
+/* n items split by weight (mlde-sample's quotas: floors, then the largest
+ * remainders), as a shuffled list of types. */
 static int *type_order(long n, const double *w, mlde_rng *rng)
 {
-	long count[MLDE_WORLD_NTYPES], given = 0;
-	double frac[MLDE_WORLD_NTYPES], sum = 0.0;
+	long count[MLDE_WORLD_NTYPES], k = 0;
 	int *order = mlde_xmalloc((size_t)n * sizeof *order);
-	long k = 0;
 
-	for (int t = 0; t < MLDE_WORLD_NTYPES; t++)
-		sum += w[t];
-	for (int t = 0; t < MLDE_WORLD_NTYPES; t++) {
-		double q = sum > 0.0 ? (double)n * w[t] / sum : 0.0;
-
-		count[t] = (long)q;
-		frac[t] = w[t] > 0.0 ? q - (double)count[t] : -1.0;
-		given += count[t];
-	}
-	for (; given < n; given++) {
-		int best = 0;
-
-		for (int t = 1; t < MLDE_WORLD_NTYPES; t++)
-			if (frac[t] > frac[best])
-				best = t;
-		count[best]++;
-		frac[best] = -1.0;
-	}
+	mlde_abs_quotas(w, MLDE_WORLD_NTYPES, n, count);
 	for (int t = 0; t < MLDE_WORLD_NTYPES; t++)
 		for (long i = 0; i < count[t]; i++)
 			order[k++] = t;
@@ -170,86 +153,51 @@ static void make_dir(const char *path)
 		mlde_die(MLDE_EXIT_IO, "%s: cannot make directory: %s", path, strerror(errno));
 }
 
-/* The pixels of every image written so far, by 64-bit hash, so that no val
- * or test image repeats a pool or base image (tiny scenes can coincide). */
-typedef struct seen_set {
-	uint64_t *slots;  /* 0 is empty */
-	size_t n, cap;
-} seen_set;
+/* How many times a val or test item is drawn again while its image is that
+ * of a pool or base item, before mlde-world gives up rather than leak. */
+#define MAX_REDRAWS 1000
 
-static uint64_t pixel_hash(const unsigned char *rgb, size_t len)
-{
-	uint64_t h = 14695981039346656037ULL;
-
-	for (size_t i = 0; i < len; i++)
-		h = (h ^ rgb[i]) * 1099511628211ULL;
-	return h ? h : 1;
-}
-
-static bool seen_has(const seen_set *t, uint64_t h)
-{
-	if (!t->cap)
-		return false;
-	for (size_t i = h & (t->cap - 1); t->slots[i]; i = (i + 1) & (t->cap - 1))
-		if (t->slots[i] == h)
-			return true;
-	return false;
-}
-
-static void seen_add(seen_set *t, uint64_t h)
-{
-	size_t i;
-
-	if (2 * (t->n + 1) > t->cap) {
-		seen_set g = { NULL, 0, t->cap ? 2 * t->cap : 1024 };
-
-		g.slots = calloc(g.cap, sizeof *g.slots);
-		if (!g.slots)
-			mlde_die(MLDE_EXIT_INTERNAL, "out of memory");
-		for (size_t j = 0; j < t->cap; j++)
-			if (t->slots[j])
-				seen_add(&g, t->slots[j]);
-		free(t->slots);
-		*t = g;
-	}
-	for (i = h & (t->cap - 1); t->slots[i]; i = (i + 1) & (t->cap - 1))
-		if (t->slots[i] == h)
-			return;
-	t->slots[i] = h;
-	t->n++;
-}
-
+/* The four sets, written side by side and renamed together at the end, so
+ * a failed run leaves no set file that looks finished. */
 typedef struct output {
 	const options *opt;
-	mlde_writer *w;
-	char *path;         /* DIR/name.jsonl.zst */
-	char *image_path;   /* DIR/images/..., rewritten per image */
+	mlde_writer *w[SET_TEST + 1];  /* by set_id; NULL when not open */
+	char *path[SET_TEST + 1];      /* DIR/name.jsonl.zst */
+	long n[SET_TEST + 1];          /* records written */
+	char *image_path;              /* DIR/images/..., rewritten per image */
 	size_t image_len;
+	bool all_seen;                 /* MLDE_WORLD_TEST_LEAK: see write_items */
 	unsigned char rgb[MLDE_WORLD_SIDE * MLDE_WORLD_SIDE * 3];
 } output;
 
-static void open_set(output *o, const options *opt, enum set_id set)
+/* Abort every set still open (removing its FILE.tmp) and exit. */
+static _Noreturn void fail(output *o, const mlde_error *err)
 {
-	mlde_output spec = { .level = opt->level, .plain = 0 };
-	mlde_error err;
-	size_t n = strlen(opt->out) + 64;
-
-	mlde_error_clear(&err);
-	o->opt = opt;
-	o->path = mlde_xmalloc(n);
-	snprintf(o->path, n, "%s/%s.jsonl.zst", opt->out, set_names[set]);
-	o->image_len = n;
-	o->image_path = mlde_xmalloc(n);
-	spec.path = o->path;
-	o->w = mlde_writer_open(&spec, &err);
-	if (!o->w)
-		mlde_die_error(&err);
+	for (int set = SET_POOL; set <= SET_TEST; set++)
+		if (o->w[set]) {
+			mlde_writer_abort(o->w[set]);
+			o->w[set] = NULL;
+		}
+	mlde_die_error(err);
 }
 
-static void fail(output *o, const mlde_error *err)
+static void open_set(output *o, enum set_id set)
 {
-	mlde_writer_abort(o->w);
-	mlde_die_error(err);
+	mlde_output spec = { .level = o->opt->level, .plain = 0 };
+	mlde_error err;
+	size_t n = strlen(o->opt->out) + 64;
+
+	mlde_error_clear(&err);
+	o->path[set] = mlde_xmalloc(n);
+	snprintf(o->path[set], n, "%s/%s.jsonl.zst", o->opt->out, set_names[set]);
+	if (!o->image_path) {
+		o->image_len = n;
+		o->image_path = mlde_xmalloc(n);
+	}
+	spec.path = o->path[set];
+	o->w[set] = mlde_writer_open(&spec, &err);
+	if (!o->w[set])
+		fail(o, &err);
 }
 
 /* Write the pixels in o->rgb to DIR/images/SET-K.png; returns the image's
@@ -268,33 +216,41 @@ static const char *write_image(output *o, enum set_id set, long k)
 	return o->image_path + dir;
 }
 
-static void put(output *o, jv rec)
+static void put(output *o, enum set_id set, jv rec)
 {
 	mlde_error err;
 
 	mlde_error_clear(&err);
-	if (mlde_writer_put(o->w, rec, &err) < 0)
+	if (mlde_writer_put(o->w[set], rec, &err) < 0)
 		fail(o, &err);
+	o->n[set]++;
 }
 
-static void close_set(output *o, long n, const char *what)
+/* Rename the four sets into place, in order. */
+static void commit_sets(output *o)
 {
-	mlde_error err;
+	for (int set = SET_POOL; set <= SET_TEST; set++) {
+		mlde_error err;
+		mlde_writer *w = o->w[set];
 
-	mlde_error_clear(&err);
-	if (mlde_writer_close(o->w, &err) < 0)
-		mlde_die_error(&err);
-	mlde_note(1, "%s: %ld %s", o->path, n, what);
-	free(o->path);
+		mlde_error_clear(&err);
+		o->w[set] = NULL;
+		if (mlde_writer_close(w, &err) < 0)
+			fail(o, &err);
+		mlde_note(1, "%s: %ld %s", o->path[set], o->n[set],
+			  set == SET_POOL ? "pool records" : "items");
+	}
+	for (int set = SET_POOL; set <= SET_TEST; set++)
+		free(o->path[set]);
 	free(o->image_path);
 }
 
-static void write_pool(const options *opt, seen_set *seen)
+static void write_pool(output *o, mlde_u64set *seen)
 {
-	output o;
+	const options *opt = o->opt;
 	mlde_world_spec spec;
 
-	open_set(&o, opt, SET_POOL);
+	open_set(o, SET_POOL);
 	mlde_world_spec_default(&spec);
 	/* rich in what generation needs: a second object (spatial, interaction),
 	 * touching pairs and letters; the world backend must skip a request
@@ -308,26 +264,53 @@ static void write_pool(const options *opt, seen_set *seen)
 
 		mlde_rng_seed2(&rng, opt->seed, (uint64_t)SET_POOL << 32 | (uint64_t)k);
 		mlde_world_scene_make(&s, &spec, &rng);
-		mlde_world_render(&s, o.rgb);
-		seen_add(seen, pixel_hash(o.rgb, sizeof o.rgb));
-		put(&o, mlde_world_scene_record(&s, write_image(&o, SET_POOL, k)));
+		mlde_world_render(&s, o->rgb);
+		mlde_u64set_add(seen, mlde_fnv1a(o->rgb, sizeof o->rgb));
+		put(o, SET_POOL, mlde_world_scene_record(&s, write_image(o, SET_POOL, k)));
 	}
-	close_set(&o, opt->images, "pool records");
 }
 
-/* Items of one set.  Pool and base images go into seen; a val or test
- * image already there is drawn again from the item's next stream. */
-static void write_items(const options *opt, enum set_id set, long n, const double *mix,
-			seen_set *seen)
+/* Draw item k of a val or test set until its image is none of seen (the
+ * pool and base images): fail, rather than leak a benchmark image into
+ * training data, after MAX_REDRAWS draws.  MLDE_WORLD_TEST_LEAK in the
+ * environment makes every image count as seen, for the test of that. */
+static void draw_unseen(output *o, enum set_id set, long k, int type, const mlde_u64set *seen,
+			mlde_world_scene *s, mlde_world_item *item)
 {
-	output o;
+	for (uint64_t again = 0; again <= MAX_REDRAWS; again++) {
+		mlde_rng rng;
+
+		mlde_rng_seed2(&rng, o->opt->seed, again << 40 | (uint64_t)set << 32 | (uint64_t)k);
+		mlde_world_make_item(type, &rng, s, item);
+		mlde_world_render(s, o->rgb);
+		if (!o->all_seen && !mlde_u64set_has(seen, mlde_fnv1a(o->rgb, sizeof o->rgb)))
+			return;
+		mlde_note(2, "%s-%06ld: the image of a pool or base item, drawn again",
+			  set_names[set], k);
+	}
+	{
+		mlde_error err;
+
+		mlde_error_set(&err, MLDE_EXIT_INTERNAL, "%s-%06ld: %d draws in a row gave the "
+			       "image of a pool or base item (a benchmark leak): no set written",
+			       set_names[set], k, MAX_REDRAWS + 1);
+		fail(o, &err);
+	}
+}
+
+/* Items of one set.  Base images go into seen; val and test images never
+ * repeat one of seen. */
+static void write_items(output *o, enum set_id set, long n, const double *mix,
+			mlde_u64set *seen)
+{
+	const options *opt = o->opt;
 	mlde_rng rng;
 	int *order;
 	long per_type[MLDE_WORLD_NTYPES] = { 0 };
 
 	mlde_rng_seed2(&rng, opt->seed, (uint64_t)set << 32 | ORDER_STREAM);
 	order = type_order(n, mix, &rng);
-	open_set(&o, opt, set);
+	open_set(o, set);
 	for (long k = 0; k < n; k++) {
 		mlde_world_scene s;
 		mlde_world_item item;
@@ -335,31 +318,23 @@ static void write_items(const options *opt, enum set_id set, long n, const doubl
 		char id[32];
 		jv rec;
 
-		for (uint64_t again = 0;; again++) {
-			uint64_t h;
-
-			mlde_rng_seed2(&rng, opt->seed, again << 40 | (uint64_t)set << 32 | (uint64_t)k);
+		if (set == SET_BASE) {
+			mlde_rng_seed2(&rng, opt->seed, (uint64_t)set << 32 | (uint64_t)k);
 			mlde_world_make_item(order[k], &rng, &s, &item);
-			mlde_world_render(&s, o.rgb);
-			h = pixel_hash(o.rgb, sizeof o.rgb);
-			if (set == SET_BASE || !seen_has(seen, h) || again == 1000) {
-				if (set == SET_BASE)
-					seen_add(seen, h);
-				break;
-			}
-			mlde_note(2, "%s-%06ld: the image of a pool or base item, drawn again",
-				  set_names[set], k);
+			mlde_world_render(&s, o->rgb);
+			mlde_u64set_add(seen, mlde_fnv1a(o->rgb, sizeof o->rgb));
+		} else {
+			draw_unseen(o, set, k, order[k], seen, &s, &item);
 		}
-		image = write_image(&o, set, k);
+		image = write_image(o, set, k);
 		snprintf(id, sizeof id, "%s-%06ld", set_names[set], k);
 		rec = mlde_world_item_record(&item, id, image);
 		if (opt->annotate)
 			rec = jv_object_set(rec, jv_string("scene"),
 					    mlde_world_scene_record(&s, image));
-		put(&o, rec);
+		put(o, set, rec);
 		per_type[order[k]]++;
 	}
-	close_set(&o, n, "items");
 	for (int t = 0; t < MLDE_WORLD_NTYPES; t++)
 		mlde_note(2, "%s: %s %ld", set_names[set], mlde_world_type_names[t], per_type[t]);
 	free(order);
@@ -372,7 +347,9 @@ int main(int argc, char **argv)
 	mlde_cli cli = { .synopsis = SYNOPSIS, .help = help };
 	options opt = { .images = 1000, .base = 4000, .val = 900, .test = 900 };
 	bool have_seed = false;
-	seen_set seen = { 0 };
+	mlde_u64set seen = { 0 };  /* pixel hashes of the pool and base images: tiny
+				    * scenes can coincide, and val or test must not */
+	output out = { 0 };
 	char *images_dir;
 	size_t n;
 	int c;
@@ -430,11 +407,14 @@ int main(int argc, char **argv)
 	make_dir(images_dir);
 	free(images_dir);
 
-	write_pool(&opt, &seen);
-	write_items(&opt, SET_BASE, opt.base, opt.mix, &seen);
-	write_items(&opt, SET_VAL, opt.val, uniform, &seen);
-	write_items(&opt, SET_TEST, opt.test, uniform, &seen);
-	free(seen.slots);
+	out.opt = &opt;
+	out.all_seen = getenv("MLDE_WORLD_TEST_LEAK") != NULL;
+	write_pool(&out, &seen);
+	write_items(&out, SET_BASE, opt.base, opt.mix, &seen);
+	write_items(&out, SET_VAL, opt.val, uniform, &seen);
+	write_items(&out, SET_TEST, opt.test, uniform, &seen);
+	commit_sets(&out);
+	mlde_u64set_free(&seen);
 	mlde_warn("%ld pool images, %ld base, %ld val and %ld test items in %s", opt.images,
 		  opt.base, opt.val, opt.test, opt.out);
 	return MLDE_EXIT_OK;

@@ -90,6 +90,11 @@ run mlde-sample -Z --topk 1 --weak wa.jsonl --pool small.jsonl --budget 5 one.js
 is "$(jq -r .query.image out | tr '\n' ' ')" "p4 p3 p2 p1 p0 " "--topk 1: the most similar unused image each time, most similar first"
 is "$(jq -r .similarity out | head -1)" "0.970142" "similarity is the cosine (4/sqrt(17) = 0.9701425, in float)"
 like err "1 pool images are also input \(benchmark\) images: never chosen" "leaked pool images counted"
+run mlde-sample -Z --topk 256 --weak wa.jsonl --pool small.jsonl --budget 5 one.jsonl
+is "$(jq -r .query.image out | sort | tr '\n' ' ')" "p0 p1 p2 p3 p4 " "--topk 256 (the limit): allowed, each image once"
+run mlde-sample -Z --topk 257 --weak wa.jsonl --pool small.jsonl --budget 5 one.jsonl
+is "$status" 2 "--topk 257: over the documented limit, usage status"
+like err "--topk: 257 is out of range \(1 to 256\)" "--topk 257: the message names the value and the limit"
 run mlde-sample -Z --retrieval random --weak wa.jsonl --pool small.jsonl --budget 12 one.jsonl
 jq -r .query.image out > imgs
 is "$(grep -c val/q.png imgs || true)" "0" "random: a benchmark image is never chosen"

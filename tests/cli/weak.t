@@ -70,6 +70,17 @@ run mlde-weak --min-n 5 eval.jsonl
 records
 is "$(jq -c 'select(.sparse) | [.type, .n]' records)" '["a",3]' "--min-n 5: only a is sparse"
 is "$(field a weight)" "0.4" "--min-n: the sparse type gets the mean of the others ((1 + 0 + 0.2) / 3)"
+run mlde-weak --min-n 0 --type foo eval.jsonl
+records
+is "$status" 0 "--min-n 0 --type foo: status 0"
+is "$(jq -c 'select(.type == "foo") | [.n, .weight, .sparse]' records)" '[0,0.38333333333333336,true]' \
+	"--min-n 0: a type with no records is still sparse, with the mean weight (not null)"
+is "$(jq -r 'select(.type != "foo") | has("sparse")' records | sort -u)" "false" \
+	"--min-n 0: no type with records is sparse"
+run mlde-weak --min-n 0 --type foo --weight wilson-upper eval.jsonl
+records
+is "$(jq -c 'select(.type == "foo") | [.weight, .sparse]' records)" '[0.6841650981111213,true]' \
+	"--min-n 0 --weight wilson-upper: no records, the mean weight too ((0.7923 + 1 + 0.4345 + 0.5098) / 4), not 1 - lo = 1"
 run mlde-weak --min-n -1 eval.jsonl
 records
 is "$status" 2 "--min-n -1: usage status"

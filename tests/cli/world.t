@@ -112,6 +112,17 @@ is "$(jq -r 'select(.type == "instances_counting")
 items e/base.jsonl.zst > base.jsonl
 is "$(wc -c < base.jsonl | tr -d ' ')" 0 "--base 0: an empty base set"
 
+# a val or test image that stays equal to a pool or base image through
+# every redraw: a loud failure (status 5, a message), and no set file that
+# looks finished; MLDE_WORLD_TEST_LEAK makes every image count as seen
+run env MLDE_WORLD_TEST_LEAK=1 mlde-world --seed 1 --out leak --images 2 --base 2 --val 1 --test 1
+is "$status" 5 "a val image like a pool or base image after every redraw: status 5"
+like err "^mlde-world: val-000000: 1001 draws in a row gave the image of a pool or base item \(a benchmark leak\): no set written$" \
+	"the leak: named, with the item"
+is "$(ls leak | tr '\n' ' ')" "images " "the leak: no set file, finished or .tmp (pool and base neither)"
+run env MLDE_WORLD_TEST_LEAK=1 mlde-world --seed 1 --out noleak --images 2 --base 2 --val 0 --test 0
+is "$status" 0 "no val or test item: nothing to redraw, status 0"
+
 # --mix
 run mlde-world --seed 1 --out f --images 1 --base 90 --val 0 --test 0 --mix uniform
 items f/base.jsonl.zst | jq -r .type | sort | uniq -c | awk '{print $1}' | sort -u > per
@@ -120,6 +131,11 @@ run mlde-world --seed 1 --out g --images 1 --base 30 --val 0 --test 0 \
 	--mix text_understanding=1,spatial_relation=2
 items g/base.jsonl.zst | jq -r .type | sort | uniq -c | awk '{print $2 "=" $1}' | tr '\n' ' ' > mix
 is "$(cat mix)" "spatial_relation=20 text_understanding=10 " "--mix TYPE=W: only those, by weight"
+run mlde-world --seed 1 --out g2 --images 1 --base 6 --val 0 --test 0 \
+	--mix instance_identity=1,instance_attributes=3
+items g2/base.jsonl.zst | jq -r .type | sort | uniq -c | awk '{print $2 "=" $1}' | tr '\n' ' ' > mix
+is "$(cat mix)" "instance_attributes=5 instance_identity=1 " \
+	"--mix: equal remainders (1.5 and 4.5) go to the larger weight, as mlde-sample's quotas"
 
 # bad options: status 2, a message, the synopsis
 bad() {

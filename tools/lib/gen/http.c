@@ -61,14 +61,6 @@ struct mlde_http {
 	mlde_http_stats st;
 };
 
-double mlde_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 /* ---- curl callbacks ---- */
 
 static size_t on_body(char *data, size_t size, size_t n, void *p)

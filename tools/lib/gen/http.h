@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/clock.h"  /* mlde_now, which the limits run on */
 #include "base/err.h"
 
 typedef struct mlde_http mlde_http;
@@ -74,8 +75,5 @@ int mlde_http_poll(mlde_http *h, int wait_ms, mlde_http_done *done, void *ctx, m
 size_t mlde_http_pending(const mlde_http *h);
 void mlde_http_stats_get(const mlde_http *h, mlde_http_stats *st);
 void mlde_http_free(mlde_http *h);
-
-/* Seconds on a monotonic clock. */
-double mlde_now(void);
 
 #endif

@@ -6,16 +6,17 @@
 #include <string.h>
 
 #include "base/err.h"
+#include "base/hash.h"
 #include "world/worldgen.h"
 
 uint64_t mlde_request_seed(const char *s, uint64_t seed)
 {
-	/* FNV-1a with a mixed-in seed; the cached requests of earlier runs
-	 * are keyed by these seeds, so it stays as it was */
-	uint64_t h = 1469598103934665603ULL ^ (seed * 0x9e3779b97f4a7c15ULL);
+	/* FNV-1a of the plan id from a basis mixed with --seed.  (Before the
+	 * one hash helper the basis lacked a digit; replies cached then are
+	 * keyed by the old seeds and are not found again.) */
+	uint64_t h = mlde_fnv1a_more(MLDE_FNV_OFFSET ^ (seed * 0x9e3779b97f4a7c15ULL), s,
+				     strlen(s));
 
-	while (*s)
-		h = (h ^ (unsigned char)*s++) * 1099511628211ULL;
 	h ^= h >> 29;
 	return h;
 }

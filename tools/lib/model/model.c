@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/hash.h"
 #include "base/rng.h"
 #include "model/safetensors.h"
 
@@ -419,16 +420,6 @@ fail:
 
 /* ---- text ---- */
 
-#define FNV_OFFSET 0xcbf29ce484222325ULL
-#define FNV_PRIME 0x100000001b3ULL
-
-static uint64_t fnv(uint64_t h, const char *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ (unsigned char)p[i]) * FNV_PRIME;
-	return h;
-}
-
 static bool word_byte(unsigned char ch)
 {
 	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
@@ -483,27 +474,30 @@ static uint32_t *text_rows(const mlde_model *m, const words *w, bool question, i
 
 	for (int i = 0; i < w->n; i++) {
 		const char *wi = w->buf + w->off[i];
-		uint64_t h = fnv(FNV_OFFSET, "u:", 2);
+		uint64_t h = mlde_fnv1a("u:", 2);
 
-		ids[k++] = row(fnv(h, wi, (size_t)w->len[i]), m->cfg.nq);
+		ids[k++] = row(mlde_fnv1a_more(h, wi, (size_t)w->len[i]), m->cfg.nq);
 		if (i + 1 < w->n) {
-			h = fnv(fnv(fnv(FNV_OFFSET, "b:", 2), wi, (size_t)w->len[i]), " ", 1);
-			ids[k++] = row(fnv(h, w->buf + w->off[i + 1], (size_t)w->len[i + 1]),
-				       m->cfg.nq);
+			h = mlde_fnv1a_more(mlde_fnv1a("b:", 2), wi, (size_t)w->len[i]);
+			h = mlde_fnv1a_more(h, " ", 1);
+			h = mlde_fnv1a_more(h, w->buf + w->off[i + 1], (size_t)w->len[i + 1]);
+			ids[k++] = row(h, m->cfg.nq);
 		}
 		if (!question)
 			continue;
 		{
 			char tag[4] = { 'p', (char)('0' + 4 * i / w->n), ':', 0 };
 
-			h = fnv(FNV_OFFSET, tag, 3);
-			ids[k++] = row(fnv(h, wi, (size_t)w->len[i]), m->cfg.nq);
+			h = mlde_fnv1a(tag, 3);
+			ids[k++] = row(mlde_fnv1a_more(h, wi, (size_t)w->len[i]), m->cfg.nq);
 		}
 		/* word pairs 2 to 4 apart: "to ... circle" marks the reference of
 		 * a relation and "is ... circle" its subject, in any phrasing */
 		for (int j = i + 2; j < w->n && j <= i + 4; j++) {
-			h = fnv(fnv(fnv(FNV_OFFSET, "s:", 2), wi, (size_t)w->len[i]), " ", 1);
-			ids[k++] = row(fnv(h, w->buf + w->off[j], (size_t)w->len[j]), m->cfg.nq);
+			h = mlde_fnv1a_more(mlde_fnv1a("s:", 2), wi, (size_t)w->len[i]);
+			h = mlde_fnv1a_more(h, " ", 1);
+			h = mlde_fnv1a_more(h, w->buf + w->off[j], (size_t)w->len[j]);
+			ids[k++] = row(h, m->cfg.nq);
 		}
 	}
 	*n = k;
@@ -527,14 +521,14 @@ void mlde_mc_item_init(const mlde_model *m, mlde_mc_item *it, int image,
 	split_words(question, &w);
 	it->q = text_rows(m, &w, true, &it->nq);
 	for (int j = 0; j < it->nopt; j++) {
-		uint64_t h = fnv(FNV_OFFSET, "a:", 2);
+		uint64_t h = mlde_fnv1a("a:", 2);
 
 		split_words(options[j], &w);
 		it->of[j] = text_rows(m, &w, false, &it->nof[j]);
 		for (int i = 0; i < w.n; i++) {
 			if (i)
-				h = fnv(h, " ", 1);
-			h = fnv(h, w.buf + w.off[i], (size_t)w.len[i]);
+				h = mlde_fnv1a_more(h, " ", 1);
+			h = mlde_fnv1a_more(h, w.buf + w.off[i], (size_t)w.len[i]);
 		}
 		it->aid[j] = row(h, m->cfg.na);
 	}
