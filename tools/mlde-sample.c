@@ -1,7 +1,6 @@
 /* mlde-sample - Adaptive Bad-case Sampling: turn a generation budget into
  * per-type quotas by weakness, and pick each request's in-context bad cases
  * and query image (a pool image similar to the bad case). */
-#include <cblas.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +9,7 @@
 #include "base/hash.h"
 #include "cli/cli.h"
 #include "io/jsonl.h"
+#include "model/nn.h"  /* mlde_blas_threads */
 #include "record/record.h"
 #include "sample/abs.h"
 #include "base/rng.h"
@@ -599,7 +599,7 @@ int main(int argc, char **argv)
 
 	parse_options(&cli, &argc, argv, &opt);
 	if (opt.threads)
-		openblas_set_num_threads((int)opt.threads);
+		mlde_blas_threads((int)opt.threads);
 	types = read_weak(opt.weak, &ntypes);
 	if (optind == argc)
 		read_evals("-", types, ntypes, &opt, &dim, &images, &st);

@@ -95,20 +95,18 @@ typedef struct options {
 
 typedef struct tally {
 	unsigned long records, skipped;
-	jv by_key, correct_key, pred_key;  /* made once, copied per lookup */
 } tally;
 
 #define MAX_SKIP_MESSAGES 10
 
 /* Count one record; -1 with err set when it is bad. */
-static int count_record(group_table *t, tally *ty, const options *opt, jv rec,
-			const mlde_reader *r, mlde_error *err)
+static int count_record(group_table *t, const options *opt, jv rec, const mlde_reader *r,
+			mlde_error *err)
 {
 	char where[600];
 	mlde_eval e;
 	int rc;
 
-	(void)ty;
 	snprintf(where, sizeof where, "%s:%lu", mlde_reader_name(r), mlde_reader_lineno(r));
 	rc = mlde_eval_check(rec, opt->by, 0, where, &e, err);
 	if (rc == 0) {
@@ -136,7 +134,7 @@ static void read_input(group_table *t, tally *ty, const options *opt, const char
 	unsigned long before = ty->records;
 
 	while ((got = mlde_reader_next(r, &rec, &err)) > 0) {
-		if (count_record(t, ty, opt, rec, r, &err) == 0) {
+		if (count_record(t, opt, rec, r, &err) == 0) {
 			ty->records++;
 			continue;
 		}
@@ -328,9 +326,6 @@ int main(int argc, char **argv)
 	if (opt.tsv && cli.out.plain != 1)
 		cli.out.plain = 1;
 
-	ty.by_key = jv_string(opt.by);
-	ty.correct_key = jv_string("correct");
-	ty.pred_key = jv_string("pred");
 	if (optind == argc)
 		read_input(&table, &ty, &opt, "-");
 	for (int i = optind; i < argc; i++)
@@ -342,9 +337,6 @@ int main(int argc, char **argv)
 	write_groups(&cli, &table, &opt);
 	summarise(&table, &ty);
 
-	jv_free(ty.by_key);
-	jv_free(ty.correct_key);
-	jv_free(ty.pred_key);
 	free(table.groups);
 	mlde_strset_free(&table.keys);
 	return MLDE_EXIT_OK;
