@@ -133,30 +133,6 @@ typedef struct run {
 
 /* ---- reading plan records ---- */
 
-/* A record's place, for messages, and the first data error found in it:
- * need() reports through die_at(), which keeps that error for admit() to
- * return (the name is from when it exited). */
-typedef struct where {
-	const mlde_reader *r;
-	mlde_error *err;
-} where;
-
-static void die_at(const where *at, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void die_at(const where *at, const char *fmt, ...)
-{
-	char what[700];
-	va_list ap;
-
-	if (at->err->status)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(what, sizeof what, fmt, ap);
-	va_end(ap);
-	mlde_error_set(at->err, MLDE_EXIT_DATA, "%s:%lu: %s", mlde_reader_name(at->r),
-		       mlde_reader_lineno(at->r), what);
-}
-
 static char *string_field(jv obj, const char *key)
 {
 	jv v = jv_object_get(jv_copy(obj), jv_string(key));
@@ -200,26 +176,18 @@ static void put_prompt(run *R, const slot *s, const char *prompt)
 
 /* Take in one plan record (consumed): check it, render its prompt, build
  * its request, and write the prompt (--emit prompt) or submit it. */
-static int admit(run *R, const where *r, jv plan)
+static int admit(run *R, const mlde_reader *r, jv plan, mlde_error *err)
 {
-	mlde_error *err = r->err;
 	const options *o = R->opt;
 	mlde_error terr;
+	mlde_plan p;
 	slot *s;
-	char *prompt, *body;
+	char at[600], *prompt, *body;
 	size_t plen, len;
 	int rc = 0;
 
-	{
-		char at[600];
-		mlde_plan p;
-
-		snprintf(at, sizeof at, "%s:%lu", mlde_reader_name(r->r),
-			 mlde_reader_lineno(r->r));
-		if (!err->status)
-			mlde_plan_check(plan, at, &p, err);
-	}
-	if (err->status) {
+	snprintf(at, sizeof at, "%s:%lu", mlde_reader_name(r), mlde_reader_lineno(r));
+	if (mlde_plan_check(plan, at, &p, err) < 0) {
 		jv_free(plan);
 		return -1;
 	}
@@ -230,7 +198,7 @@ static int admit(run *R, const where *r, jv plan)
 	mlde_error_clear(&terr);
 	prompt = mlde_template_render(R->prompt.tpl, plan, &plen, &terr);
 	if (!prompt) {
-		die_at(r, "plan %s: %s", s->id, terr.msg);
+		mlde_error_set(err, MLDE_EXIT_DATA, "%s: plan %s: %.700s", at, s->id, terr.msg);
 		release(s);
 		return -1;
 	}
@@ -479,7 +447,6 @@ static int generate(run *R, mlde_reader **readers, int nreaders, mlde_error *err
 	for (;;) {
 		/* fill the window */
 		while (!R->eof && (!R->win || mlde_window_room(R->win) > 0)) {
-			where at = { readers[cur], err };
 			jv plan;
 
 			got = mlde_reader_next(readers[cur], &plan, err);
@@ -491,7 +458,7 @@ static int generate(run *R, mlde_reader **readers, int nreaders, mlde_error *err
 				continue;
 			}
 			R->read++;
-			if (admit(R, &at, plan) < 0)
+			if (admit(R, readers[cur], plan, err) < 0)
 				return -1;
 			progress(R);
 		}
