@@ -282,7 +282,7 @@ int main(int argc, char **argv)
 {
 	static const char shortopts[] = MLDE_COMMON_SHORTOPTS;
 	mlde_cli cli = { .synopsis = SYNOPSIS, .help = help };
-	options opt = { .by = "type", .weight = WEIGHT_ERROR, .min_n = 1 };
+	options opt = { .by = MLDE_F_TYPE, .weight = WEIGHT_ERROR, .min_n = 1 };
 	group_table table = { 0 };
 	tally ty = { 0 };
 	int c;

@@ -8,6 +8,7 @@
 #include "base/err.h"
 #include "base/hash.h"
 #include "world/worldgen.h"
+#include "record/record.h"
 
 uint64_t mlde_request_seed(const char *s, uint64_t seed)
 {
@@ -56,9 +57,9 @@ char *mlde_request_world(jv plan, uint64_t seed, size_t *len)
 {
 	jv b = jv_object_set(jv_object(), jv_string("backend"), jv_string("world"));
 
-	b = jv_object_set(b, jv_string("plan"), jv_object_get(jv_copy(plan), jv_string("id")));
-	b = jv_object_set(b, jv_string("type"), jv_object_get(jv_copy(plan), jv_string("type")));
-	b = jv_object_set(b, jv_string("query"), jv_object_get(jv_copy(plan), jv_string("query")));
+	b = jv_object_set(b, jv_string("plan"), jv_object_get(jv_copy(plan), jv_string(MLDE_F_ID)));
+	b = jv_object_set(b, jv_string("type"), jv_object_get(jv_copy(plan), jv_string(MLDE_F_TYPE)));
+	b = jv_object_set(b, jv_string("query"), jv_object_get(jv_copy(plan), jv_string(MLDE_F_QUERY)));
 	return with_seed(b, seed, len);
 }
 

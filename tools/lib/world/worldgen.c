@@ -10,6 +10,7 @@
 #include "base/buf.h"
 #include "base/rng.h"
 #include "world/world.h"
+#include "record/record.h"
 
 static char *skip(const char *why, const char *what)
 {
@@ -22,7 +23,7 @@ static char *skip(const char *why, const char *what)
 /* The captions of the query, as the explanation's evidence. */
 static void add_captions(mlde_buf *b, jv query)
 {
-	jv caps = jv_object_get(jv_copy(query), jv_string("captions"));
+	jv caps = jv_object_get(jv_copy(query), jv_string(MLDE_F_CAPTIONS));
 
 	if (jv_get_kind(caps) == JV_KIND_ARRAY) {
 		int n = jv_array_length(jv_copy(caps));
@@ -40,8 +41,8 @@ static void add_captions(mlde_buf *b, jv query)
 
 char *mlde_worldgen_reply(jv plan, uint64_t seed)
 {
-	jv type = jv_object_get(jv_copy(plan), jv_string("type"));
-	jv query = jv_object_get(jv_copy(plan), jv_string("query"));
+	jv type = jv_object_get(jv_copy(plan), jv_string(MLDE_F_TYPE));
+	jv query = jv_object_get(jv_copy(plan), jv_string(MLDE_F_QUERY));
 	mlde_world_scene scene;
 	mlde_world_item item;
 	mlde_error err;
