@@ -4,8 +4,9 @@
 # plain); items are paired by id (within each FROM TO pair, so several
 # worlds can be pooled).  Writes a TSV, overall ("all") first, then each type:
 #   type n acc_from acc_to diff lo hi gained lost p_exact p_midp
-# diff = acc_to - acc_from; lo, hi its 95% interval (paired, Wald with
-# Agresti and Min's half an item added to each cell of the 2x2 table);
+# diff = acc_to - acc_from; lo, hi its 95% interval for paired data
+# (Newcombe's hybrid score interval, his method 10, from the two Wilson
+# intervals and the correlation of the pairs);
 # gained/lost the items right only at TO / only at FROM; p_exact and p_midp
 # McNemar's exact and mid-p tests (two-sided) on those discordant pairs.
 set -eu
@@ -27,6 +28,13 @@ done | awk -F '\t' '
 		if (t && !f) gained[g]++
 		if (f && !t) lost[g]++
 	}
+	# 95% Wilson score interval of c in n: wlo, whi
+	function wilson(c, n,    p, z2n, mid, half) {
+		p = c / n; z2n = z * z / n
+		mid = (p + z2n / 2) / (1 + z2n)
+		half = z * sqrt(p * (1 - p) / n + z2n / (4 * n)) / (1 + z2n)
+		wlo = c == 0 ? 0 : mid - half; whi = c == n ? 1 : mid + half
+	}
 	# two-sided binomial(m, 1/2) tail at k = min(gained, lost): exact and mid-p
 	function mcnemar(g, l,    m, k, i, lp, pk, cdf) {
 		m = g + l; k = g < l ? g : l
@@ -39,8 +47,8 @@ done | awk -F '\t' '
 		p_exact = 2 * cdf; if (p_exact > 1) p_exact = 1
 		p_mid = 2 * (cdf - pk / 2); if (p_mid > 1) p_mid = 1
 	}
+	BEGIN { z = 1.959963984540054 }
 	END {
-		z = 1.959963984540054
 		for (id in from) {
 			if (!(id in to)) { unpaired++; continue }
 			add("all", from[id], to[id]); add(type[id], from[id], to[id])
@@ -55,11 +63,16 @@ done | awk -F '\t' '
 		printf "type\tn\tacc_from\tacc_to\tdiff\tlo\thi\tgained\tlost\tp_exact\tp_midp\n"
 		for (i = 0; i <= nt; i++) {
 			g = types[i]; if (!n[g]) continue
-			b = gained[g] + 0.5; c = lost[g] + 0.5; m = n[g] + 2
-			d2 = (b - c) / m
-			se = sqrt((b / m + c / m - d2 * d2) / m)
-			lo = d2 - z * se; hi = d2 + z * se
-			if (lo < -1) lo = -1; if (hi > 1) hi = 1
+			# the 2x2 table: both right a, gained b, lost c, both wrong d
+			b = gained[g]; c = lost[g]; a = af[g] - c; d = n[g] - a - b - c
+			p1 = at[g] / n[g]; p2 = af[g] / n[g]
+			wilson(at[g], n[g]); l1 = wlo; u1 = whi
+			wilson(af[g], n[g]); l2 = wlo; u2 = whi
+			den = (a + b) * (c + d) * (a + c) * (b + d)
+			phi = den > 0 ? (a * d - b * c) / sqrt(den) : 0
+			dl = (p1 - l1) ^ 2 - 2 * phi * (p1 - l1) * (u2 - p2) + (u2 - p2) ^ 2
+			du = (u1 - p1) ^ 2 - 2 * phi * (u1 - p1) * (p2 - l2) + (p2 - l2) ^ 2
+			lo = p1 - p2 - sqrt(dl > 0 ? dl : 0); hi = p1 - p2 + sqrt(du > 0 ? du : 0)
 			mcnemar(gained[g] + 0, lost[g] + 0)
 			printf "%s\t%d\t%.4f\t%.4f\t%+.4f\t%+.4f\t%+.4f\t%d\t%d\t%.4g\t%.4g\n", g, n[g],
 				af[g] / n[g], at[g] / n[g], (at[g] - af[g]) / n[g], lo, hi,

@@ -109,12 +109,12 @@ tables() {
 		echo
 		echo "Is the gain real? iter0 against iter$n on the same test items ($RUN/gain.tsv):"
 		echo "change in points with its 95% interval; items right only at iter$n / only at iter0;"
-		echo "McNemar's exact p; \"real\" when the interval leaves out 0."
+		echo "McNemar's mid-p (exact p in gain.tsv); \"real\" when the interval leaves out 0."
 		awk -F '\t' -v last="$n" '
 			NR == 1 { printf "%-22s %5s %6s %6s %7s  %-14s %9s %8s\n", "type", "n", "iter0", "iter" last, "change", "95% interval", "+/-", "p"; next }
 			{
 				verdict = $6 > 0 ? "real gain" : $7 < 0 ? "real loss" : "noise"
-				p = $10 < 0.001 ? "<0.001" : sprintf("%.3f", $10)
+				p = $11 < 0.001 ? "<0.001" : sprintf("%.3f", $11)
 				printf "%-22s %5d %6.1f %6.1f %+7.1f  [%+5.1f, %+5.1f] %9s %8s  %s\n", $1, $2,
 					100 * $3, 100 * $4, 100 * $5, 100 * $6, 100 * $7, $8 "/" $9, p, verdict
 			}' "$RUN/gain.tsv"
