@@ -79,7 +79,7 @@ if command -v gnuplot > /dev/null; then
 				print t > titles
 			}
 		}' "$tsv" > "$RUN/report.blocks"
-	gnuplot -e "data='$RUN/report.blocks'; titles='$RUN/report.titles'; out='$RUN/report.png.tmp'; last=$n; title='Test accuracy by loop iteration ($RUN)'" \
+	gnuplot -e "data='$RUN/report.blocks'; titles='$RUN/report.titles'; out='$RUN/report.png.tmp'; last=$n; title='Test accuracy by loop iteration'" \
 		"$here/report.gp" && mv "$RUN/report.png.tmp" "$RUN/report.png"
 	rm -f "$RUN/report.blocks" "$RUN/report.titles"
 else
