@@ -66,6 +66,19 @@ run loop -n iter3 RUN="$SCRATCH/a"
 like out "mlde-train .*--init $SCRATCH/a/iter2/model.safetensors" "make -n iter3 shows iteration 3 from model 2"
 unlike out "iter[012]/model.safetensors.tmp|--out .*world.tmp" "  and none of the finished steps"
 
+# the long steps draw their progress on a terminal: no -q there
+run loop -n iter1 RUN="$SCRATCH/t"
+like out "mlde-train -q --threads" "not on a terminal: the loop runs mlde-train -q"
+like out "mlde-gen -q --backend" "  and mlde-gen -q"
+if command -v script > /dev/null; then
+	run script -qec "make -s -n -C '$ROOT' ${MLDE_MAKEVARS:-} $SMALL iter1 RUN='$SCRATCH/t'" /dev/null
+	like out "mlde-train +--threads" "on a terminal: mlde-train without -q, which draws its progress"
+	like out "mlde-gen +--backend" "  and mlde-gen"
+	like out "^make iter1: 11 steps to make in $SCRATCH/t" "  after the plan"
+else
+	ok 0 "# skip script(1) is not installed"
+fi
+
 # an interrupted run resumes where it stopped and ends the same.  make
 # runs in a process group of its own (setsid), and the whole group is
 # killed once iter1's items are made, as ^C kills a terminal's job (with
