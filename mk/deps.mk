@@ -17,8 +17,9 @@ deps:
 # packages are there.  Make remakes an included makefile before it reads the
 # rest, so a fresh machine gets its packages before anything is compiled.
 PKGS := libcurl libzstd libpng openblas
+# make -n remakes it too, but must not install: there it only looks.
 $(O)/pkg.mk: mk/deps.mk mk/deps.sh
-	@sh mk/deps.sh ensure $(DEBIAN_PACKAGES)
+	@sh mk/deps.sh $(if $(findstring n,$(firstword -$(MAKEFLAGS))),check,ensure) $(DEBIAN_PACKAGES)
 	@mkdir -p $(@D)
 	@printf 'PKG_CFLAGS := %s\nPKG_LIBS := %s\n' "$$(pkg-config --cflags $(PKGS))" \
 		"$$(pkg-config --libs $(PKGS))" > $@.tmp && mv $@.tmp $@

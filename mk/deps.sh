@@ -1,8 +1,9 @@
 #!/bin/sh
-# mk/deps.sh ensure|install PACKAGE... - the Debian packages mlde needs.
+# mk/deps.sh ensure|check|install PACKAGE... - the Debian packages mlde needs.
 # ensure: look cheaply for what the build, the loop and the tests use (the
 # commands, the libraries through pkg-config, libjq's header); when something
 # is missing, install PACKAGE... as root, or print the command and fail.
+# check: only say what is missing, and fail (make -n).
 # install: apt-get install them whatever is there (`make deps`).
 set -eu
 mode=$1
@@ -51,8 +52,14 @@ ensure)
 		exit 1
 	fi
 	;;
+check)
+	gone=$(missing | tr '\n' ' ')
+	[ -z "$gone" ] && exit 0
+	echo "mlde: missing: $gone(make without -n installs them)" >&2
+	exit 1
+	;;
 *)
-	echo "usage: mk/deps.sh ensure|install PACKAGE..." >&2
+	echo "usage: mk/deps.sh ensure|check|install PACKAGE..." >&2
 	exit 2
 	;;
 esac
