@@ -86,7 +86,7 @@ fi
 (set +e; setsid -w sh -c 'echo $$ > c.pid; exec "$@"' sh make -s -C "$ROOT" ${MLDE_MAKEVARS:-} $SMALL iter2 \
 	RUN="$SCRATCH/c" > c.log 2>&1; echo $? > c.rc) &
 i=0
-while [ ! -f c/iter1/gen.jsonl.zst ] && [ "$i" -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
+while [ ! -f c/iter1/gen.jsonl.zst ] && [ "$i" -lt 3000 ]; do sleep 0.1; i=$((i + 1)); done
 while [ ! -s c.pid ]; do sleep 0.1; done
 kill -TERM "-$(cat c.pid)" 2>/dev/null || true
 wait
