@@ -31,7 +31,9 @@ do for [k = 1:ntypes] {
 	# only the left column and the bottom row carry tic labels
 	if ((k - 1) % cols == 0) { set format y "%g%%" } else { set format y "" }
 	if (k > ntypes - cols) { set format x "%g"; set xlabel "iteration" offset 0, 0.5 } else { set format x ""; unset xlabel }
+	# a band needs two iterations; at iteration 0 alone, an error bar
 	plot data index (k - 1) using 1:3:4 with filledcurves lc rgb band fs transparent solid 0.5 noborder, \
+		'' index (k - 1) using 1:(last == 0 ? $2 : 1/0):3:4 with yerrorbars lc rgb band lw 4 pt 7 ps 0, \
 		'' index 0 using 1:2 with lines lc rgb ref lw 2, \
 		'' index (k - 1) using 1:2 with linespoints lc rgb line lw 2 pt 7 ps 0.6
 }
