@@ -81,12 +81,16 @@ fi
 
 # an interrupted run resumes where it stopped and ends the same.  make
 # runs in a process group of its own (setsid), and the whole group is
-# killed once iter1's items are made, as ^C kills a terminal's job (with
+# killed in iter1's training, as ^C kills a terminal's job (with
 # SIGTERM: a background job of a script ignores SIGINT).
 (set +e; setsid -w sh -c 'echo $$ > c.pid; exec "$@"' sh make -s -C "$ROOT" ${MLDE_MAKEVARS:-} $SMALL iter2 \
 	RUN="$SCRATCH/c" > c.log 2>&1; echo $? > c.rc) &
 i=0
-while [ ! -f c/iter1/gen.jsonl.zst ] && [ "$i" -lt 3000 ]; do sleep 0.1; i=$((i + 1)); done
+# once iter1's training has started (its gen step is over, and make has
+# seen it end: a gen still running when killed would be deleted by make)
+while ! grep -q '^iter1 train *\.\.\.$' c.log 2> /dev/null && [ "$i" -lt 3000 ]; do
+	sleep 0.1; i=$((i + 1))
+done
 while [ ! -s c.pid ]; do sleep 0.1; done
 kill -TERM "-$(cat c.pid)" 2>/dev/null || true
 wait
