@@ -1,6 +1,6 @@
 # mlde - a closed-loop data engine for multimodal LLMs, as Unix filters.
-# `make` builds bin/, `make check` runs every test, `make deps` installs the
-# Debian packages.  See README.md.
+# `make` builds bin/, `make check` runs every test; both install the Debian
+# packages first when they are missing (mk/deps.mk).  See README.md.
 
 .DEFAULT_GOAL := all
 .DELETE_ON_ERROR:
@@ -28,17 +28,9 @@ include $(CONFIG)
 endif
 include mk/config.mk
 
-PKGS := libcurl libzstd libpng openblas
 NODEPS_GOALS := deps clean distclean help
 ifneq ($(filter-out $(NODEPS_GOALS),$(or $(MAKECMDGOALS),all)),)
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
-ifeq ($(PKG_LIBS),)
-$(error missing libraries ($(PKGS) via pkg-config); run `make deps` as root, or: apt-get install $(DEBIAN_PACKAGES))
-endif
-ifeq ($(wildcard /usr/include/jv.h /usr/local/include/jv.h),)
-$(error missing libjq headers (jv.h); run `make deps` as root, or: apt-get install libjq-dev)
-endif
+include $(O)/pkg.mk
 endif
 
 CC ?= cc
@@ -146,9 +138,18 @@ distclean: clean
 
 help:
 	@echo "make            build the programs into bin/"
-	@echo "make deps       install the Debian packages (as root)"
+	@echo "make iterN      the loop to iteration N (N = 0..$(ITERS_MAX); iter3 is the main job)"
+	@echo "                into RUN=$(RUN), then its report; knobs: mk/config.mk, CONFIG=FILE"
+	@echo "make RUN/iterN/FILE  one file of the loop, and what it needs (mk/loop.mk)"
+	@echo "make ablation   the loop with ABS and with uniform sampling, SEEDS=\"$(SEEDS)\","
+	@echo "                into $(ABLATION_DIR)/, and the two side by side"
 	@echo "make check      run every test (SANITIZE=1: with ASan and UBSan)"
 	@echo "make valgrind-check  the command-line tests under valgrind"
 	@echo "make valgrind-main   the main path of every program under valgrind"
-	@echo "make bench      run the benchmarks"
+	@echo "make bench      run the benchmarks, with this machine's cores, CPU and sgemm rate"
+	@echo "make deps       install the Debian packages (as root; every goal but"
+	@echo "                deps, clean, distclean and help does it when one is missing)"
 	@echo "make install    install programs and man pages under PREFIX=$(PREFIX)"
+	@echo "make uninstall  remove them"
+	@echo "make clean      remove build/ and bin/; distclean: runs/ too"
+	@echo "make help       this text"

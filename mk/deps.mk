@@ -1,19 +1,25 @@
-# mk/deps.mk - the Debian packages mlde needs, and `make deps` to install them.
+# mk/deps.mk - the Debian packages mlde needs: every goal but deps, clean,
+# distclean and help installs them first when something is missing (as root;
+# otherwise it prints the command and stops), and `make deps` installs them.
 # Build: compiler, pkg-config and the -dev packages of every library we link.
 # Run and test: zstd and jq (tests compare with them), perl's prove (TAP),
-# gnuplot for the report chart, valgrind for the optional memory checks.
+# man, groff and column (man page and README tests), pkill (procps), gnuplot
+# for the report chart, valgrind for the optional memory checks.
 DEBIAN_PACKAGES := build-essential pkg-config make \
 	libcurl4-openssl-dev libjq-dev libonig-dev libzstd-dev libpng-dev libopenblas-dev \
-	zstd jq perl groff-base man-db bsdextrautils gnuplot-nox valgrind
-
-APT_GET := DEBIAN_FRONTEND=noninteractive apt-get
+	zstd jq perl groff-base man-db bsdextrautils procps gnuplot-nox valgrind
 
 .PHONY: deps
 deps:
-	@if [ "$$(id -u)" -ne 0 ]; then \
-		echo "make deps: installing packages needs root; run:" >&2; \
-		echo "  sudo sh -c 'apt-get update && apt-get install -y $(DEBIAN_PACKAGES)'" >&2; \
-		exit 1; \
-	fi
-	$(APT_GET) update
-	$(APT_GET) install -y --no-install-recommends $(DEBIAN_PACKAGES)
+	@sh mk/deps.sh install $(DEBIAN_PACKAGES)
+
+# $(O)/pkg.mk: the compiler and linker flags of the libraries, found once the
+# packages are there.  Make remakes an included makefile before it reads the
+# rest, so a fresh machine gets its packages before anything is compiled.
+PKGS := libcurl libzstd libpng openblas
+# make -n remakes it too, but must not install: there it only looks.
+$(O)/pkg.mk: mk/deps.mk mk/deps.sh
+	@sh mk/deps.sh $(if $(findstring n,$(firstword -$(MAKEFLAGS))),check,ensure) $(DEBIAN_PACKAGES)
+	@mkdir -p $(@D)
+	@printf 'PKG_CFLAGS := %s\nPKG_LIBS := %s\n' "$$(pkg-config --cflags $(PKGS))" \
+		"$$(pkg-config --libs $(PKGS))" > $@.tmp && mv $@.tmp $@

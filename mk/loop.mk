@@ -17,8 +17,14 @@ space := $(empty) $(empty)
 comma := ,
 WORLD_SETS := $(W)/pool.jsonl.zst $(W)/base.jsonl.zst $(W)/val.jsonl.zst $(W)/test.jsonl.zst
 
-# timed NAME, COMMAND: run COMMAND, adding its time to times.tsv
-timed = sh mk/timed.sh $(RUN)/times.tsv '$(1)' $(2)
+# timed NAME, COMMAND: run COMMAND, adding its time to times.tsv and to
+# the record of every run with these knobs, beside the run directory (for
+# the plan mk/plan.sh prints at the start of the next such run)
+timed = sh mk/timed.sh $(RUN)/times.tsv $(TIMES_RECORD) '$(1)' $(2)
+
+# The long steps (train, gen) draw their progress on a terminal; the loop
+# quiets them (-q) only when stderr is not one.  The others stay quiet.
+LONG_Q := $(if $(shell [ -t 2 ] && echo tty),,-q)
 
 ITERS_MAX ?= 20
 ITER_DIRS := $(foreach n,$(shell seq 0 $(ITERS_MAX)),$(RUN)/iter$(n))
@@ -44,6 +50,9 @@ endif
 endif
 endif
 
+KNOBS_ID := $(shell printf '%s\n' $(knobs_now) | cksum | cut -d' ' -f1)
+TIMES_RECORD = $(dir $(RUN)).times/$(KNOBS_ID).tsv
+
 $(RUN)/knobs: | $(RUN)
 	@printf '%s\n' $(knobs_now) > $@.tmp && mv $@.tmp $@
 
@@ -55,7 +64,7 @@ $(WORLD_SETS) &: $(BINDIR)/mlde-world | $(RUN)/knobs
 		--val $(WORLD_VAL) --test $(WORLD_TEST))
 	@rm -rf $(W) && mv $(W).tmp $(W)
 
-TRAIN = $(BINDIR)/mlde-train -q --threads $(THREADS) --seed $(SEED) --batch $(BATCH) \
+TRAIN = $(BINDIR)/mlde-train $(LONG_Q) --threads $(THREADS) --seed $(SEED) --batch $(BATCH) \
 	--images $(W)
 EVAL = $(BINDIR)/mlde-eval -q --threads $(THREADS) --images $(W)
 
@@ -91,7 +100,7 @@ $(RUN)/iter$(1)/plan.jsonl.zst: $(RUN)/iter$(1)/weak.jsonl.zst $(RUN)/iter$(1)/p
 
 # gen and its rejects are made together
 $(RUN)/iter$(1)/gen.jsonl.zst $(RUN)/iter$(1)/rejects.jsonl.zst &: $(RUN)/iter$(1)/plan.jsonl.zst $(BINDIR)/mlde-gen
-	@$$(call timed,iter$(1) gen,$(BINDIR)/mlde-gen -q --backend $(BACKEND) --seed $(call iter_seed,$(1)) \
+	@$$(call timed,iter$(1) gen,$(BINDIR)/mlde-gen $(LONG_Q) --backend $(BACKEND) --seed $(call iter_seed,$(1)) \
 		$(GEN_FLAGS) --rejects $(RUN)/iter$(1)/rejects.jsonl.zst \
 		-o $(RUN)/iter$(1)/gen.jsonl.zst $$<)
 
@@ -105,11 +114,18 @@ endef
 EVALS_UPTO = $(foreach i,$(shell seq 0 $(1)),$(RUN)/iter$(i)/val.eval.jsonl.zst \
 	$(RUN)/iter$(i)/test.eval.jsonl.zst)
 
-# iterN: model N evaluated on val and test, then the report of 0..N.
+# iterN: model N evaluated on val and test, then the report of 0..N.  A
+# make of its own makes the files, after the plan of what it will make
+# (from make -n of the same files, read by mk/plan.sh).
 define ITER_GOAL
-.PHONY: iter$(1)
-iter$(1): $(call EVALS_UPTO,$(1))
+.PHONY: iter$(1) iter$(1)-files
+iter$(1):
+	@$$(MAKE) --no-print-directory -n iter$(1)-files 2> /dev/null | \
+		sh mk/plan.sh iter$(1) $(RUN) $(TIMES_RECORD)
+	@$$(MAKE) --no-print-directory iter$(1)-files
 	@RUN=$(RUN) MLDE_BIN=$(abspath $(BINDIR)) sh mk/report.sh $(1)
+iter$(1)-files: $(call EVALS_UPTO,$(1))
+	@:
 endef
 
 $(foreach n,$(shell seq 1 $(ITERS_MAX)),$(eval $(call ITERATION,$(n))))

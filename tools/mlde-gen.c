@@ -66,7 +66,7 @@ static const char help[] =
 	"                    zstd level (default 3)\n"
 	"  -q, --quiet       errors only\n"
 	"  -v, --verbose     more notes on stderr\n"
-	"  --help, --version\n"
+	"  -h, --help, --version\n"
 	"\n"
 	"Exit status: 0 success, 1 bad input or template, 2 usage, 3 I/O error,\n"
 	"4 requests failed for good (see mlde(7)).\n";

@@ -45,7 +45,7 @@ static const char help[] =
 	"                    zstd level (default 3)\n"
 	"  -q, --quiet       errors only (no quota table)\n"
 	"  -v, --verbose     more notes on stderr\n"
-	"  --help, --version\n"
+	"  -h, --help, --version\n"
 	"\n"
 	"Exit status: 0 success, 1 bad input, 2 usage, 3 I/O error (see mlde(7)).\n";
 

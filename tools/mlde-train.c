@@ -46,7 +46,7 @@ static const char help[] =
 	"                      training's FLOP rate as a fraction of it\n"
 	"  -q, --quiet         errors only\n"
 	"  -v, --verbose       a line per epoch\n"
-	"  --help, --version\n"
+	"  -h, --help, --version\n"
 	"\n"
 	"Exit status: 0 success, 1 bad input, 2 usage, 3 I/O error (see mlde(7)).\n";
 

@@ -35,7 +35,7 @@ static const char help[] =
 	"                    zstd level (default 3; 0 is libzstd's default)\n"
 	"  -q, --quiet       errors only\n"
 	"  -v, --verbose     more notes on stderr\n"
-	"  --help, --version\n"
+	"  -h, --help, --version\n"
 	"\n"
 	"Exit status: 0 success, 1 bad input, 2 usage, 3 I/O error (see mlde(7)).\n";
 

@@ -38,7 +38,7 @@ static const char help[] =
 	"                    zstd level (default 3; 0 is libzstd's default)\n"
 	"  -q, --quiet       errors only\n"
 	"  -v, --verbose     more notes on stderr\n"
-	"  --help, --version\n"
+	"  -h, --help, --version\n"
 	"\n"
 	"Types: scene_understanding instance_identity instance_attributes\n"
 	"instance_location instances_counting spatial_relation instance_interaction\n"
@@ -342,7 +342,7 @@ static void write_items(output *o, enum set_id set, long n, const double *mix,
 
 int main(int argc, char **argv)
 {
-	static const char shortopts[] = ":qv";
+	static const char shortopts[] = ":qvh";
 	static const double uniform[MLDE_WORLD_NTYPES] = { 1, 1, 1, 1, 1, 1, 1, 1, 1 };
 	mlde_cli cli = { .synopsis = SYNOPSIS, .help = help };
 	options opt = { .images = 1000, .base = 4000, .val = 900, .test = 900 };

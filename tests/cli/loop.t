@@ -1,7 +1,8 @@
 #!/bin/sh
-# The loop as a Makefile DAG on a small configuration: the report's shape,
-# byte-identical runs (also with -j2), resuming after an interruption,
-# atomic targets, CONFIG= and command-line knobs.
+# The loop as a Makefile DAG on a small configuration: the plan and the
+# step lines, the report's shape (report.tsv, gain.tsv), byte-identical runs
+# (also with -j2), resuming after an interruption, atomic targets, CONFIG=
+# and command-line knobs, a report cut by a closed pipe, the ablation.
 . "$(dirname "$0")/../lib.sh"
 ROOT=$(cd "$TESTS_DIR/.." && pwd)
 unset MAKEFLAGS MAKELEVEL MFLAGS
@@ -16,7 +17,23 @@ run loop iter2 RUN="$SCRATCH/a"
 is "$status" 0 "make iter2: status 0"
 like out "^Accuracy by iteration" "the table is printed at the end"
 like out "^  iter2 train +[0-9.]+ s$" "with the time of each step"
-is "$(head -1 a/report.tsv)" "$(printf 'iter\tsplit\ttype\tn\tacc\tgenerated')" "report.tsv: the header"
+like err "^make iter2: 18 steps to make in $SCRATCH/a$" "the plan first: the number of steps"
+like err "^  iter0 train$" "  and each step (not timed yet: no run had these knobs)"
+like err "^iter1 gen +\.\.\.$" "a line when a step starts"
+like err "^iter1 gen +[0-9.]+ s$" "  and one when it ends, with its time"
+is "$(head -1 a/report.tsv)" "$(printf 'iter\tsplit\ttype\tn\tacc\tgenerated\tlo\thi')" "report.tsv: the header"
+is "$(awk -F '\t' 'NR > 1 && !($7 <= $5 && $5 <= $8) { bad++ } END { print bad + 0 }' a/report.tsv)" "0" "report.tsv: lo <= acc <= hi"
+is "$(awk -F '\t' '$1 == 2 && $2 == "test" && $3 == "all" { print $4 }' a/report.tsv)" "90" "  (the all row too)"
+is "$(head -1 a/gain.tsv)" "$(printf 'type\tn\tacc_from\tacc_to\tdiff\tlo\thi\tgained\tlost\tp_exact\tp_midp')" "gain.tsv: the header"
+is "$(awk -F '\t' 'NR == 2 { print $1 ":" $2 }' a/gain.tsv)" "all:90" "gain.tsv: all 90 test items paired, first"
+# the gain by hand: join iter0's and iter2's test evals on the id
+zstdcat a/iter0/test.eval.jsonl.zst | jq -r '[.id, (if .correct then 1 else 0 end)] | @tsv' | sort > e0
+zstdcat a/iter2/test.eval.jsonl.zst | jq -r '[.id, (if .correct then 1 else 0 end)] | @tsv' | sort > e2
+is "$(join e0 e2 | awk '$2 == 0 && $3 == 1 { g++ } $2 == 1 && $3 == 0 { l++ } END { print g + 0 "/" l + 0 }')" \
+	"$(awk -F '\t' 'NR == 2 { print $8 "/" $9 }' a/gain.tsv)" "gain.tsv: gained/lost are the discordant pairs"
+is "$(awk -F '\t' 'NR > 1 && !($6 <= $5 && $5 <= $7 && $10 >= 0 && $10 <= 1 && $11 <= $10) { bad++ } END { print bad + 0 }' a/gain.tsv)" \
+	"0" "gain.tsv: lo <= diff <= hi, 0 <= mid-p <= p <= 1"
+like out "^Is the gain real\? iter0 against iter2" "the report says whether the gain is real"
 is "$(awk 'END { print NR - 1 }' a/report.tsv)" "60" "report.tsv: 3 iterations x 2 splits x (all + 9 types)"
 is "$(awk -F '\t' '$3 == "all" && $2 == "test" { print $1 ":" $4 }' a/report.tsv | tr '\n' ' ')" "0:90 1:90 2:90 " "report.tsv: every iteration, all 90 test items"
 is "$(awk -F '\t' 'NR > 1 && ($5 < 0 || $5 > 1) { bad++ } END { print bad + 0 }' a/report.tsv)" "0" "report.tsv: acc in 0..1"
@@ -25,35 +42,72 @@ gen1=$(zstdcat a/iter1/gen.jsonl.zst | wc -l | tr -d ' ')
 is "$(awk -F '\t' '$1 == 1 && $2 == "val" && $3 != "all" { s += $6 } END { print s }' a/report.tsv)" "$gen1" "report.tsv: generated adds up to iter1's items"
 is "$(awk -F '\t' '$1 == 1 && $2 == "val" && $3 == "all" { print $6 }' a/report.tsv)" "$gen1" "report.tsv: the all row holds the total"
 is "$(od -An -tx1 -N4 a/report.png | tr -d ' ')" "89504e47" "report.png is a PNG"
+
+# the same knobs again, elsewhere: the plan gives the last times
+run loop -j2 iter2 RUN="$SCRATCH/b"
+is "$status" 0 "make -j2 iter2: status 0"
+like err "^make iter2: 18 steps to make in $SCRATCH/b; the last time with these knobs:$" \
+	"the same knobs again: the plan gives the last times"
+like err "^  iter0 train +[0-9.]+ s$" "  of each step"
+like err "^  total +[0-9.]+ s$" "  and their total"
 is "$(zstdcat a/iter1/plan.jsonl.zst | wc -l | tr -d ' ')" "60" "iter1 plan: BUDGET requests"
 is "$(find a -name '*.tmp' | wc -l | tr -d ' ')" "0" "no .tmp file left"
 is "$(zstdcat a/iter2/rejects.jsonl.zst | wc -l | tr -d ' ')" "$((60 - $(zstdcat a/iter2/gen.jsonl.zst | wc -l)))" "items + rejects = plan records"
 
-run loop -j2 iter2 RUN="$SCRATCH/b"
-is "$status" 0 "make -j2 iter2: status 0"
 digest a > a.sums
 digest b > b.sums
 same a.sums b.sums "make -j2 gives the same bytes as make, in every file but times.tsv"
 
 run loop -n iter2 RUN="$SCRATCH/a"
 unlike out "mlde-(train|eval|gen|sample|world)" "a finished run: make -n iter2 has nothing to rebuild"
+run loop iter2 RUN="$SCRATCH/a"
+like err "^make iter2: $SCRATCH/a is made; the report only$" "  and make iter2 says so"
 run loop -n iter3 RUN="$SCRATCH/a"
 like out "mlde-train .*--init $SCRATCH/a/iter2/model.safetensors" "make -n iter3 shows iteration 3 from model 2"
 unlike out "iter[012]/model.safetensors.tmp|--out .*world.tmp" "  and none of the finished steps"
 
-# an interrupted run resumes where it stopped and ends the same
-(make -s -C "$ROOT" ${MLDE_MAKEVARS:-} $SMALL iter2 RUN="$SCRATCH/c" > c.log 2>&1 &
- echo $! > c.pid; wait) &
+# the long steps draw their progress on a terminal: no -q there
+run loop -n iter1 RUN="$SCRATCH/t"
+like out "mlde-train -q --threads" "not on a terminal: the loop runs mlde-train -q"
+like out "mlde-gen -q --backend" "  and mlde-gen -q"
+if command -v script > /dev/null; then
+	run script -qec "make -s -n -C '$ROOT' ${MLDE_MAKEVARS:-} $SMALL iter1 RUN='$SCRATCH/t'" /dev/null
+	like out "mlde-train +--threads" "on a terminal: mlde-train without -q, which draws its progress"
+	like out "mlde-gen +--backend" "  and mlde-gen"
+	like out "^make iter1: 11 steps to make in $SCRATCH/t" "  after the plan"
+else
+	ok 0 "# skip script(1) is not installed"
+fi
+
+# an interrupted run resumes where it stopped and ends the same.  make
+# runs in a process group of its own (setsid), and the whole group is
+# killed in iter1's training, as ^C kills a terminal's job (with
+# SIGTERM: a background job of a script ignores SIGINT).
+(set +e; setsid -w sh -c 'echo $$ > c.pid; exec "$@"' sh make -s -C "$ROOT" ${MLDE_MAKEVARS:-} $SMALL iter2 \
+	RUN="$SCRATCH/c" > c.log 2>&1; echo $? > c.rc) &
 i=0
-while [ ! -f c/iter1/gen.jsonl.zst ] && [ "$i" -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
-pkill -INT -P "$(cat c.pid)" 2>/dev/null || true
-kill -INT "$(cat c.pid)" 2>/dev/null || true
+# once iter1's training has started (its gen step is over, and make has
+# seen it end: a gen still running when killed would be deleted by make)
+while ! grep -q '^iter1 train *\.\.\.$' c.log 2> /dev/null && [ "$i" -lt 3000 ]; do
+	sleep 0.1; i=$((i + 1))
+done
+while [ ! -s c.pid ]; do sleep 0.1; done
+kill -TERM "-$(cat c.pid)" 2>/dev/null || true
 wait
+holds "interrupted: make failed" not test "$(cat c.rc)" = 0
 is "$(find c -name '*.tmp' | wc -l | tr -d ' ')" "0" "interrupted: no .tmp file left"
+holds "  the run was cut: iter1's items are made" test -f c/iter1/gen.jsonl.zst
+holds "  but not iter2's model, nor its test evaluation" \
+	not test -e c/iter2/model.safetensors -o -e c/iter2/test.eval.jsonl.zst
 run loop iter2 RUN="$SCRATCH/c"
 is "$status" 0 "interrupted, then make iter2 again: status 0"
 digest c > c.sums
 same a.sums c.sums "  and the same bytes as an uninterrupted run"
+
+# a report cut by a closed pipe (| head) ends quietly, as the programs do
+{ set +e; make -s -C "$ROOT" ${MLDE_MAKEVARS:-} $SMALL iter2 RUN="$SCRATCH/a" 2> pipe.err; echo $? > pipe.rc; } | true
+is "$(cat pipe.rc)" "0" "make iter2 | true: status 0"
+is "$(cat pipe.err)" "make iter2: $SCRATCH/a is made; the report only" "  and no error, only the plan"
 
 # a failing step leaves no target behind
 run loop "$SCRATCH/d/iter1/gen.jsonl.zst" RUN="$SCRATCH/d" GEN_FLAGS=--no-such-flag
@@ -89,6 +143,10 @@ is "$status" 0 "make ablation: status 0"
 like out "^test accuracy \(%\), mean over 1 seed$" "  prints the table"
 like out "^type +iter +abs +uniform +abs-uniform$" "  with a column per strategy and their difference"
 like out "^all +1 +[0-9.]+ +[0-9.]+ +[-+][0-9.]+$" "  and a row for iteration 1 overall"
+like out "^Is the difference real\? abs against uniform at iteration 1" "  and the paired comparison"
+like out "^all +90 +[0-9.]+ +[0-9.]+ +[-+][0-9.]+  \[ *[-+][0-9.]+, *[-+][0-9.]+\] " "  overall, with its interval"
+is "$(awk 'END { print NR - 1 }' abl/ablation-gain.tsv)" "10" "ablation-gain.tsv: all and 9 types"
+is "$(od -An -tx1 -N4 abl/ablation.png | tr -d ' ')" "89504e47" "ablation.png is a PNG"
 same abl/abs-seed1/iter0/model.safetensors abl/uniform-seed1/iter0/model.safetensors \
 	"  uniform starts from the same baseline"
 zstdcat abl/abs-seed1/iter1/plan.jsonl.zst | jq -r .type | sort | uniq -c | awk '{print $1}' | sort -n > abs.q

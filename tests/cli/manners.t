@@ -1,7 +1,7 @@
 #!/bin/sh
-# Command-line manners every mlde program shares: --help, --version, an
-# unknown option, a failed write of --help, and a man page whose SYNOPSIS
-# is the usage line.
+# Command-line manners every mlde program shares: --help (and -h),
+# --version, an unknown option, a failed write of --help, a man page whose
+# SYNOPSIS is the usage line, and MLDE_PLAIN.
 . "$(dirname "$0")/../lib.sh"
 MAN_DIR=$TESTS_DIR/../man
 
@@ -16,6 +16,11 @@ for p in $programs; do
 	like out "^usage: $p " "$p --help: usage on stdout"
 	is "$(cat err)" "" "$p --help: nothing on stderr"
 	usage=$(head -1 out | sed 's/^usage: //' | words)
+
+	cp out help.long
+	run "$p" -h
+	is "$status" 0 "$p -h: status 0"
+	same out help.long "$p -h: the same text as --help"
 
 	run "$p" --version
 	is "$status:$(cat out)" "0:$p (mlde) 0.1.0" "$p --version"
@@ -48,6 +53,18 @@ for p in $programs; do
 		like page.txt "^$section\$" "$p.1: has $section"
 	done
 done
+
+# MLDE_PLAIN=1: plain text on standard output (a pipe here), as with -Z;
+# -o FILE stays zstd, and without it a pipe gets zstd
+printf '{"id":"a","type":"t","correct":true}\n' > one.jsonl
+MLDE_PLAIN=1 mlde-weak -q one.jsonl > plain.out
+like plain.out '^\{"type":"t","n":1,' "MLDE_PLAIN=1: plain JSON Lines on a pipe"
+MLDE_PLAIN=1 mlde-weak -q -o file.zst one.jsonl
+is "$(od -An -tx1 -N4 file.zst | tr -d ' ')" "28b52ffd" "MLDE_PLAIN=1: -o FILE is still zstd"
+mlde-weak -q one.jsonl > zstd.out
+is "$(od -An -tx1 -N4 zstd.out | tr -d ' ')" "28b52ffd" "without MLDE_PLAIN: zstd on a pipe"
+MLDE_PLAIN=0 mlde-weak -q one.jsonl > zero.out
+is "$(od -An -tx1 -N4 zero.out | tr -d ' ')" "28b52ffd" "MLDE_PLAIN=0: zstd on a pipe"
 
 groff -man -ww -z "$MAN_DIR/mlde.7" 2> lint || true
 is "$(cat lint)" "" "mlde.7: groff finds nothing to warn about"

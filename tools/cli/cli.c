@@ -149,6 +149,7 @@ bool mlde_cli_common(mlde_cli *cli, int opt, const char *arg)
 
 	switch (opt) {
 	case MLDE_OPT_HELP:
+	case 'h':
 		printf("usage: %s\n", cli->synopsis);
 		print_and_exit(cli->help);
 	case MLDE_OPT_VERSION:
@@ -221,11 +222,19 @@ double mlde_cli_double(const mlde_cli *cli, const char *opt, const char *arg, do
 
 mlde_writer *mlde_cli_open_output(const mlde_cli *cli)
 {
+	const char *env = getenv("MLDE_PLAIN");
+	mlde_output out = cli->out;
 	mlde_error err;
 	mlde_writer *w;
 
+	/* MLDE_PLAIN=1 makes plain text the default on standard output (for an
+	 * interactive session and jq); -o files stay zstd, so the loop's files
+	 * do not change with the user's environment */
+	if (out.plain < 0 && (!out.path || strcmp(out.path, "-") == 0) && env &&
+	    strcmp(env, "1") == 0)
+		out.plain = 1;
 	mlde_error_clear(&err);
-	w = mlde_writer_open(&cli->out, &err);
+	w = mlde_writer_open(&out, &err);
 	if (!w)
 		mlde_die_error(&err);
 	return w;

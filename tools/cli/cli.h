@@ -21,7 +21,7 @@ enum {
 
 /* The shared short options; a program appends its own.  The leading ':'
  * lets us tell a missing value from an unknown option. */
-#define MLDE_COMMON_SHORTOPTS ":o:Zqv"
+#define MLDE_COMMON_SHORTOPTS ":o:Zqvh"
 #define MLDE_COMMON_LONGOPTS                                      \
 	{ "help", no_argument, 0, MLDE_OPT_HELP },                \
 	{ "version", no_argument, 0, MLDE_OPT_VERSION },          \
