@@ -46,27 +46,12 @@ static const char help[] =
 	"  --cache DIR       reply cache (http default: $XDG_CACHE_HOME/mlde/replies;\n"
 	"                    world: none unless given)\n"
 	"  --offline         send nothing: a reply missing from the cache is a failure\n"
-	"  --base-url URL    default $OPENAI_BASE_URL, else https://api.openai.com/v1\n"
-	"  --model NAME      default gpt-4o\n"
-	"  --temperature T   default 0.7\n"
-	"  --max-tokens N    default 512\n"
-	"  --api-key-file FILE\n"
-	"                    read the key from FILE rather than $OPENAI_API_KEY\n"
-	"  -j, --jobs N      requests in flight (default 8)\n"
-	"  --rpm N, --tpm N  requests and tokens per minute at most (default: no limit)\n"
-	"  --retries N       retries of a request after 429, 5xx, a timeout or a\n"
-	"                    connection error (default 5)\n"
-	"  --timeout S       seconds per attempt (default 120)\n"
-	"  --backoff S       the first retry waits about S seconds, doubling (default 1)\n"
+	MLDE_ENDPOINT_HELP("gpt-4o", "0.7", "512")
 	"  --seed S          seed of the requests and the world generator (default 1)\n"
 	"  --progress        progress on stderr even when it is not a terminal\n"
-	"  -o, --output FILE write FILE (via FILE.tmp, renamed on success)\n"
-	"  -Z, --plain       plain JSON Lines, not zstd (the default on a terminal)\n"
-	"  -0 .. -19, --level N\n"
-	"                    zstd level (default 3)\n"
+	MLDE_HELP_OUTPUT
 	"  -q, --quiet       errors only\n"
-	"  -v, --verbose     more notes on stderr\n"
-	"  -h, --help, --version\n"
+	MLDE_HELP_VERBOSE
 	"\n"
 	"Exit status: 0 success, 1 bad input or template, 2 usage, 3 I/O error,\n"
 	"4 requests failed for good (see mlde(7)).\n";
@@ -595,8 +580,7 @@ int main(int argc, char **argv)
 {
 	mlde_cli cli = { .synopsis = SYNOPSIS, .help = help };
 	options opt = { .backend = BACKEND_HTTP, .emit = EMIT_ITEM, .seed = 1,
-			.http = { .model = "gpt-4o", .temperature = 0.7, .max_tokens = 512,
-				  .jobs = 8, .retries = 5, .timeout = 120.0, .backoff = 1.0 } };
+			.http = MLDE_ENDPOINT_DEFAULTS("gpt-4o", 0.7, 512) };
 	run R = { .opt = &opt };
 	mlde_endpoint ep = { 0 };
 	char *stdin_only[] = { "-", NULL }, **files;

@@ -39,13 +39,9 @@ static const char help[] =
 	"  --retrieval R     similar (cosine of 'embedding' fields, the default) or random\n"
 	"  --seed S          random seed (default 1)\n"
 	"  --threads T       OpenBLAS threads for the similarity search (default: all)\n"
-	"  -o, --output FILE write FILE (via FILE.tmp, renamed on success)\n"
-	"  -Z, --plain       plain JSON Lines, not zstd (the default on a terminal)\n"
-	"  -0 .. -19, --level N\n"
-	"                    zstd level (default 3)\n"
+	MLDE_HELP_OUTPUT
 	"  -q, --quiet       errors only (no quota table)\n"
-	"  -v, --verbose     more notes on stderr\n"
-	"  -h, --help, --version\n"
+	MLDE_HELP_VERBOSE
 	"\n"
 	"Exit status: 0 success, 1 bad input, 2 usage, 3 I/O error (see mlde(7)).\n";
 

@@ -29,13 +29,9 @@ static const char help[] =
 	"  --tsv             a header and one tab-separated row per type, plain text\n"
 	"  --skip-bad        leave out bad records (counted on stderr) instead of\n"
 	"                    failing\n"
-	"  -o, --output FILE write FILE (via FILE.tmp, renamed on success)\n"
-	"  -Z, --plain       plain JSON Lines, not zstd (the default on a terminal)\n"
-	"  -0 .. -19, --level N\n"
-	"                    zstd level (default 3; 0 is libzstd's default)\n"
+	MLDE_HELP_OUTPUT
 	"  -q, --quiet       errors only\n"
-	"  -v, --verbose     more notes on stderr\n"
-	"  -h, --help, --version\n"
+	MLDE_HELP_VERBOSE
 	"\n"
 	"Exit status: 0 success, 1 bad input, 2 usage, 3 I/O error (see mlde(7)).\n";
 

@@ -37,8 +37,7 @@ static const char help[] =
 	"  -0 .. -19, --level N\n"
 	"                    zstd level (default 3; 0 is libzstd's default)\n"
 	"  -q, --quiet       errors only\n"
-	"  -v, --verbose     more notes on stderr\n"
-	"  -h, --help, --version\n"
+	MLDE_HELP_VERBOSE
 	"\n"
 	"Types: scene_understanding instance_identity instance_attributes\n"
 	"instance_location instances_counting spatial_relation instance_interaction\n"

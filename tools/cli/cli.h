@@ -31,6 +31,17 @@ enum {
 	{ "quiet", no_argument, 0, 'q' },                         \
 	{ "verbose", no_argument, 0, 'v' }
 
+/* The help lines of the shared options, for the programs whose help text
+ * is laid out in the usual 20 columns (one wording, so they cannot drift). */
+#define MLDE_HELP_OUTPUT                                                           \
+	"  -o, --output FILE write FILE (via FILE.tmp, renamed on success)\n"      \
+	"  -Z, --plain       plain JSON Lines, not zstd (the default on a terminal)\n" \
+	"  -0 .. -19, --level N\n"                                                 \
+	"                    zstd level (default 3)\n"
+#define MLDE_HELP_VERBOSE                                                          \
+	"  -v, --verbose     more notes on stderr\n"                               \
+	"  -h, --help, --version\n"
+
 typedef struct mlde_cli {
 	const char *synopsis;  /* one line, as in the man page's SYNOPSIS */
 	const char *help;      /* the full --help text after the synopsis */

@@ -36,6 +36,37 @@ enum {
 	{ "cache", required_argument, 0, MLDE_OPT_CACHE },                 \
 	{ "offline", no_argument, 0, MLDE_OPT_OFFLINE }
 
+/* The client's defaults, shared by the initialiser and the help lines. */
+#define MLDE_ENDPOINT_JOBS 8
+#define MLDE_ENDPOINT_RETRIES 5
+#define MLDE_ENDPOINT_TIMEOUT 120
+#define MLDE_ENDPOINT_BACKOFF 1
+#define MLDE_STR_(x) #x
+#define MLDE_STR(x) MLDE_STR_(x)
+
+/* Their help lines, with the program's own model, temperature and reply
+ * length (string literals). */
+#define MLDE_ENDPOINT_HELP(MODEL, TEMPERATURE, MAX_TOKENS)                          \
+	"  --base-url URL    default $OPENAI_BASE_URL, else https://api.openai.com/v1\n" \
+	"  --model NAME      default " MODEL "\n"                                      \
+	"  --temperature T   default " TEMPERATURE "\n"                                \
+	"  --max-tokens N    default " MAX_TOKENS "\n"                                 \
+	"  --api-key-file FILE\n"                                                     \
+	"                    read the key from FILE rather than $OPENAI_API_KEY\n"    \
+	"  -j, --jobs N      requests in flight (default " MLDE_STR(MLDE_ENDPOINT_JOBS) ")\n" \
+	"  --rpm N, --tpm N  requests and tokens per minute at most (default: no limit)\n" \
+	"  --retries N       retries of a request after 429, 5xx, a timeout or a\n"   \
+	"                    connection error (default " MLDE_STR(MLDE_ENDPOINT_RETRIES) ")\n" \
+	"  --timeout S       seconds per attempt (default " MLDE_STR(MLDE_ENDPOINT_TIMEOUT) ")\n" \
+	"  --backoff S       the first retry waits about S seconds, doubling (default " \
+		MLDE_STR(MLDE_ENDPOINT_BACKOFF) ")\n"
+
+/* The initialiser of mlde_endpoint_opts with those defaults. */
+#define MLDE_ENDPOINT_DEFAULTS(MODEL, TEMPERATURE, MAX_TOKENS)                       \
+	{ .model = MODEL, .temperature = TEMPERATURE, .max_tokens = MAX_TOKENS,        \
+	  .jobs = MLDE_ENDPOINT_JOBS, .retries = MLDE_ENDPOINT_RETRIES,                \
+	  .timeout = MLDE_ENDPOINT_TIMEOUT, .backoff = MLDE_ENDPOINT_BACKOFF }
+
 typedef struct mlde_endpoint_opts {
 	const char *base_url;   /* NULL: $OPENAI_BASE_URL, else OpenAI's */
 	const char *model, *key_file, *cache;
