@@ -132,6 +132,20 @@ bad noimage 1 "noimage.jsonl:1: field 'image': missing"
 bad badjson 1 '^mlde-eval: badjson.jsonl:2: invalid JSON'
 item 'data:image/png;base64,@@@@' > baduri.jsonl
 bad baduri 1 '^mlde-eval: baduri.jsonl:1: data: URI: bad base64'
+# a bad record after the first batch was written (900 good items, then
+# one with no answer): the same message, and the output given up
+for i in 1 2 3 4 5 6 7 8 9 10; do cat test.jsonl; done > late.jsonl
+echo '{"image":"good.png","question":"q","options":["a","b"]}' >> late.jsonl
+rm -f late.zst late.zst.tmp
+run mlde-eval -m model.st --images w -o late.zst late.jsonl
+is "$status" 1 "a bad record after 900 good ones: status 1"
+is "$(cat err)" "mlde-eval: late.jsonl:901: field 'answer': missing" \
+	"a bad record after 900 good ones: FILE:LINE, and nothing else on stderr"
+holds "a bad record after 900 good ones: neither FILE nor FILE.tmp left" \
+	test ! -e late.zst -a ! -e late.zst.tmp
+run sh -c 'mlde-eval -Z -m model.st --images w late.jsonl > late.jsonl.out'
+is "$(wc -l < late.jsonl.out | tr -d ' ')" 512 \
+	"  (the first batch of 512 was written before the bad record was read)"
 
 # a bad or lying model
 item good.png > one.jsonl
