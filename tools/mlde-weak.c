@@ -116,35 +116,33 @@ static int count_record(group_table *t, const options *opt, jv rec, const mlde_r
 	return rc;
 }
 
-static void read_input(group_table *t, tally *ty, const options *opt, const char *path)
+static int read_input(group_table *t, tally *ty, const options *opt, const char *path,
+		      mlde_error *err)
 {
-	mlde_error err;
-	mlde_reader *r;
+	mlde_reader *r = mlde_reader_open(path, err);
+	unsigned long before = ty->records;
 	jv rec;
 	int got;
 
-	mlde_error_clear(&err);
-	r = mlde_reader_open(path, &err);
 	if (!r)
-		mlde_die_error(&err);
-	unsigned long before = ty->records;
-
-	while ((got = mlde_reader_next(r, &rec, &err)) > 0) {
-		if (count_record(t, opt, rec, r, &err) == 0) {
+		return -1;
+	while ((got = mlde_reader_next(r, &rec, err)) > 0) {
+		if (count_record(t, opt, rec, r, err) == 0) {
 			ty->records++;
 			continue;
 		}
 		if (!opt->skip_bad)
-			mlde_die_error(&err);
+			break;
 		if (++ty->skipped <= MAX_SKIP_MESSAGES)
-			mlde_warn("skipped: %s", err.msg);
+			mlde_warn("skipped: %s", err->msg);
+		mlde_error_clear(err);
 	}
-	if (got < 0)
-		mlde_die_error(&err);
-	mlde_note(1, "%s: %lu records, %lu lines, %llu bytes of %s JSON", mlde_reader_name(r),
-		  ty->records - before, mlde_reader_lineno(r), mlde_reader_bytes(r),
-		  mlde_reader_is_zstd(r) ? "zstd" : "plain");
+	if (got == 0)
+		mlde_note(1, "%s: %lu records, %lu lines, %llu bytes of %s JSON",
+			  mlde_reader_name(r), ty->records - before, mlde_reader_lineno(r),
+			  mlde_reader_bytes(r), mlde_reader_is_zstd(r) ? "zstd" : "plain");
 	mlde_reader_close(r);
+	return got == 0 ? 0 : -1;
 }
 
 /* 95% Wilson score interval for c successes in n trials.  At n = 0 nothing
@@ -215,35 +213,44 @@ static jv weakness_record(const group *g, const char *by)
 	return mlde_weakness_record(&w);
 }
 
-static void write_groups(const mlde_cli *cli, const group_table *t, const options *opt)
+/* The output the shared options describe.  MLDE_PLAIN=1 makes plain text
+ * the default on standard output, as mlde_cli_open_output has it (which
+ * exits on failure; this returns the error to main). */
+static int open_output(const mlde_cli *cli, mlde_writer **w, mlde_error *err)
 {
-	mlde_writer *w = mlde_cli_open_output(cli);
-	mlde_error err;
+	const char *env = getenv("MLDE_PLAIN");
+	mlde_output out = cli->out;
+
+	if (out.plain < 0 && (!out.path || strcmp(out.path, "-") == 0) && env &&
+	    strcmp(env, "1") == 0)
+		out.plain = 1;
+	*w = mlde_writer_open(&out, err);
+	return *w ? 0 : -1;
+}
+
+static int write_groups(mlde_writer *w, const group_table *t, const options *opt,
+			mlde_error *err)
+{
 	int rc = 0;
 
-	mlde_error_clear(&err);
 	if (opt->tsv)
-		rc = mlde_writer_printf(w, &err, "%s\tn\tcorrect\tacc\tlo\thi\tweight\t"
+		rc = mlde_writer_printf(w, err, "%s\tn\tcorrect\tacc\tlo\thi\tweight\t"
 					"unanswered\tsparse\n", opt->by);
 	for (size_t i = 0; rc == 0 && i < t->ngroups; i++) {
 		const group *g = &t->groups[i];
 		char acc[32] = "NA";
 
 		if (!opt->tsv) {
-			rc = mlde_writer_put(w, weakness_record(g, opt->by), &err);
+			rc = mlde_writer_put(w, weakness_record(g, opt->by), err);
 			continue;
 		}
 		if (g->n)
 			snprintf(acc, sizeof acc, "%.4f", g->acc);
-		rc = mlde_writer_printf(w, &err, "%s\t%lu\t%lu\t%s\t%.4f\t%.4f\t%.4f\t%lu\t%d\n",
+		rc = mlde_writer_printf(w, err, "%s\t%lu\t%lu\t%s\t%.4f\t%.4f\t%.4f\t%lu\t%d\n",
 					g->key, g->n, g->correct, acc, g->lo, g->hi,
 					g->weight, g->unanswered, g->sparse);
 	}
-	if (rc < 0) {
-		mlde_writer_abort(w);
-		mlde_die_error(&err);
-	}
-	mlde_cli_close_output(w);
+	return rc;
 }
 
 static void summarise(const group_table *t, const tally *ty)
@@ -281,7 +288,9 @@ int main(int argc, char **argv)
 	options opt = { .by = MLDE_F_TYPE, .weight = WEIGHT_ERROR, .min_n = 1 };
 	group_table table = { 0 };
 	tally ty = { 0 };
-	int c;
+	mlde_writer *w = NULL;
+	mlde_error err;
+	int c, rc = 0;
 
 	mlde_cli_init(&cli, "mlde-weak", &argc, argv, shortopts, longopts);
 	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
@@ -322,18 +331,32 @@ int main(int argc, char **argv)
 	if (opt.tsv && cli.out.plain != 1)
 		cli.out.plain = 1;
 
+	mlde_error_clear(&err);
 	if (optind == argc)
-		read_input(&table, &ty, &opt, "-");
-	for (int i = optind; i < argc; i++)
-		read_input(&table, &ty, &opt, argv[i]);
+		rc = read_input(&table, &ty, &opt, "-", &err);
+	for (int i = optind; i < argc && rc == 0; i++)
+		rc = read_input(&table, &ty, &opt, argv[i], &err);
+	if (rc == 0) {
+		compute_weights(&table, &opt);
+		if (table.ngroups)  /* qsort(NULL, 0, ...) is undefined */
+			qsort(table.groups, table.ngroups, sizeof *table.groups, by_key);
+		rc = open_output(&cli, &w, &err);
+	}
+	if (rc == 0)
+		rc = write_groups(w, &table, &opt, &err);
+	if (rc == 0) {
+		rc = mlde_writer_close(w, &err);  /* frees it, whatever the result */
+		w = NULL;
+	}
+	if (rc == 0)
+		summarise(&table, &ty);
 
-	compute_weights(&table, &opt);
-	if (table.ngroups)  /* qsort(NULL, 0, ...) is undefined */
-		qsort(table.groups, table.ngroups, sizeof *table.groups, by_key);
-	write_groups(&cli, &table, &opt);
-	summarise(&table, &ty);
-
+	/* the one way out: an output still open is given up (no FILE, no
+	 * FILE.tmp, a zstd stream left unfinished), everything freed */
+	mlde_writer_abort(w);
 	free(table.groups);
 	mlde_strset_free(&table.keys);
+	if (rc < 0)
+		mlde_die_error(&err);  /* quietly 0 when the reader of stdout went away */
 	return MLDE_EXIT_OK;
 }

@@ -170,6 +170,14 @@ like err "^mlde-weak: <stdin>:2: invalid JSON" "stdin is named <stdin>"
 run mlde-weak -o never.zst eval.jsonl broken.jsonl
 records
 is "$status:$(ls never.zst never.zst.tmp 2>/dev/null | wc -l | tr -d ' ')" "1:0" "-o with bad input: neither FILE nor FILE.tmp"
+# deep in the input (900 good records, then a bad one): the same message
+# and status, and no output left that looks done
+for i in $(seq 1 900); do printf '{"type":"t%d","correct":true}\n' $((i % 7)); done > late.jsonl
+echo '{"type":"t1","correct":1}' >> late.jsonl
+run mlde-weak -o late.zst late.jsonl
+is "$status:$(cat err)" "1:mlde-weak: late.jsonl:901: field 'correct': expected boolean, got number" \
+	"a bad record after 900 good ones: status 1, FILE:LINE"
+holds "a bad record after 900 good ones: neither FILE nor FILE.tmp" test ! -e late.zst -a ! -e late.zst.tmp
 run mlde-weak no-such.jsonl
 records
 is "$status:$(cat err)" "3:mlde-weak: no-such.jsonl: No such file or directory" "a missing file: I/O status"
