@@ -146,10 +146,14 @@ static int *type_order(long n, const double *w, mlde_rng *rng)
 	return order;
 }
 
-static void make_dir(const char *path)
+static int make_dir(const char *path, mlde_error *err)
 {
-	if (mkdir(path, 0777) < 0 && errno != EEXIST)
-		mlde_die(MLDE_EXIT_IO, "%s: cannot make directory: %s", path, strerror(errno));
+	if (mkdir(path, 0777) < 0 && errno != EEXIST) {
+		mlde_error_set(err, MLDE_EXIT_IO, "%s: cannot make directory: %s", path,
+			       strerror(errno));
+		return -1;
+	}
+	return 0;
 }
 
 /* How many times a val or test item is drawn again while its image is that
@@ -169,24 +173,11 @@ typedef struct output {
 	unsigned char rgb[MLDE_WORLD_SIDE * MLDE_WORLD_SIDE * 3];
 } output;
 
-/* Abort every set still open (removing its FILE.tmp) and exit. */
-static _Noreturn void fail(output *o, const mlde_error *err)
-{
-	for (int set = SET_POOL; set <= SET_TEST; set++)
-		if (o->w[set]) {
-			mlde_writer_abort(o->w[set]);
-			o->w[set] = NULL;
-		}
-	mlde_die_error(err);
-}
-
-static void open_set(output *o, enum set_id set)
+static int open_set(output *o, enum set_id set, mlde_error *err)
 {
 	mlde_output spec = { .level = o->opt->level, .plain = 0 };
-	mlde_error err;
 	size_t n = strlen(o->opt->out) + 64;
 
-	mlde_error_clear(&err);
 	o->path[set] = mlde_xmalloc(n);
 	snprintf(o->path[set], n, "%s/%s.jsonl.zst", o->opt->out, set_names[set]);
 	if (!o->image_path) {
@@ -194,62 +185,62 @@ static void open_set(output *o, enum set_id set)
 		o->image_path = mlde_xmalloc(n);
 	}
 	spec.path = o->path[set];
-	o->w[set] = mlde_writer_open(&spec, &err);
-	if (!o->w[set])
-		fail(o, &err);
+	o->w[set] = mlde_writer_open(&spec, err);
+	return o->w[set] ? 0 : -1;
 }
 
-/* Write the pixels in o->rgb to DIR/images/SET-K.png; returns the image's
+/* Write the pixels in o->rgb to DIR/images/SET-K.png; *name is the image's
  * name relative to DIR, in image_path after the directory part. */
-static const char *write_image(output *o, enum set_id set, long k)
+static int write_image(output *o, enum set_id set, long k, const char **name, mlde_error *err)
 {
 	mlde_image img = { MLDE_WORLD_SIDE, MLDE_WORLD_SIDE, o->rgb };
-	size_t dir = strlen(o->opt->out) + 1;
-	mlde_error err;
 
-	mlde_error_clear(&err);
 	snprintf(o->image_path, o->image_len, "%s/images/%s-%06ld.png", o->opt->out,
 		 set_names[set], k);
-	if (mlde_png_write(o->image_path, &img, &err) < 0)
-		fail(o, &err);
-	return o->image_path + dir;
+	*name = o->image_path + strlen(o->opt->out) + 1;
+	return mlde_png_write(o->image_path, &img, err);
 }
 
-static void put(output *o, enum set_id set, jv rec)
+static int put(output *o, enum set_id set, jv rec, mlde_error *err)
 {
-	mlde_error err;
-
-	mlde_error_clear(&err);
-	if (mlde_writer_put(o->w[set], rec, &err) < 0)
-		fail(o, &err);
+	if (mlde_writer_put(o->w[set], rec, err) < 0)
+		return -1;
 	o->n[set]++;
+	return 0;
 }
 
 /* Rename the four sets into place, in order. */
-static void commit_sets(output *o)
+static int commit_sets(output *o, mlde_error *err)
 {
 	for (int set = SET_POOL; set <= SET_TEST; set++) {
-		mlde_error err;
 		mlde_writer *w = o->w[set];
 
-		mlde_error_clear(&err);
 		o->w[set] = NULL;
-		if (mlde_writer_close(w, &err) < 0)
-			fail(o, &err);
+		if (mlde_writer_close(w, err) < 0)
+			return -1;
 		mlde_note(1, "%s: %ld %s", o->path[set], o->n[set],
 			  set == SET_POOL ? "pool records" : "items");
 	}
-	for (int set = SET_POOL; set <= SET_TEST; set++)
+	return 0;
+}
+
+/* Give up every set still open (removing its FILE.tmp) and free o. */
+static void output_free(output *o)
+{
+	for (int set = SET_POOL; set <= SET_TEST; set++) {
+		mlde_writer_abort(o->w[set]);
 		free(o->path[set]);
+	}
 	free(o->image_path);
 }
 
-static void write_pool(output *o, mlde_u64set *seen)
+static int write_pool(output *o, mlde_u64set *seen, mlde_error *err)
 {
 	const options *opt = o->opt;
 	mlde_world_spec spec;
 
-	open_set(o, SET_POOL);
+	if (open_set(o, SET_POOL, err) < 0)
+		return -1;
 	mlde_world_spec_default(&spec);
 	/* rich in what generation needs: a second object (spatial, interaction),
 	 * touching pairs and letters; the world backend must skip a request
@@ -260,21 +251,25 @@ static void write_pool(output *o, mlde_u64set *seen)
 	for (long k = 0; k < opt->images; k++) {
 		mlde_rng rng;
 		mlde_world_scene s;
+		const char *image;
 
 		mlde_rng_seed2(&rng, opt->seed, (uint64_t)SET_POOL << 32 | (uint64_t)k);
 		mlde_world_scene_make(&s, &spec, &rng);
 		mlde_world_render(&s, o->rgb);
 		mlde_u64set_add(seen, mlde_fnv1a(o->rgb, sizeof o->rgb));
-		put(o, SET_POOL, mlde_world_scene_record(&s, write_image(o, SET_POOL, k)));
+		if (write_image(o, SET_POOL, k, &image, err) < 0 ||
+		    put(o, SET_POOL, mlde_world_scene_record(&s, image), err) < 0)
+			return -1;
 	}
+	return 0;
 }
 
 /* Draw item k of a val or test set until its image is none of seen (the
  * pool and base images): fail, rather than leak a benchmark image into
  * training data, after MAX_REDRAWS draws.  MLDE_WORLD_TEST_LEAK in the
  * environment makes every image count as seen, for the test of that. */
-static void draw_unseen(output *o, enum set_id set, long k, int type, const mlde_u64set *seen,
-			mlde_world_scene *s, mlde_world_item *item)
+static int draw_unseen(output *o, enum set_id set, long k, int type, const mlde_u64set *seen,
+		       mlde_world_scene *s, mlde_world_item *item, mlde_error *err)
 {
 	for (uint64_t again = 0; again <= MAX_REDRAWS; again++) {
 		mlde_rng rng;
@@ -283,60 +278,80 @@ static void draw_unseen(output *o, enum set_id set, long k, int type, const mlde
 		mlde_world_make_item(type, &rng, s, item);
 		mlde_world_render(s, o->rgb);
 		if (!o->all_seen && !mlde_u64set_has(seen, mlde_fnv1a(o->rgb, sizeof o->rgb)))
-			return;
+			return 0;
 		mlde_note(2, "%s-%06ld: the image of a pool or base item, drawn again",
 			  set_names[set], k);
 	}
-	{
-		mlde_error err;
-
-		mlde_error_set(&err, MLDE_EXIT_INTERNAL, "%s-%06ld: %d draws in a row gave the "
-			       "image of a pool or base item (a benchmark leak): no set written",
-			       set_names[set], k, MAX_REDRAWS + 1);
-		fail(o, &err);
-	}
+	mlde_error_set(err, MLDE_EXIT_INTERNAL, "%s-%06ld: %d draws in a row gave the image of a "
+		       "pool or base item (a benchmark leak): no set written", set_names[set], k,
+		       MAX_REDRAWS + 1);
+	return -1;
 }
 
-/* Items of one set.  Base images go into seen; val and test images never
- * repeat one of seen. */
-static void write_items(output *o, enum set_id set, long n, const double *mix,
-			mlde_u64set *seen)
+/* Item k of a set, its image written; base images go into seen, val and
+ * test images never repeat one of seen. */
+static int write_item(output *o, enum set_id set, long k, int type, mlde_u64set *seen,
+		      mlde_error *err)
 {
-	const options *opt = o->opt;
-	mlde_rng rng;
-	int *order;
+	mlde_world_scene s;
+	mlde_world_item item;
+	const char *image;
+	char id[32];
+	jv rec;
+
+	if (set == SET_BASE) {
+		mlde_rng rng;
+
+		mlde_rng_seed2(&rng, o->opt->seed, (uint64_t)set << 32 | (uint64_t)k);
+		mlde_world_make_item(type, &rng, &s, &item);
+		mlde_world_render(&s, o->rgb);
+		mlde_u64set_add(seen, mlde_fnv1a(o->rgb, sizeof o->rgb));
+	} else if (draw_unseen(o, set, k, type, seen, &s, &item, err) < 0) {
+		return -1;
+	}
+	if (write_image(o, set, k, &image, err) < 0)
+		return -1;
+	snprintf(id, sizeof id, "%s-%06ld", set_names[set], k);
+	rec = mlde_world_item_record(&item, id, image);
+	if (o->opt->annotate)
+		rec = jv_object_set(rec, jv_string("scene"), mlde_world_scene_record(&s, image));
+	return put(o, set, rec, err);
+}
+
+/* The n items of one set, their types mixed by mix. */
+static int write_items(output *o, enum set_id set, long n, const double *mix,
+		       mlde_u64set *seen, mlde_error *err)
+{
 	long per_type[MLDE_WORLD_NTYPES] = { 0 };
+	mlde_rng rng;
+	int *order, rc;
 
-	mlde_rng_seed2(&rng, opt->seed, (uint64_t)set << 32 | ORDER_STREAM);
+	mlde_rng_seed2(&rng, o->opt->seed, (uint64_t)set << 32 | ORDER_STREAM);
 	order = type_order(n, mix, &rng);
-	open_set(o, set);
-	for (long k = 0; k < n; k++) {
-		mlde_world_scene s;
-		mlde_world_item item;
-		const char *image;
-		char id[32];
-		jv rec;
-
-		if (set == SET_BASE) {
-			mlde_rng_seed2(&rng, opt->seed, (uint64_t)set << 32 | (uint64_t)k);
-			mlde_world_make_item(order[k], &rng, &s, &item);
-			mlde_world_render(&s, o->rgb);
-			mlde_u64set_add(seen, mlde_fnv1a(o->rgb, sizeof o->rgb));
-		} else {
-			draw_unseen(o, set, k, order[k], seen, &s, &item);
-		}
-		image = write_image(o, set, k);
-		snprintf(id, sizeof id, "%s-%06ld", set_names[set], k);
-		rec = mlde_world_item_record(&item, id, image);
-		if (opt->annotate)
-			rec = jv_object_set(rec, jv_string("scene"),
-					    mlde_world_scene_record(&s, image));
-		put(o, set, rec);
+	rc = open_set(o, set, err);
+	for (long k = 0; k < n && rc == 0; k++) {
+		rc = write_item(o, set, k, order[k], seen, err);
 		per_type[order[k]]++;
 	}
-	for (int t = 0; t < MLDE_WORLD_NTYPES; t++)
-		mlde_note(2, "%s: %s %ld", set_names[set], mlde_world_type_names[t], per_type[t]);
+	if (rc == 0)
+		for (int t = 0; t < MLDE_WORLD_NTYPES; t++)
+			mlde_note(2, "%s: %s %ld", set_names[set], mlde_world_type_names[t],
+				  per_type[t]);
 	free(order);
+	return rc;
+}
+
+/* DIR and DIR/images. */
+static int make_dirs(const char *out, mlde_error *err)
+{
+	size_t n = strlen(out) + sizeof "/images";
+	char *images = mlde_xmalloc(n);
+	int rc;
+
+	snprintf(images, n, "%s/images", out);
+	rc = make_dir(out, err) < 0 || make_dir(images, err) < 0 ? -1 : 0;
+	free(images);
+	return rc;
 }
 
 int main(int argc, char **argv)
@@ -349,9 +364,8 @@ int main(int argc, char **argv)
 	mlde_u64set seen = { 0 };  /* pixel hashes of the pool and base images: tiny
 				    * scenes can coincide, and val or test must not */
 	output out = { 0 };
-	char *images_dir;
-	size_t n;
-	int c;
+	mlde_error err;
+	int c, rc;
 
 	memcpy(opt.mix, default_mix, sizeof default_mix);
 	mlde_cli_init(&cli, "mlde-world", &argc, argv, shortopts, longopts);
@@ -399,22 +413,29 @@ int main(int argc, char **argv)
 		mlde_cli_usage_error(&cli, "--out is required");
 	opt.level = cli.out.level;
 
-	make_dir(opt.out);
-	n = strlen(opt.out) + sizeof "/images";
-	images_dir = mlde_xmalloc(n);
-	snprintf(images_dir, n, "%s/images", opt.out);
-	make_dir(images_dir);
-	free(images_dir);
-
+	mlde_error_clear(&err);
 	out.opt = &opt;
 	out.all_seen = getenv("MLDE_WORLD_TEST_LEAK") != NULL;
-	write_pool(&out, &seen);
-	write_items(&out, SET_BASE, opt.base, opt.mix, &seen);
-	write_items(&out, SET_VAL, opt.val, uniform, &seen);
-	write_items(&out, SET_TEST, opt.test, uniform, &seen);
-	commit_sets(&out);
+	rc = make_dirs(opt.out, &err);
+	if (rc == 0)
+		rc = write_pool(&out, &seen, &err);
+	if (rc == 0)
+		rc = write_items(&out, SET_BASE, opt.base, opt.mix, &seen, &err);
+	if (rc == 0)
+		rc = write_items(&out, SET_VAL, opt.val, uniform, &seen, &err);
+	if (rc == 0)
+		rc = write_items(&out, SET_TEST, opt.test, uniform, &seen, &err);
+	if (rc == 0)
+		rc = commit_sets(&out, &err);
+	if (rc == 0)
+		mlde_warn("%ld pool images, %ld base, %ld val and %ld test items in %s",
+			  opt.images, opt.base, opt.val, opt.test, opt.out);
+
+	/* the one way out: the sets still open are given up (their FILE.tmp
+	 * removed), everything freed */
+	output_free(&out);
 	mlde_u64set_free(&seen);
-	mlde_warn("%ld pool images, %ld base, %ld val and %ld test items in %s", opt.images,
-		  opt.base, opt.val, opt.test, opt.out);
+	if (rc < 0)
+		mlde_die_error(&err);
 	return MLDE_EXIT_OK;
 }

@@ -123,6 +123,17 @@ is "$(ls leak | tr '\n' ' ')" "images " "the leak: no set file, finished or .tmp
 run env MLDE_WORLD_TEST_LEAK=1 mlde-world --seed 1 --out noleak --images 2 --base 2 --val 0 --test 0
 is "$status" 0 "no val or test item: nothing to redraw, status 0"
 
+# an image that cannot be written in the middle of the base set (a
+# directory in its place), after the pool and five base items: status 3,
+# the file named, and no set file left, finished or .tmp
+mkdir -p mid/images/base-000005.png
+run mlde-world --seed 1 --out mid --images 3 --base 10 --val 2 --test 2
+is "$status" 3 "an image that cannot be written mid-run: status 3"
+is "$(cat err)" "mlde-world: mid/images/base-000005.png: Is a directory" \
+	"an image that cannot be written mid-run: named, and nothing else on stderr"
+is "$(ls mid | tr '\n' ' ')" "images " "an image that cannot be written mid-run: no set file, finished or .tmp"
+is "$(find mid -name '*.tmp' | wc -l | tr -d ' ')" 0 "  no image .tmp either"
+
 # --mix
 run mlde-world --seed 1 --out f --images 1 --base 90 --val 0 --test 0 --mix uniform
 items f/base.jsonl.zst | jq -r .type | sort | uniq -c | awk '{print $1}' | sort -u > per
