@@ -354,17 +354,11 @@ static int setup(eval *ev, const options *opt, mlde_error *err)
 	return 0;
 }
 
-/* The output the shared options describe.  MLDE_PLAIN=1 makes plain text
- * the default on standard output, as mlde_cli_open_output has it (which
- * exits on failure; this returns the error to main). */
+/* Open the output the options describe; -1 with err (main reports it). */
 static int open_output(const mlde_cli *cli, mlde_writer **w, mlde_error *err)
 {
-	const char *env = getenv("MLDE_PLAIN");
-	mlde_output out = cli->out;
+	mlde_output out = mlde_cli_output(cli);
 
-	if (out.plain < 0 && (!out.path || strcmp(out.path, "-") == 0) && env &&
-	    strcmp(env, "1") == 0)
-		out.plain = 1;
 	*w = mlde_writer_open(&out, err);
 	return *w ? 0 : -1;
 }

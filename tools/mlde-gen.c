@@ -553,7 +553,7 @@ static int setup(run *R, const mlde_cli *cli, const mlde_endpoint *ep, mlde_read
 {
 	const options *o = R->opt;
 	char *path = o->prompt ? mlde_xstrdup(o->prompt) : mlde_prompt_default_path();
-	mlde_output ro = cli->out;
+	mlde_output ro = cli->out, out;
 	int rc = mlde_prompt_load(&R->prompt, path, o->types, err);
 
 	if (rc == 0)
@@ -568,8 +568,9 @@ static int setup(run *R, const mlde_cli *cli, const mlde_endpoint *ep, mlde_read
 	for (int i = 0; i < nreaders && rc == 0; i++)
 		if (!(readers[i] = mlde_reader_open(files[i], err)))
 			rc = -1;
+	out = mlde_cli_output(cli);
 	if (rc == 0)
-		rc = mlde_sink_open(&R->out, &cli->out, err);
+		rc = mlde_sink_open(&R->out, &out, err);
 	ro.path = o->rejects;
 	if (rc == 0 && o->rejects)
 		rc = mlde_sink_open(&R->rej, &ro, err);

@@ -335,4 +335,11 @@ is "$(wc -l < resumed.log)" "$n_before" "a rerun of a finished run sends nothing
 same items2.zst items.zst "... and writes the same bytes"
 stop_stub "$PID"
 
+# MLDE_PLAIN=1 makes standard output plain here too (as mlde(7) says of
+# every program); -o files stay zstd
+MLDE_PLAIN=1 mlde-gen -q --backend world plans.zst > plain.out
+is "$(head -c 1 plain.out)" "{" "MLDE_PLAIN=1: plain JSON Lines on a pipe"
+MLDE_PLAIN=1 mlde-gen -q --backend world -o plain.zst plans.zst
+is "$(od -An -tx1 -N4 plain.zst | tr -d ' ')" "28b52ffd" "MLDE_PLAIN=1: -o FILE is still zstd"
+
 done_testing

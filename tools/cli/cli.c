@@ -220,12 +220,10 @@ double mlde_cli_double(const mlde_cli *cli, const char *opt, const char *arg, do
 	return v;
 }
 
-mlde_writer *mlde_cli_open_output(const mlde_cli *cli)
+mlde_output mlde_cli_output(const mlde_cli *cli)
 {
 	const char *env = getenv("MLDE_PLAIN");
 	mlde_output out = cli->out;
-	mlde_error err;
-	mlde_writer *w;
 
 	/* MLDE_PLAIN=1 makes plain text the default on standard output (for an
 	 * interactive session and jq); -o files stay zstd, so the loop's files
@@ -233,6 +231,15 @@ mlde_writer *mlde_cli_open_output(const mlde_cli *cli)
 	if (out.plain < 0 && (!out.path || strcmp(out.path, "-") == 0) && env &&
 	    strcmp(env, "1") == 0)
 		out.plain = 1;
+	return out;
+}
+
+mlde_writer *mlde_cli_open_output(const mlde_cli *cli)
+{
+	mlde_output out = mlde_cli_output(cli);
+	mlde_error err;
+	mlde_writer *w;
+
 	mlde_error_clear(&err);
 	w = mlde_writer_open(&out, &err);
 	if (!w)
