@@ -99,16 +99,26 @@ typedef struct type_state {
 	const char *fallback;   /* why the examples are not bad cases, or NULL */
 } type_state;
 
-typedef struct pool {
-	jv *recs;
-	float *emb;
-	size_t n, cap, leaked;
-} pool;
-
 typedef struct embedding_dim {
 	size_t d;               /* 0 until the first embedding is read */
 	char where[600];        /* FILE:LINE of that first embedding */
 } embedding_dim;
+
+/* Everything the run reads and makes, so that main's one way out can give
+ * up the output and free it all, however far the run got. */
+typedef struct sample {
+	const options *opt;
+	type_state *types;      /* sorted by name once read */
+	size_t ntypes;
+	record_list pool;       /* without the leaked images */
+	embedding_dim dim;
+	float *emb;             /* the embedding of the record being read: dim.d floats */
+	mlde_strset images;     /* of the eval records: kept out of the pool */
+	unsigned long unknown_type;  /* eval records of a type WEAK does not name */
+	size_t leaked;          /* pool images that are input images too */
+	mlde_abs_neighbours near;
+	mlde_writer *w;         /* the plans: NULL once committed */
+} sample;
 
 static void list_push(record_list *l, jv rec, const float *emb, size_t d)
 {
@@ -132,20 +142,6 @@ static void list_free(record_list *l)
 	free(l->emb);
 }
 
-static _Noreturn void die_at(const mlde_reader *r, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void die_at(const mlde_reader *r, const char *fmt, ...)
-{
-	char what[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(what, sizeof what, fmt, ap);
-	va_end(ap);
-	mlde_die(MLDE_EXIT_DATA, "%s:%lu: %s", mlde_reader_name(r), mlde_reader_lineno(r), what);
-}
-
 /* "FILE:LINE" of r's last record, for the record checks' messages. */
 static const char *where_of(const mlde_reader *r, char *buf, size_t len)
 {
@@ -153,51 +149,59 @@ static const char *where_of(const mlde_reader *r, char *buf, size_t len)
 	return buf;
 }
 
+/* err: "FILE:LINE: what" of r's last record, bad input; returns -1.  The
+ * checks the records module does not make (embeddings, duplicates). */
+__attribute__((format(printf, 3, 4)))
+static int bad_at(const mlde_reader *r, mlde_error *err, const char *fmt, ...)
+{
+	char where[600], what[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof what, fmt, ap);
+	va_end(ap);
+	mlde_error_set(err, MLDE_EXIT_DATA, "%s: %s", where_of(r, where, sizeof where), what);
+	return -1;
+}
+
 /* Take rec's `embedding` into buf (checking its length against the first
- * one seen) and remove it from rec, whose other fields travel on.  Returns
- * false when there is none. */
-static bool take_embedding(const mlde_reader *r, jv *rec, float **buf, embedding_dim *dim)
+ * one seen) and remove it from rec, whose other fields travel on.  1, 0
+ * when there is none, or -1 with err (rec is still the caller's). */
+static int take_embedding(const mlde_reader *r, jv *rec, float **buf, embedding_dim *dim,
+			  mlde_error *err)
 {
 	jv e = jv_object_get(jv_copy(*rec), jv_string(MLDE_F_EMBEDDING));
-	size_t n;
+	jv_kind k = jv_get_kind(e);
+	size_t n = k == JV_KIND_ARRAY ? (size_t)jv_array_length(jv_copy(e)) : 0;
+	int rc = 1;
 
-	if (jv_get_kind(e) == JV_KIND_INVALID || jv_get_kind(e) == JV_KIND_NULL) {
-		jv_free(e);
-		return false;
-	}
-	if (jv_get_kind(e) != JV_KIND_ARRAY) {
-		jv_kind k = jv_get_kind(e);
-		jv_free(e);
-		die_at(r, "field 'embedding': expected array, got %s", mlde_kind_name(k));
-	}
-	n = (size_t)jv_array_length(jv_copy(e));
-	if (n == 0) {
-		jv_free(e);
-		die_at(r, "field 'embedding': empty");
-	}
-	if (!dim->d) {
+	if (k == JV_KIND_INVALID || k == JV_KIND_NULL)
+		rc = 0;
+	else if (k != JV_KIND_ARRAY)
+		rc = bad_at(r, err, "field 'embedding': expected array, got %s", mlde_kind_name(k));
+	else if (n == 0)
+		rc = bad_at(r, err, "field 'embedding': empty");
+	else if (dim->d && n != dim->d)
+		rc = bad_at(r, err, "field 'embedding': %zu numbers, but %s has %zu", n, dim->where,
+			    dim->d);
+	if (rc == 1 && !dim->d) {  /* the first: every other one has its length */
 		dim->d = n;
-		snprintf(dim->where, sizeof dim->where, "%s:%lu", mlde_reader_name(r),
-			 mlde_reader_lineno(r));
-	} else if (n != dim->d) {
-		jv_free(e);
-		die_at(r, "field 'embedding': %zu numbers, but %s has %zu", n, dim->where, dim->d);
-	}
-	if (!*buf)  /* each reader keeps its own buffer of dim->d floats */
+		where_of(r, dim->where, sizeof dim->where);
 		*buf = mlde_xmalloc(n * sizeof **buf);
-	for (size_t i = 0; i < n; i++) {
+	}
+	for (size_t i = 0; rc == 1 && i < n; i++) {
 		jv x = jv_array_get(jv_copy(e), (int)i);
-		if (jv_get_kind(x) != JV_KIND_NUMBER) {
-			jv_free(x);
-			jv_free(e);
-			die_at(r, "field 'embedding': element %zu is not a number", i);
-		}
-		(*buf)[i] = (float)jv_number_value(x);
+
+		if (jv_get_kind(x) != JV_KIND_NUMBER)
+			rc = bad_at(r, err, "field 'embedding': element %zu is not a number", i);
+		else
+			(*buf)[i] = (float)jv_number_value(x);
 		jv_free(x);
 	}
 	jv_free(e);
-	*rec = jv_object_delete(*rec, jv_string(MLDE_F_EMBEDDING));
-	return true;
+	if (rc == 1)
+		*rec = jv_object_delete(*rec, jv_string(MLDE_F_EMBEDDING));
+	return rc;
 }
 
 static int by_name(const void *a, const void *b)
@@ -212,160 +216,134 @@ static type_state *find_type(type_state *types, size_t n, const char *name)
 	return bsearch(&key, types, n, sizeof *types, by_name);
 }
 
-static mlde_reader *open_or_die(const char *path)
-{
-	mlde_error err;
-	mlde_reader *r;
+/* ---- reading: one function per record (consumed), 0 or -1 with err ---- */
 
-	mlde_error_clear(&err);
-	r = mlde_reader_open(path, &err);
-	if (!r)
-		mlde_die_error(&err);
-	return r;
+static int add_weakness(sample *S, const mlde_reader *r, jv rec, mlde_error *err)
+{
+	char where[600];
+	mlde_weakness w;
+	int rc = mlde_weakness_check(rec, where_of(r, where, sizeof where), &w, err);
+
+	for (size_t i = 0; rc == 0 && i < S->ntypes; i++)
+		if (strcmp(S->types[i].name, w.key) == 0)
+			rc = bad_at(r, err, "type '%s' appears twice", w.key);
+	if (rc == 0) {
+		S->types = mlde_xrealloc(S->types, (S->ntypes + 1) * sizeof *S->types);
+		S->types[S->ntypes++] = (type_state){ .name = mlde_xstrdup(w.key),
+						      .weight = w.weight };
+	}
+	jv_free(rec);
+	return rc;
 }
 
-static int next_or_die(mlde_reader *r, jv *rec)
+/* An eval record: a bad case or a correct one of its type.  Its image is
+ * kept out of the pool whatever its type. */
+static int add_eval(sample *S, const mlde_reader *r, jv rec, mlde_error *err)
 {
-	mlde_error err;
-	int got;
+	const options *opt = S->opt;
+	char where[600];
+	mlde_eval e;
+	type_state *t;
+	int has_emb, rc = 0;
 
-	mlde_error_clear(&err);
-	got = mlde_reader_next(r, rec, &err);
-	if (got < 0)
-		mlde_die_error(&err);
+	if (mlde_eval_check(rec, MLDE_F_TYPE, MLDE_EVAL_NEED_IMAGE,
+			    where_of(r, where, sizeof where), &e, err) < 0) {
+		jv_free(rec);
+		return -1;
+	}
+	mlde_strset_add(&S->images, e.image, strlen(e.image), NULL);
+	t = find_type(S->types, S->ntypes, e.key);  /* before rec changes under e.key */
+	has_emb = take_embedding(r, &rec, &S->emb, &S->dim, err);
+	rec = jv_object_delete(rec, jv_string(MLDE_F_SCORES));
+	if (has_emb < 0) {
+		rc = -1;
+	} else if (!t) {
+		S->unknown_type++;
+	} else if (!e.correct && opt->similar && !has_emb) {
+		rc = bad_at(r, err, "field 'embedding': missing on a bad case "
+			    "(--retrieval similar needs mlde-eval --embed)");
+	} else if (!e.correct || !opt->similar || has_emb) {
+		list_push(e.correct ? &t->good : &t->bad, rec, S->emb, opt->similar ? S->dim.d : 0);
+		return 0;
+	}
+	jv_free(rec);
+	return rc;
+}
+
+static int add_pool(sample *S, const mlde_reader *r, jv rec, mlde_error *err)
+{
+	char where[600];
+	mlde_pool pr;
+	int rc = mlde_pool_check(rec, where_of(r, where, sizeof where), &pr, err);
+	/* before rec changes under pr.image */
+	bool leaked = rc == 0 && mlde_strset_find(&S->images, pr.image, strlen(pr.image)) >= 0;
+
+	if (rc == 0)
+		rc = take_embedding(r, &rec, &S->emb, &S->dim, err);
+	if (rc == 0 && S->opt->similar)
+		rc = bad_at(r, err, "field 'embedding': missing on a pool record "
+			    "(--retrieval similar needs mlde-eval --embed)");
+	if (rc < 0 || leaked) {
+		S->leaked += rc >= 0;
+		jv_free(rec);
+		return rc < 0 ? -1 : 0;
+	}
+	list_push(&S->pool, rec, S->emb, S->opt->similar ? S->dim.d : 0);
+	return 0;
+}
+
+typedef int add_fn(sample *S, const mlde_reader *r, jv rec, mlde_error *err);
+
+/* Hand every record of path to add; name: the file's name in messages.
+ * 0 at the end, or -1 with err. */
+static int read_file(sample *S, const char *path, add_fn *add, char name[600], mlde_error *err)
+{
+	mlde_reader *r = mlde_reader_open(path, err);
+	int got = r ? 1 : -1;  /* 1 while records come, 0 at the end */
+	jv rec;
+
+	while (got > 0 && (got = mlde_reader_next(r, &rec, err)) > 0)
+		if (add(S, r, rec, err) < 0)
+			got = -1;
+	if (r) {
+		snprintf(name, 600, "%s", mlde_reader_name(r));
+		mlde_reader_close(r);
+	}
 	return got;
 }
 
-static type_state *read_weak(const char *path, size_t *ntypes)
+/* WEAK, the eval records (FILE..., or stdin) and POOL, each to its end. */
+static int read_inputs(sample *S, int nfiles, char **files, mlde_error *err)
 {
-	mlde_reader *r = open_or_die(path);
-	type_state *types = NULL;
-	size_t n = 0;
-	jv rec;
+	char name[600];
 
-	while (next_or_die(r, &rec)) {
-		char where[600];
-		mlde_weakness w;
-		mlde_error err;
-
-		mlde_error_clear(&err);
-		if (mlde_weakness_check(rec, where_of(r, where, sizeof where), &w, &err) < 0)
-			mlde_die_error(&err);
-		for (size_t i = 0; i < n; i++)
-			if (strcmp(types[i].name, w.key) == 0)
-				die_at(r, "type '%s' appears twice", w.key);
-		types = mlde_xrealloc(types, (n + 1) * sizeof *types);
-		types[n++] = (type_state){ .name = mlde_xstrdup(w.key), .weight = w.weight };
-		jv_free(rec);
+	if (read_file(S, S->opt->weak, add_weakness, name, err) < 0)
+		return -1;
+	if (S->ntypes == 0) {
+		mlde_error_set(err, MLDE_EXIT_DATA, "%s: no weakness records: nothing to allocate "
+			       "the budget to", name);
+		return -1;
 	}
-	if (n == 0)
-		mlde_die(MLDE_EXIT_DATA, "%s: no weakness records: nothing to allocate the budget to",
-			 mlde_reader_name(r));
-	mlde_reader_close(r);
-	qsort(types, n, sizeof *types, by_name);
-	*ntypes = n;
-	return types;
-}
-
-/* A set of image paths, to keep benchmark images out of the pool. */
-typedef mlde_strset string_set;
-
-static bool set_has(const string_set *set, const char *s)
-{
-	return mlde_strset_find(set, s, strlen(s)) >= 0;
-}
-
-static void set_add(string_set *set, const char *s)
-{
-	mlde_strset_add(set, s, strlen(s), NULL);
-}
-
-typedef struct input_stats {
-	unsigned long records, unknown_type;
-} input_stats;
-
-/* Read eval records: bad cases and correct ones by type, and every image. */
-static void read_evals(const char *path, type_state *types, size_t ntypes, const options *opt,
-		       embedding_dim *dim, string_set *images, input_stats *st)
-{
-	mlde_reader *r = open_or_die(path);
-	float *emb = NULL;
-	jv rec;
-
-	while (next_or_die(r, &rec)) {
-		char where[600];
-		mlde_error err;
-		mlde_eval e;
-		type_state *t;
-		bool has_emb;
-
-		mlde_error_clear(&err);
-		if (mlde_eval_check(rec, MLDE_F_TYPE, MLDE_EVAL_NEED_IMAGE,
-				    where_of(r, where, sizeof where), &e, &err) < 0)
-			mlde_die_error(&err);
-		set_add(images, e.image);
-		st->records++;
-		t = find_type(types, ntypes, e.key);  /* before rec changes under e.key */
-		has_emb = take_embedding(r, &rec, &emb, dim);
-		rec = jv_object_delete(rec, jv_string(MLDE_F_SCORES));
-		if (!t) {
-			st->unknown_type++;
-			jv_free(rec);
-		} else if (!e.correct) {
-			if (opt->similar && !has_emb)
-				die_at(r, "field 'embedding': missing on a bad case "
-				       "(--retrieval similar needs mlde-eval --embed)");
-			list_push(&t->bad, rec, emb, opt->similar ? dim->d : 0);
-		} else if (!opt->similar || has_emb) {
-			list_push(&t->good, rec, emb, opt->similar ? dim->d : 0);
-		} else {
-			jv_free(rec);
-		}
+	qsort(S->types, S->ntypes, sizeof *S->types, by_name);
+	for (int i = 0; i < (nfiles ? nfiles : 1); i++)
+		if (read_file(S, nfiles ? files[i] : "-", add_eval, name, err) < 0)
+			return -1;
+	if (read_file(S, S->opt->pool, add_pool, name, err) < 0)
+		return -1;
+	if (S->pool.n == 0) {
+		mlde_error_set(err, MLDE_EXIT_DATA, "%s: the pool is empty%s", name,
+			       S->leaked ? " once the benchmark images are left out" : "");
+		return -1;
 	}
-	free(emb);
-	mlde_reader_close(r);
-}
-
-static void read_pool(const options *opt, const string_set *images, embedding_dim *dim,
-		      pool *p)
-{
-	mlde_reader *r = open_or_die(opt->pool);
-	float *emb = NULL;
-	jv rec;
-
-	while (next_or_die(r, &rec)) {
-		char where[600];
-		mlde_error err;
-		mlde_pool pr;
-		bool leaked;
-
-		mlde_error_clear(&err);
-		if (mlde_pool_check(rec, where_of(r, where, sizeof where), &pr, &err) < 0)
-			mlde_die_error(&err);
-		leaked = set_has(images, pr.image);
-		if (!take_embedding(r, &rec, &emb, dim) && opt->similar)
-			die_at(r, "field 'embedding': missing on a pool record "
-			       "(--retrieval similar needs mlde-eval --embed)");
-		if (leaked) {
-			p->leaked++;
-			jv_free(rec);
-			continue;
-		}
-		if (p->n == p->cap) {
-			p->cap = p->cap ? p->cap * 2 : 1024;
-			p->recs = mlde_xrealloc(p->recs, p->cap * sizeof *p->recs);
-			if (opt->similar)
-				p->emb = mlde_xrealloc(p->emb, p->cap * dim->d * sizeof *p->emb);
-		}
-		if (opt->similar)
-			memcpy(p->emb + p->n * dim->d, emb, dim->d * sizeof *emb);
-		p->recs[p->n++] = rec;
-	}
-	if (p->n == 0)
-		mlde_die(MLDE_EXIT_DATA, "%s: the pool is empty%s", mlde_reader_name(r),
-			 p->leaked ? " once the benchmark images are left out" : "");
-	free(emb);
-	mlde_reader_close(r);
+	if (S->unknown_type)
+		mlde_warn("%lu input records have a type %s does not name: not used",
+			  S->unknown_type, S->opt->weak);
+	if (S->leaked)
+		mlde_warn("%zu pool images are also input (benchmark) images: never chosen",
+			  S->leaked);
+	else
+		mlde_note(1, "no pool image is an input image");
+	return 0;
 }
 
 static void allocate(type_state *types, size_t n, const options *opt)
@@ -410,38 +388,34 @@ static size_t example_at(const type_state *t, long j, long k, long s)
 	return mlde_abs_example_at(t->order, t->examples->n, j, k, s);
 }
 
-static long examples_per_request(const type_state *t, const options *opt)
-{
-	return (long)t->examples->n < opt->examples ? (long)t->examples->n : opt->examples;
-}
-
 /* The nearest pool images of every example that leads a request, in one
  * blocked search: query rows follow the types' examples in order. */
-static void search_neighbours(type_state *types, size_t n, pool *p, size_t d,
-			      const options *opt, mlde_abs_neighbours *near)
+static void search_neighbours(sample *S)
 {
-	size_t nq = 0;
+	type_state *types = S->types;
+	size_t nq = 0, d = S->dim.d;
 	float *queries;
 
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < S->ntypes; i++) {
 		types[i].query_base = nq;
 		if (types[i].quota > 0)
 			nq += types[i].examples->n;
 	}
 	queries = mlde_xmalloc((nq ? nq : 1) * d * sizeof *queries);
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < S->ntypes; i++)
 		if (types[i].quota > 0 && types[i].examples->n)
 			memcpy(queries + types[i].query_base * d, types[i].examples->emb,
 			       types[i].examples->n * d * sizeof *queries);
-	mlde_abs_neighbours_search(near, queries, nq, p->emb, p->n, d, (size_t)opt->topk);
+	mlde_abs_neighbours_search(&S->near, queries, nq, S->pool.emb, S->pool.n, d,
+				   (size_t)S->opt->topk);
 	if (nq)
 		mlde_note(1, "similarity search: %zu queries x %zu pool images x %zu dimensions",
-			  nq, p->n, d);
+			  nq, S->pool.n, d);
 	free(queries);
 }
 
-static jv plan_record(const type_state *t, long j, const pool *p, size_t image, long k,
-		      bool similar, float sim)
+static jv plan_record(const type_state *t, long j, const record_list *pool, size_t image,
+		      long k, bool similar, float sim)
 {
 	size_t n = strlen(t->name) + 32;
 	char *id = mlde_xmalloc(n);
@@ -450,31 +424,31 @@ static jv plan_record(const type_state *t, long j, const pool *p, size_t image, 
 	snprintf(id, n, "%s-%05ld", t->name, j);
 	for (long s = 0; s < k; s++)
 		examples = jv_array_append(examples, jv_copy(t->examples->recs[example_at(t, j, k, s)]));
-	o = mlde_plan_record(id, t->name, jv_copy(p->recs[image]), examples, similar,
+	o = mlde_plan_record(id, t->name, jv_copy(pool->recs[image]), examples, similar,
 			     round((double)sim * 1e6) / 1e6);
 	free(id);
 	return o;
 }
 
-static void write_plans(const mlde_cli *cli, type_state *types, size_t n, const pool *p,
-			const mlde_abs_neighbours *near, const options *opt)
+/* Each type's requests: their examples, and a query image from the pool
+ * for each, not used again by the type until it has used the pool up. */
+static int write_plans(const sample *S, mlde_error *err)
 {
-	mlde_writer *w = mlde_cli_open_output(cli);
+	const options *opt = S->opt;
 	mlde_abs_usage u;
-	mlde_error err;
+	int rc = 0;
 
-	mlde_abs_usage_init(&u, p->n);
-	mlde_error_clear(&err);
-	for (size_t i = 0; i < n; i++) {
-		type_state *t = &types[i];
-		long k = examples_per_request(t, opt);
+	mlde_abs_usage_init(&u, S->pool.n);
+	for (size_t i = 0; rc == 0 && i < S->ntypes; i++) {
+		const type_state *t = &S->types[i];
+		long n = (long)t->examples->n, k = n < opt->examples ? n : opt->examples;
 		unsigned long fallbacks = 0;  /* requests whose neighbours were all used */
-		const mlde_abs_neighbours *nb = opt->similar && t->examples->n ? near : NULL;
+		const mlde_abs_neighbours *nb = opt->similar && t->examples->n ? &S->near : NULL;
 		mlde_rng rng;
 
 		mlde_abs_usage_reset(&u);
 		mlde_abs_query_rng(&rng, opt->seed, t->name);
-		for (long j = 0; j < t->quota; j++) {
+		for (long j = 0; rc == 0 && j < t->quota; j++) {
 			size_t row = nb ? t->query_base + example_at(t, j, k ? k : 1, 0) : 0;
 			bool similar;
 			float sim = 0.0f;
@@ -483,21 +457,18 @@ static void write_plans(const mlde_cli *cli, type_state *types, size_t n, const 
 
 			fallbacks += nb && !similar;
 			mlde_abs_usage_mark(&u, image);
-			if (mlde_writer_put(w, plan_record(t, j, p, image, k, similar, sim),
-					    &err) < 0) {
-				mlde_writer_abort(w);
-				mlde_die_error(&err);
-			}
+			rc = mlde_writer_put(S->w, plan_record(t, j, &S->pool, image, k, similar, sim),
+					     err);
 		}
-		if (fallbacks)
+		if (rc == 0 && fallbacks)
 			mlde_warn("%s: %lu requests got a random image: the nearest %zu to their "
-				  "example were used already", t->name, fallbacks, near->k);
-		if (u.passes)
+				  "example were used already", t->name, fallbacks, S->near.k);
+		if (rc == 0 && u.passes)
 			mlde_note(0, "%s: the quota exceeds the pool: images reused after %lu "
 				  "full pass%s", t->name, u.passes, u.passes == 1 ? "" : "es");
 	}
 	mlde_abs_usage_free(&u);
-	mlde_cli_close_output(w);
+	return rc;
 }
 
 static void print_table(const type_state *types, size_t n, const options *opt)
@@ -585,51 +556,46 @@ int main(int argc, char **argv)
 	mlde_cli cli = { .synopsis = SYNOPSIS, .help = help };
 	options opt = { .examples = 2, .topk = 8, .temperature = 1.0, .similar = true,
 			.seed = 1 };
-	embedding_dim dim = { 0 };
-	string_set images = { 0 };
-	input_stats st = { 0 };
-	mlde_abs_neighbours near = { 0 };
-	pool p = { 0 };
-	type_state *types;
-	size_t ntypes;
+	sample S = { .opt = &opt };
+	mlde_error err;
+	int rc;
 
 	parse_options(&cli, &argc, argv, &opt);
 	if (opt.threads)
 		mlde_blas_threads((int)opt.threads);
-	types = read_weak(opt.weak, &ntypes);
-	if (optind == argc)
-		read_evals("-", types, ntypes, &opt, &dim, &images, &st);
-	for (int i = optind; i < argc; i++)
-		read_evals(argv[i], types, ntypes, &opt, &dim, &images, &st);
-	read_pool(&opt, &images, &dim, &p);
-	if (st.unknown_type)
-		mlde_warn("%lu input records have a type %s does not name: not used",
-			  st.unknown_type, opt.weak);
-	if (p.leaked)
-		mlde_warn("%zu pool images are also input (benchmark) images: never chosen",
-			  p.leaked);
-	else
-		mlde_note(1, "no pool image is an input image");
-
-	choose_examples(types, ntypes, &opt);
-	allocate(types, ntypes, &opt);
-	print_table(types, ntypes, &opt);
-	if (opt.similar)
-		search_neighbours(types, ntypes, &p, dim.d, &opt, &near);
-	write_plans(&cli, types, ntypes, &p, &near, &opt);
-
-	for (size_t i = 0; i < ntypes; i++) {
-		list_free(&types[i].bad);
-		list_free(&types[i].good);
-		free(types[i].order);
-		free(types[i].name);
+	mlde_error_clear(&err);
+	rc = read_inputs(&S, argc - optind, argv + optind, &err);
+	if (rc == 0) {
+		choose_examples(S.types, S.ntypes, &opt);
+		allocate(S.types, S.ntypes, &opt);
+		print_table(S.types, S.ntypes, &opt);
+		if (opt.similar)
+			search_neighbours(&S);
+		/* exits on failure, as nothing else is open yet: the program
+		 * layer's open keeps MLDE_PLAIN's rule in one place */
+		S.w = mlde_cli_open_output(&cli);
+		rc = write_plans(&S, &err);
 	}
-	free(types);
-	for (size_t i = 0; i < p.n; i++)
-		jv_free(p.recs[i]);
-	free(p.recs);
-	free(p.emb);
-	mlde_abs_neighbours_free(&near);
-	mlde_strset_free(&images);
+	if (rc == 0) {
+		rc = mlde_writer_close(S.w, &err);  /* frees it, committed or not */
+		S.w = NULL;
+	}
+
+	/* the one way out: an output still open is given up, everything freed */
+	if (S.w)
+		mlde_writer_abort(S.w);
+	for (size_t i = 0; i < S.ntypes; i++) {
+		list_free(&S.types[i].bad);
+		list_free(&S.types[i].good);
+		free(S.types[i].order);
+		free(S.types[i].name);
+	}
+	free(S.types);
+	list_free(&S.pool);
+	free(S.emb);
+	mlde_abs_neighbours_free(&S.near);
+	mlde_strset_free(&S.images);
+	if (rc < 0)
+		mlde_die_error(&err);  /* quietly 0 when the reader of stdout went away */
 	return MLDE_EXIT_OK;
 }

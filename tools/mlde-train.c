@@ -106,36 +106,53 @@ typedef struct item_list {
 	size_t n, cap;
 } item_list;
 
-static void read_items(const char *path, const mlde_model *m, item_list *items,
-		       image_set *imgs)
+/* Everything the run holds, so that main's one way out frees it however
+ * far the run got. */
+typedef struct train {
+	const options *o;
+	mlde_model *m;
+	item_list items;
+	image_set imgs;
+	mlde_team *team;
+	mlde_trainer *tr;
+	mlde_shifter sh;        /* set up with tr */
+	double loss, secs;      /* of the last epoch, and of the training */
+	int correct;            /* in the last epoch */
+} train;
+
+/* Take item rec (borrowed), r's last record, into T's items and images. */
+static int add_item(train *T, const mlde_reader *r, jv rec, mlde_error *err)
 {
-	mlde_error err;
-	mlde_reader *r;
+	item_list *items = &T->items;
+	char where[512];
+	mlde_item t;
+
+	snprintf(where, sizeof where, "%s:%lu", mlde_reader_name(r), mlde_reader_lineno(r));
+	if (mlde_item_check(rec, MLDE_ITEM_NEED_ANSWER, where, &t, err) < 0)
+		return -1;
+	if (items->n == items->cap) {
+		items->cap = items->cap ? 2 * items->cap : 4096;
+		items->v = mlde_xrealloc(items->v, items->cap * sizeof *items->v);
+	}
+	mlde_mc_item_init(T->m, &items->v[items->n++], images_add(&T->imgs, t.image, where),
+			  t.question, t.options, t.nopt, t.answer);
+	return 0;
+}
+
+static int read_items(train *T, const char *path, mlde_error *err)
+{
+	mlde_reader *r = mlde_reader_open(path, err);
+	int got = r ? 1 : -1;  /* 1 while records come, 0 at the end */
 	jv rec;
-	int got;
 
-	mlde_error_clear(&err);
-	r = mlde_reader_open(path, &err);
-	if (!r)
-		mlde_die_error(&err);
-	while ((got = mlde_reader_next(r, &rec, &err)) > 0) {
-		char where[512];
-		mlde_item t;
-
-		snprintf(where, sizeof where, "%s:%lu", mlde_reader_name(r), mlde_reader_lineno(r));
-		if (mlde_item_check(rec, MLDE_ITEM_NEED_ANSWER, where, &t, &err) < 0)
-			mlde_die_error(&err);
-		if (items->n == items->cap) {
-			items->cap = items->cap ? 2 * items->cap : 4096;
-			items->v = mlde_xrealloc(items->v, items->cap * sizeof *items->v);
-		}
-		mlde_mc_item_init(m, &items->v[items->n++], images_add(imgs, t.image, where),
-				  t.question, t.options, t.nopt, t.answer);
+	while (got > 0 && (got = mlde_reader_next(r, &rec, err)) > 0) {
+		if (add_item(T, r, rec, err) < 0)
+			got = -1;
 		jv_free(rec);
 	}
-	if (got < 0)
-		mlde_die_error(&err);
-	mlde_reader_close(r);
+	if (r)
+		mlde_reader_close(r);
+	return got;
 }
 
 typedef struct load_ctx {
@@ -160,23 +177,25 @@ static void load_member(void *ctx, int tid)
 	}
 }
 
-static void load_images(mlde_team *team, const mlde_model *m, image_set *imgs,
-			const char *root)
+/* Every image, on the team's threads: 0, or -1 with err naming the item
+ * of the first that cannot be used. */
+static int load_images(train *T, mlde_error *err)
 {
-	load_ctx c = { m, imgs, root, NULL, mlde_team_size(team) };
+	image_set *imgs = &T->imgs;
+	load_ctx c = { T->m, imgs, T->o->images, NULL, mlde_team_size(T->team) };
+	int rc = 0;
 
 	imgs->px = mlde_xmalloc((imgs->n ? imgs->n : 1) * sizeof *imgs->px);
 	c.errs = mlde_xmalloc((imgs->n ? imgs->n : 1) * sizeof *c.errs);
-	mlde_team_run(team, load_member, &c);
-	for (size_t i = 0; i < imgs->n; i++)
+	mlde_team_run(T->team, load_member, &c);
+	for (size_t i = 0; rc == 0 && i < imgs->n; i++)
 		if (c.errs[i].status) {
-			mlde_error e;
-
-			mlde_error_set(&e, c.errs[i].status, "%.200s: %.800s", imgs->where[i],
+			mlde_error_set(err, c.errs[i].status, "%.200s: %.800s", imgs->where[i],
 				       c.errs[i].msg);
-			mlde_die_error(&e);
+			rc = -1;
 		}
 	free(c.errs);
+	return rc;
 }
 
 typedef struct gemm_bench {
@@ -195,25 +214,27 @@ static void gemm_member(void *ctx, int tid)
 }
 
 /* sgemm's rate on this team: every member multiplies its own 512 x 512
- * matrices, as the training does (OpenBLAS single-threaded in each). */
-static double sgemm_rate(mlde_team *team)
+ * matrices, as the training does (OpenBLAS single-threaded in each).  0,
+ * or -1 with err when the matrices do not fit in memory. */
+static int sgemm_rate(mlde_team *team, double *rate, mlde_error *err)
 {
 	int T = mlde_team_size(team);
 	gemm_bench g = { .n = 512, .reps = 1 };
 	size_t nn = (size_t)g.n * g.n * T;
 	double t0, t = 0;
+	bool ok;
 
 	g.a = calloc(nn, sizeof(float));
 	g.b = calloc(nn, sizeof(float));
 	g.c = calloc(nn, sizeof(float));
-	if (!g.a || !g.b || !g.c)
-		mlde_die(MLDE_EXIT_INTERNAL, "out of memory");
-	for (size_t i = 0; i < nn; i++) {
+	ok = g.a && g.b && g.c;
+	for (size_t i = 0; ok && i < nn; i++) {
 		g.a[i] = (float)(i % 7) * 0.1f;
 		g.b[i] = (float)(i % 5) * 0.1f;
 	}
-	mlde_team_run(team, gemm_member, &g);  /* warm up */
-	while (t < 0.5) {
+	if (ok)
+		mlde_team_run(team, gemm_member, &g);  /* warm up */
+	while (ok && t < 0.5) {
 		g.reps *= 2;
 		t0 = mlde_now();
 		mlde_team_run(team, gemm_member, &g);
@@ -222,7 +243,12 @@ static double sgemm_rate(mlde_team *team)
 	free(g.a);
 	free(g.b);
 	free(g.c);
-	return 2.0 * g.n * g.n * (double)g.n * g.reps * T / t;
+	if (!ok) {
+		mlde_error_set(err, MLDE_EXIT_INTERNAL, "out of memory");
+		return -1;
+	}
+	*rate = 2.0 * g.n * g.n * (double)g.n * g.reps * T / t;
+	return 0;
 }
 
 static void parse_arch(const mlde_cli *cli, const char *spec, mlde_model_cfg *c)
@@ -279,100 +305,99 @@ static jv train_meta(const options *o, size_t nitems)
 	return m;
 }
 
-int main(int argc, char **argv)
+static void parse_options(mlde_cli *cli, int *argc, char **argv, options *o)
 {
 	static const char shortopts[] = MLDE_COMMON_SHORTOPTS;
-	mlde_cli cli = { .synopsis = SYNOPSIS, .help = help };
-	options o = { .images = ".", .epochs = 12, .batch = 128, .seed = 1, .threads = 1,
-		      .lr = 0.004, .wd = 0.05, .shift = 2 };
-	item_list items = { 0 };
-	image_set imgs = { 0 };
-	const mlde_mc_item **order;
-	mlde_model *m;
-	mlde_trainer *tr;
-	mlde_team *team;
-	mlde_error err;
-	mlde_rng rng;
-	mlde_shifter sh;
-	mlde_progress bar;
-	long steps, step = 0;
-	double t0, loss = 0, secs;
-	int c, correct = 0;
+	int c;
 
-	mlde_model_default_cfg(&o.cfg);
-	mlde_cli_init(&cli, "mlde-train", &argc, argv, shortopts, longopts);
-	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
-		if (mlde_cli_common(&cli, c, optarg))
+	mlde_cli_init(cli, "mlde-train", argc, argv, shortopts, longopts);
+	while ((c = getopt_long(*argc, argv, shortopts, longopts, NULL)) != -1) {
+		if (mlde_cli_common(cli, c, optarg))
 			continue;
 		switch (c) {
-		case OPT_INIT: o.init = optarg; break;
-		case OPT_SHIFT: o.shift = mlde_cli_long(&cli, "--shift", optarg, 0, 8); break;
-		case OPT_EPOCHS: o.epochs = mlde_cli_long(&cli, "--epochs", optarg, 0, 100000); break;
-		case OPT_LR: o.lr = mlde_cli_double(&cli, "--lr", optarg, 0, 10); break;
-		case OPT_WD: o.wd = mlde_cli_double(&cli, "--wd", optarg, 0, 100); break;
-		case OPT_BATCH: o.batch = mlde_cli_long(&cli, "--batch", optarg, 1, 65536); break;
-		case OPT_SEED: o.seed = mlde_cli_long(&cli, "--seed", optarg, 0, 0x7fffffffL); break;
+		case OPT_INIT: o->init = optarg; break;
+		case OPT_SHIFT: o->shift = mlde_cli_long(cli, "--shift", optarg, 0, 8); break;
+		case OPT_EPOCHS: o->epochs = mlde_cli_long(cli, "--epochs", optarg, 0, 100000); break;
+		case OPT_LR: o->lr = mlde_cli_double(cli, "--lr", optarg, 0, 10); break;
+		case OPT_WD: o->wd = mlde_cli_double(cli, "--wd", optarg, 0, 100); break;
+		case OPT_BATCH: o->batch = mlde_cli_long(cli, "--batch", optarg, 1, 65536); break;
+		case OPT_SEED: o->seed = mlde_cli_long(cli, "--seed", optarg, 0, 0x7fffffffL); break;
 		case OPT_THREADS:
-			o.threads = mlde_cli_long(&cli, "--threads", optarg, 1, 256);
+			o->threads = mlde_cli_long(cli, "--threads", optarg, 1, 256);
 			break;
-		case OPT_IMAGES: o.images = optarg; break;
+		case OPT_IMAGES: o->images = optarg; break;
 		case OPT_ARCH:
-			parse_arch(&cli, optarg, &o.cfg);
-			o.arch = true;
+			parse_arch(cli, optarg, &o->cfg);
+			o->arch = true;
 			break;
-		case OPT_BENCH: o.bench = true; break;
-		default: mlde_cli_usage_error(&cli, "unhandled option");
+		case OPT_BENCH: o->bench = true; break;
+		default: mlde_cli_usage_error(cli, "unhandled option");
 		}
 	}
-	o.out = cli.out.path;
-	if (o.init && o.arch)
-		mlde_cli_usage_error(&cli, "--arch: an --init model brings its own architecture");
-	if (!o.out || strcmp(o.out, "-") == 0)
-		mlde_cli_usage_error(&cli, "-o MODEL is required (a model is not written to "
+	o->out = cli->out.path;
+	if (o->init && o->arch)
+		mlde_cli_usage_error(cli, "--arch: an --init model brings its own architecture");
+	if (!o->out || strcmp(o->out, "-") == 0)
+		mlde_cli_usage_error(cli, "-o MODEL is required (a model is not written to "
 				     "stdout)");
+}
 
-	mlde_error_clear(&err);
-	if (o.init) {
-		if (mlde_model_load(o.init, &m, &err) < 0)
-			mlde_die_error(&err);
-	} else {
-		m = mlde_model_new(&o.cfg, (uint64_t)o.seed);
+/* Everything before the first step, in the order its errors are told: the
+ * model, the items, the threads, the images. */
+static int setup(train *T, int nfiles, char **files, mlde_error *err)
+{
+	const options *o = T->o;
+
+	if (o->init && mlde_model_load(o->init, &T->m, err) < 0)
+		return -1;
+	if (!o->init)
+		T->m = mlde_model_new(&o->cfg, (uint64_t)o->seed);
+	for (int i = 0; i < (nfiles ? nfiles : 1); i++)
+		if (read_items(T, nfiles ? files[i] : "-", err) < 0)
+			return -1;
+	if (T->items.n == 0) {
+		mlde_error_set(err, MLDE_EXIT_DATA, "no items to train on");
+		return -1;
 	}
-	if (optind == argc)
-		read_items("-", m, &items, &imgs);
-	for (int i = optind; i < argc; i++)
-		read_items(argv[i], m, &items, &imgs);
-	if (items.n == 0)
-		mlde_die(MLDE_EXIT_DATA, "no items to train on");
-
 	mlde_blas_threads(1);
-	team = mlde_team_new((int)o.threads, &err);
-	if (!team)
-		mlde_die_error(&err);
-	load_images(team, m, &imgs, o.images);
-	tr = mlde_trainer_new(m, team, (int)o.batch);
-	mlde_shifter_init(&sh, (int)o.shift, mlde_model_config(m)->size, imgs.px, imgs.n,
-			  (int)o.batch, (uint64_t)o.seed);
-	mlde_trainer_set_decay(tr, (float)o.wd);
-	order = mlde_xmalloc(items.n * sizeof *order);
-	mlde_rng_seed2(&rng, (uint64_t)o.seed, 0x6f72646572ULL);  /* "order" */
-	steps = o.epochs * (long)((items.n + (size_t)o.batch - 1) / (size_t)o.batch);
+	if (!(T->team = mlde_team_new((int)o->threads, err)) || load_images(T, err) < 0)
+		return -1;
+	T->tr = mlde_trainer_new(T->m, T->team, (int)o->batch);
+	mlde_shifter_init(&T->sh, (int)o->shift, mlde_model_config(T->m)->size, T->imgs.px,
+			  T->imgs.n, (int)o->batch, (uint64_t)o->seed);
+	mlde_trainer_set_decay(T->tr, (float)o->wd);
+	return 0;
+}
+
+/* The epochs: each a seeded order of the items in batches, every image of
+ * a batch shifted by a fresh draw. */
+static void fit(train *T)
+{
+	const options *o = T->o;
+	size_t n_items = T->items.n, B = (size_t)o->batch;
+	const mlde_mc_item **order = mlde_xmalloc(n_items * sizeof *order);
+	long steps = o->epochs * (long)((n_items + B - 1) / B), step = 0;
+	double t0;
+	mlde_progress bar;
+	mlde_rng rng;
+
+	mlde_rng_seed2(&rng, (uint64_t)o->seed, 0x6f72646572ULL);  /* "order" */
 	mlde_progress_init(&bar, false);
 	t0 = mlde_now();
-	for (int e = 0; e < o.epochs; e++) {
+	for (int e = 0; e < o->epochs; e++) {
 		double eloss = 0;
 		int ecorrect = 0;
 
-		mlde_epoch_order(&rng, items.v, items.n, imgs.n, order);
-		for (size_t b = 0; b < items.n; b += (size_t)o.batch) {
-			int n = (int)(items.n - b < (size_t)o.batch ? items.n - b : (size_t)o.batch);
+		mlde_epoch_order(&rng, T->items.v, n_items, T->imgs.n, order);
+		for (size_t b = 0; b < n_items; b += B) {
+			int n = (int)(n_items - b < B ? n_items - b : B);
 			int ok;
 
-			mlde_shifter_batch(&sh, order + b, n);
-			eloss += mlde_trainer_step(tr, order + b, n,
-						   (const unsigned char *const *)sh.view,
-						   mlde_lr_at(o.lr, step, steps), &ok);
-			mlde_shifter_unbatch(&sh, order + b, n);
+			mlde_shifter_batch(&T->sh, order + b, n);
+			eloss += mlde_trainer_step(T->tr, order + b, n,
+						   (const unsigned char *const *)T->sh.view,
+						   mlde_lr_at(o->lr, step, steps), &ok);
+			mlde_shifter_unbatch(&T->sh, order + b, n);
 			ecorrect += ok;
 			step++;
 			if (mlde_progress_due(&bar)) {
@@ -380,55 +405,83 @@ int main(int argc, char **argv)
 				double eta = done > 0 ? el / done - el : 0;
 
 				mlde_progress_draw(&bar, "epoch %d/%ld  loss %.4f  acc %.3f  %.0f samples/s"
-						   "  ETA %d:%02d", e + 1, o.epochs,
+						   "  ETA %d:%02d", e + 1, o->epochs,
 						   eloss / (double)(b + (size_t)n),
 						   (double)ecorrect / (double)(b + (size_t)n),
-						   (double)step * (double)o.batch / el,
+						   (double)step * (double)o->batch / el,
 						   (int)eta / 60, (int)eta % 60);
 			}
 		}
-		loss = eloss / (double)items.n;
-		correct = ecorrect;
-		if (mlde_verbosity >= 1) {
-			mlde_note(1, "epoch %d: loss %.4f, train accuracy %.4f, %.1f s", e + 1, loss,
-				  (double)ecorrect / (double)items.n, mlde_now() - t0);
-		}
+		T->loss = eloss / (double)n_items;
+		T->correct = ecorrect;
+		mlde_note(1, "epoch %d: loss %.4f, train accuracy %.4f, %.1f s", e + 1, T->loss,
+			  (double)ecorrect / (double)n_items, mlde_now() - t0);
 	}
-	secs = mlde_now() - t0;
+	T->secs = mlde_now() - t0;
 	mlde_progress_wipe();
-	if (mlde_model_save(m, o.out, train_meta(&o, items.n), &err) < 0)
-		mlde_die_error(&err);
-	{
-		double samples = (double)items.n * (double)o.epochs;
-		double gf = mlde_trainer_flops(tr) / (secs > 0 ? secs : 1) / 1e9;
-
-		mlde_note(0, "%zu items, %zu images, %ld epochs in %.1f s: %.0f samples/s, "
-			  "%.1f GFLOP/s; last epoch loss %.4f, train accuracy %.4f",
-			  items.n, imgs.n, o.epochs, secs, samples / (secs > 0 ? secs : 1), gf,
-			  loss, o.epochs ? (double)correct / (double)items.n : 0.0);
-		if (o.bench) {
-			double peak = sgemm_rate(team) / 1e9;
-
-			mlde_note(0, "sgemm alone on %ld thread%s: %.1f GFLOP/s; training reached "
-				  "%.1f%% of it", o.threads, o.threads == 1 ? "" : "s", peak,
-				  100 * gf / peak);
-		}
-	}
-
-	mlde_trainer_free(tr);
-	mlde_shifter_free(&sh);
-	mlde_team_free(team);
-	for (size_t i = 0; i < items.n; i++)
-		mlde_mc_item_free(&items.v[i]);
-	for (size_t i = 0; i < imgs.n; i++) {
-		free(imgs.where[i]);
-		free(imgs.px[i]);
-	}
-	mlde_strset_free(&imgs.refs);
-	free(imgs.where);
-	free(imgs.px);
-	free(items.v);
 	free(order);
-	mlde_model_free(m);
+}
+
+/* The summary line, and with --bench sgemm's rate beside the training's. */
+static int summary(const train *T, mlde_error *err)
+{
+	const options *o = T->o;
+	double secs = T->secs > 0 ? T->secs : 1;
+	double samples = (double)T->items.n * (double)o->epochs;
+	double gf = mlde_trainer_flops(T->tr) / secs / 1e9, peak;
+
+	mlde_note(0, "%zu items, %zu images, %ld epochs in %.1f s: %.0f samples/s, "
+		  "%.1f GFLOP/s; last epoch loss %.4f, train accuracy %.4f",
+		  T->items.n, T->imgs.n, o->epochs, T->secs, samples / secs, gf, T->loss,
+		  o->epochs ? (double)T->correct / (double)T->items.n : 0.0);
+	if (!o->bench)
+		return 0;
+	if (sgemm_rate(T->team, &peak, err) < 0)
+		return -1;
+	peak /= 1e9;
+	mlde_note(0, "sgemm alone on %ld thread%s: %.1f GFLOP/s; training reached %.1f%% of it",
+		  o->threads, o->threads == 1 ? "" : "s", peak, 100 * gf / peak);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	mlde_cli cli = { .synopsis = SYNOPSIS, .help = help };
+	options o = { .images = ".", .epochs = 12, .batch = 128, .seed = 1, .threads = 1,
+		      .lr = 0.004, .wd = 0.05, .shift = 2 };
+	train T = { .o = &o };
+	mlde_error err;
+	int rc;
+
+	mlde_model_default_cfg(&o.cfg);
+	parse_options(&cli, &argc, argv, &o);
+	mlde_error_clear(&err);
+	rc = setup(&T, argc - optind, argv + optind, &err);
+	if (rc == 0) {
+		fit(&T);
+		/* MODEL.tmp, renamed onto MODEL only once it is all written */
+		rc = mlde_model_save(T.m, o.out, train_meta(&o, T.items.n), &err);
+	}
+	if (rc == 0)
+		rc = summary(&T, &err);
+
+	/* the one way out: everything freed, then the error told */
+	mlde_trainer_free(T.tr);
+	mlde_shifter_free(&T.sh);
+	mlde_team_free(T.team);
+	for (size_t i = 0; i < T.items.n; i++)
+		mlde_mc_item_free(&T.items.v[i]);
+	for (size_t i = 0; i < T.imgs.n; i++) {
+		free(T.imgs.where[i]);
+		if (T.imgs.px)
+			free(T.imgs.px[i]);
+	}
+	mlde_strset_free(&T.imgs.refs);
+	free(T.imgs.where);
+	free(T.imgs.px);
+	free(T.items.v);
+	mlde_model_free(T.m);
+	if (rc < 0)
+		mlde_die_error(&err);
 	return MLDE_EXIT_OK;
 }

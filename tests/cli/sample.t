@@ -155,4 +155,21 @@ like err "noimage.jsonl:1: field 'image': missing" "an eval record without image
 run mlde-sample -o never.zst --weak wa.jsonl --pool poolmixed.jsonl --budget 3 one.jsonl
 is "$(ls never.zst never.zst.tmp 2>/dev/null | wc -l | tr -d ' ')" "0" "a failed run leaves no output file"
 
+# a bad record on the last line of the pool, the last input read before the
+# plans are written: status 1, its FILE:LINE, neither the output nor its .tmp
+{ cat pool.jsonl; echo '{"image":"pool/late.png","captions":"c"}'; } > poollate.jsonl
+run mlde-sample -o late.zst --weak weak.zst --pool poollate.jsonl --budget 5 eval.jsonl
+is "$status:$(cat err)" "1:mlde-sample: poollate.jsonl:201: field 'captions': expected array, got string" \
+	"a bad last pool record: status 1 and its FILE:LINE, nothing else said"
+holds "a bad last pool record: no late.zst, no late.zst.tmp" test ! -e late.zst -a ! -e late.zst.tmp
+
+# a write error once the plans are being written (a file size limit whose
+# signal is ignored, so write fails with EFBIG): status 3, and the half
+# written .tmp given up
+run sh -c 'trap "" XFSZ; ulimit -f 1; exec mlde-sample -q -o big.zst --weak weak.zst \
+	--pool pool.jsonl --budget 2000 eval.jsonl'
+is "$status" 3 "a write error while writing: I/O status"
+like err "^mlde-sample: big.zst.tmp: write error: File too large" "  naming the file"
+holds "  no big.zst, no big.zst.tmp" test ! -e big.zst -a ! -e big.zst.tmp
+
 done_testing

@@ -114,6 +114,16 @@ bad badjson 1 '^mlde-train: badjson.jsonl:2: invalid JSON'
 : > empty.jsonl
 bad empty 1 'no items to train on'
 
+# a bad item on the last line of the second file, once the first file's
+# items are in: status 1, its FILE:LINE, and no model or model.tmp
+{ item good.png; item good.png; } > first.jsonl
+{ item good.png; item good.png; item good.png '["a","b"]' 2; } > second.jsonl
+rm -f model model.tmp
+run mlde-train -o model --images bad --epochs 1 first.jsonl second.jsonl
+is "$status:$(wc -l < err | tr -d ' ')" "1:1" "second.jsonl after first.jsonl: status 1, one line"
+like err "^mlde-train: second.jsonl:3: field 'answer': 2 is out of range" "  naming second.jsonl:3"
+holds "  no model and no model.tmp left" test ! -e model -a ! -e model.tmp
+
 # a picture of another size is resized, not refused
 item odd.png > odd.jsonl
 run mlde-train -q -o oddm --images bad --epochs 1 odd.jsonl
@@ -146,5 +156,13 @@ badinit notamodel.model 1 'header length .* too large|past the end|not a safeten
 run mlde-train -o nodir/model --images bad --epochs 1 one.jsonl
 is "$status" 3 "unwritable output: status 3"
 like err 'nodir/model' "unwritable output: named"
+
+# a write error in the middle of the model (a file size limit whose signal
+# is ignored, so write fails with EFBIG): status 3, no model, no model.tmp
+rm -f model model.tmp
+run sh -c 'trap "" XFSZ; ulimit -f 4; exec mlde-train -q -o model --images bad --epochs 1 one.jsonl'
+is "$status" 3 "a write error while saving: I/O status"
+like err "^mlde-train: model" "  naming the model"
+holds "  no model and no model.tmp left" test ! -e model -a ! -e model.tmp
 
 done_testing
