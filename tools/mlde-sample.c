@@ -557,6 +557,7 @@ int main(int argc, char **argv)
 	options opt = { .examples = 2, .topk = 8, .temperature = 1.0, .similar = true,
 			.seed = 1 };
 	sample S = { .opt = &opt };
+	mlde_output out;
 	mlde_error err;
 	int rc;
 
@@ -571,10 +572,9 @@ int main(int argc, char **argv)
 		print_table(S.types, S.ntypes, &opt);
 		if (opt.similar)
 			search_neighbours(&S);
-		/* exits on failure, as nothing else is open yet: the program
-		 * layer's open keeps MLDE_PLAIN's rule in one place */
-		S.w = mlde_cli_open_output(&cli);
-		rc = write_plans(&S, &err);
+		out = mlde_cli_output(&cli);
+		S.w = mlde_writer_open(&out, &err);
+		rc = S.w ? write_plans(&S, &err) : -1;
 	}
 	if (rc == 0) {
 		rc = mlde_writer_close(S.w, &err);  /* frees it, committed or not */
