@@ -100,7 +100,7 @@ include mk/ablation.mk
 PROVE ?= prove
 PROVE_FLAGS ?= -j2
 TEST_ENV = OPENBLAS_NUM_THREADS=2
-check: $(BINS) $(UNIT_BIN)
+check: $(BINS) $(UNIT_BIN) $(BENCH_BIN)
 	$(TEST_ENV) MLDE_BIN=$(abspath $(BINDIR)) MLDE_TESTBIN=$(abspath $(O)/tests) MLDE_MAKEVARS="SANITIZE=$(SANITIZE)" \
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
 	$(PROVE) $(PROVE_FLAGS) tests/unit/*.t tests/cli/*.t

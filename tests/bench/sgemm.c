@@ -34,11 +34,18 @@ static void member(void *ctx, int tid)
 /* GFLOP/s of a team of T, the best of three runs of at least 0.5 s each */
 static double rate(int T)
 {
-	mlde_team *team = mlde_team_new(T);
+	mlde_error err;
+	mlde_team *team;
 	job j = { .n = 512, .reps = 1 };
 	size_t nn = (size_t)j.n * j.n * (size_t)T;
 	double best = 0;
 
+	mlde_blas_threads(1);  /* as the programs run a team */
+	mlde_error_clear(&err);
+	if (!(team = mlde_team_new(T, &err))) {
+		fprintf(stderr, "bench-sgemm: %s\n", err.msg);
+		exit(err.status);
+	}
 	j.a = calloc(nn, sizeof(float));
 	j.b = calloc(nn, sizeof(float));
 	j.c = calloc(nn, sizeof(float));
