@@ -198,59 +198,6 @@ static int load_images(train *T, mlde_error *err)
 	return rc;
 }
 
-typedef struct gemm_bench {
-	float *a, *b, *c;
-	int n, reps;
-} gemm_bench;
-
-static void gemm_member(void *ctx, int tid)
-{
-	gemm_bench *g = ctx;
-	size_t nn = (size_t)g->n * g->n;
-
-	for (int r = 0; r < g->reps; r++)
-		mlde_gemm(0, 0, g->n, g->n, g->n, 1, g->a + tid * nn, g->n, g->b + tid * nn, g->n, 0,
-			  g->c + tid * nn, g->n);
-}
-
-/* sgemm's rate on this team: every member multiplies its own 512 x 512
- * matrices, as the training does (OpenBLAS single-threaded in each).  0,
- * or -1 with err when the matrices do not fit in memory. */
-static int sgemm_rate(mlde_team *team, double *rate, mlde_error *err)
-{
-	int T = mlde_team_size(team);
-	gemm_bench g = { .n = 512, .reps = 1 };
-	size_t nn = (size_t)g.n * g.n * T;
-	double t0, t = 0;
-	bool ok;
-
-	g.a = calloc(nn, sizeof(float));
-	g.b = calloc(nn, sizeof(float));
-	g.c = calloc(nn, sizeof(float));
-	ok = g.a && g.b && g.c;
-	for (size_t i = 0; ok && i < nn; i++) {
-		g.a[i] = (float)(i % 7) * 0.1f;
-		g.b[i] = (float)(i % 5) * 0.1f;
-	}
-	if (ok)
-		mlde_team_run(team, gemm_member, &g);  /* warm up */
-	while (ok && t < 0.5) {
-		g.reps *= 2;
-		t0 = mlde_now();
-		mlde_team_run(team, gemm_member, &g);
-		t = mlde_now() - t0;
-	}
-	free(g.a);
-	free(g.b);
-	free(g.c);
-	if (!ok) {
-		mlde_error_set(err, MLDE_EXIT_INTERNAL, "out of memory");
-		return -1;
-	}
-	*rate = 2.0 * g.n * g.n * (double)g.n * g.reps * T / t;
-	return 0;
-}
-
 static void parse_arch(const mlde_cli *cli, const char *spec, mlde_model_cfg *c)
 {
 	char *s = mlde_xstrdup(spec), *save = NULL;
@@ -423,7 +370,7 @@ static void fit(train *T)
 }
 
 /* The summary line, and with --bench sgemm's rate beside the training's. */
-static int summary(const train *T, mlde_error *err)
+static void summary(const train *T)
 {
 	const options *o = T->o;
 	double secs = T->secs > 0 ? T->secs : 1;
@@ -435,13 +382,10 @@ static int summary(const train *T, mlde_error *err)
 		  T->items.n, T->imgs.n, o->epochs, T->secs, samples / secs, gf, T->loss,
 		  o->epochs ? (double)T->correct / (double)T->items.n : 0.0);
 	if (!o->bench)
-		return 0;
-	if (sgemm_rate(T->team, &peak, err) < 0)
-		return -1;
-	peak /= 1e9;
+		return;
+	peak = mlde_sgemm_rate(T->team) / 1e9;
 	mlde_note(0, "sgemm alone on %ld thread%s: %.1f GFLOP/s; training reached %.1f%% of it",
 		  o->threads, o->threads == 1 ? "" : "s", peak, 100 * gf / peak);
-	return 0;
 }
 
 int main(int argc, char **argv)
@@ -463,7 +407,7 @@ int main(int argc, char **argv)
 		rc = mlde_model_save(T.m, o.out, train_meta(&o, T.items.n), &err);
 	}
 	if (rc == 0)
-		rc = summary(&T, &err);
+		summary(&T);
 
 	/* the one way out: everything freed, then the error told */
 	mlde_trainer_free(T.tr);

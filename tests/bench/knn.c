@@ -8,18 +8,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/resource.h>
-#include <time.h>
 
+#include "base/clock.h"
 #include "sample/knn.h"
 #include "base/rng.h"
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 static float *random_rows(size_t n, size_t d, uint64_t seed)
 {
@@ -41,14 +33,14 @@ static double sgemm_rate(const float *q, const float *p, size_t d)
 {
 	size_t m = MLDE_KNN_QUERY_BLOCK, n = MLDE_KNN_BASE_BLOCK;
 	float *c = malloc(m * n * sizeof *c);
-	double t0 = now(), t;
+	double t0 = mlde_now(), t;
 	long reps = 0;
 
 	do {
 		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)m, (int)n, (int)d, 1.0f, q,
 			    (int)d, p, (int)d, 0.0f, c, (int)n);
 		reps++;
-		t = now() - t0;
+		t = mlde_now() - t0;
 	} while (t < 2.0);
 	free(c);
 	return mlde_knn_flops(m, n, d) * (double)reps / t;
@@ -71,9 +63,9 @@ int main(int argc, char **argv)
 	/* sgemm's rate before and after the search, the better of the two: a
 	 * machine busy with other work during one of them makes it no worse */
 	rate = sgemm_rate(q, p, d);
-	t0 = now();
+	t0 = mlde_now();
 	mlde_knn_search(q, nq, p, np, d, k, idx, score);
-	secs = now() - t0;
+	secs = mlde_now() - t0;
 	double after = sgemm_rate(q, p, d);
 	if (after > rate)
 		rate = after;

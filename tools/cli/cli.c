@@ -233,25 +233,3 @@ mlde_output mlde_cli_output(const mlde_cli *cli)
 		out.plain = 1;
 	return out;
 }
-
-mlde_writer *mlde_cli_open_output(const mlde_cli *cli)
-{
-	mlde_output out = mlde_cli_output(cli);
-	mlde_error err;
-	mlde_writer *w;
-
-	mlde_error_clear(&err);
-	w = mlde_writer_open(&out, &err);
-	if (!w)
-		mlde_die_error(&err);
-	return w;
-}
-
-void mlde_cli_close_output(mlde_writer *w)
-{
-	mlde_error err;
-
-	mlde_error_clear(&err);
-	if (mlde_writer_close(w, &err) < 0)
-		mlde_die_error(&err);
-}

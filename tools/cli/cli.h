@@ -68,12 +68,8 @@ long mlde_cli_long(const mlde_cli *cli, const char *opt, const char *arg,
 double mlde_cli_double(const mlde_cli *cli, const char *opt, const char *arg,
 		       double min, double max);
 
-/* Open the output the shared options describe; exits on failure. */
 /* The output the shared options describe, with the environment's say:
  * MLDE_PLAIN=1 makes plain text the default on standard output. */
 mlde_output mlde_cli_output(const mlde_cli *cli);
-mlde_writer *mlde_cli_open_output(const mlde_cli *cli);
-/* Close it; exits (quietly on a closed pipe) on failure. */
-void mlde_cli_close_output(mlde_writer *w);
 
 #endif

@@ -5,13 +5,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "cli/progress.h"
+
 int mlde_verbosity = 0;
-void (*mlde_before_message)(void);
 
 static void vmessage(const char *fmt, va_list ap)
 {
-	if (mlde_before_message)
-		mlde_before_message();
+	mlde_progress_wipe();  /* a drawn progress line never runs into a message */
 	fprintf(stderr, "%s: ", mlde_prog);
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);

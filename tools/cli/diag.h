@@ -12,9 +12,6 @@
  *    1  also per-step notes (-v)
  *    2  also debugging detail (-vv) */
 extern int mlde_verbosity;
-/* Called before each message is written, when set: the progress line
- * (cli/progress.c) wipes itself there. */
-extern void (*mlde_before_message)(void);
 
 void mlde_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void mlde_note(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

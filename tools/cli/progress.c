@@ -1,15 +1,15 @@
 /* progress.c - the one progress line of the program layer.  Whether a line
  * is drawn is a fact about stderr, so it is one flag for the whole program;
- * diag.c calls mlde_progress_wipe through its hook before each message. */
+ * diag.c calls mlde_progress_wipe before each message. */
 #include "cli/progress.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <unistd.h>
 
+#include "base/clock.h"
 #include "base/err.h"
 #include "cli/diag.h"
-#include "gen/http.h"  /* mlde_now */
 
 #define INTERVAL (1.0 / 6.0)  /* seconds between redraws, at least */
 
@@ -27,7 +27,6 @@ void mlde_progress_init(mlde_progress *p, bool force)
 {
 	p->on = (force || isatty(STDERR_FILENO)) && mlde_verbosity >= 0;
 	p->last = 0.0;
-	mlde_before_message = mlde_progress_wipe;
 }
 
 bool mlde_progress_due(const mlde_progress *p)

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/clock.h"
 #include "base/err.h"
 
 /* ---- team ---- */
@@ -164,6 +165,48 @@ static _Thread_local double gemm_flops;
 double mlde_gemm_flops(void)
 {
 	return gemm_flops;
+}
+
+typedef struct rate_job {
+	float *a, *b, *c;
+	int n, reps;
+} rate_job;
+
+static void rate_member(void *ctx, int tid)
+{
+	rate_job *j = ctx;
+	size_t nn = (size_t)j->n * j->n;
+
+	for (int r = 0; r < j->reps; r++)
+		mlde_gemm(0, 0, j->n, j->n, j->n, 1, j->a + tid * nn, j->n, j->b + tid * nn,
+			  j->n, 0, j->c + tid * nn, j->n);
+}
+
+double mlde_sgemm_rate(mlde_team *team)
+{
+	int T = mlde_team_size(team);
+	rate_job j = { .n = 512, .reps = 1 };
+	size_t nn = (size_t)j.n * j.n * T;
+	double t0, t = 0;
+
+	j.a = mlde_xcalloc(nn, sizeof(float));
+	j.b = mlde_xcalloc(nn, sizeof(float));
+	j.c = mlde_xcalloc(nn, sizeof(float));
+	for (size_t i = 0; i < nn; i++) {
+		j.a[i] = (float)(i % 7) * 0.1f;
+		j.b[i] = (float)(i % 5) * 0.1f;
+	}
+	mlde_team_run(team, rate_member, &j);  /* warm up */
+	while (t < 0.5) {
+		j.reps *= 2;
+		t0 = mlde_now();
+		mlde_team_run(team, rate_member, &j);
+		t = mlde_now() - t0;
+	}
+	free(j.a);
+	free(j.b);
+	free(j.c);
+	return 2.0 * j.n * j.n * (double)j.n * j.reps * T / t;
 }
 
 void mlde_gemm(int transa, int transb, int M, int N, int K, float alpha,

@@ -47,6 +47,11 @@ void mlde_gemm(int transa, int transb, int M, int N, int K, float alpha,
 	       float *C, int ldc);
 /* Floating-point operations (2MNK) of every mlde_gemm of the calling thread. */
 double mlde_gemm_flops(void);
+/* sgemm's rate on the team, in FLOP/s: every member multiplies its own
+ * 512 x 512 matrices, as the training does (OpenBLAS single-threaded in
+ * each), after a warm-up, for at least half a second.  mlde-train --bench
+ * and bench-sgemm measure with this. */
+double mlde_sgemm_rate(mlde_team *team);
 
 /* ---- convolutions, k x k, stride s, zero padding k/2 ----
  * x is C x (n*H*W); col is (C*k*k) x (n*Ho*Wo), row (c*k + ky)*k + kx. */
