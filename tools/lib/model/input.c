@@ -6,50 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/base64.h"
 #include "io/png.h"
-
-static int b64(int c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+' || c == '-')
-		return 62;
-	if (c == '/' || c == '_')
-		return 63;
-	return -1;
-}
-
-/* Decode base64 (padding optional, whitespace skipped); NULL if malformed. */
-static unsigned char *unbase64(const char *s, size_t *len)
-{
-	size_t n = strlen(s), k = 0;
-	unsigned char *out = mlde_xmalloc(n / 4 * 3 + 3);
-	unsigned acc = 0;
-	int bits = 0;
-
-	for (; *s && *s != '='; s++) {
-		int v = b64((unsigned char)*s);
-
-		if (*s == ' ' || *s == '\n' || *s == '\r' || *s == '\t')
-			continue;
-		if (v < 0) {
-			free(out);
-			return NULL;
-		}
-		acc = (acc << 6) | (unsigned)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			out[k++] = (unsigned char)(acc >> bits);
-		}
-	}
-	*len = k;
-	return out;
-}
 
 int mlde_item_image(const mlde_model *m, const char *root, const char *ref,
 		    unsigned char *out, mlde_error *err)
@@ -66,7 +24,7 @@ int mlde_item_image(const mlde_model *m, const char *root, const char *ref,
 			mlde_error_set(err, MLDE_EXIT_DATA, "data: URI: only base64 data is read");
 			return -1;
 		}
-		bytes = unbase64(comma + 1, &len);
+		bytes = mlde_base64_decode(comma + 1, strlen(comma + 1), &len);
 		if (!bytes) {
 			mlde_error_set(err, MLDE_EXIT_DATA, "data: URI: bad base64");
 			return -1;
