@@ -1,0 +1,488 @@
+/* answer.c - the option a served model's reply names, by the rules of
+ * answer.h in their documented order, and the option letters'
+ * probabilities from a choice's log-probabilities.  Replies are bytes: a
+ * NUL or invalid UTF-8 is just a byte that is neither a letter nor a blank,
+ * and only ASCII is ever compared. */
+#include "eval/answer.h"
+
+#include <math.h>
+#include <stdbool.h>
+#include <string.h>
+
+/* The letters A.. of at most this many options are answers. */
+#define LETTERS 26
+
+/* ASCII classes of our own: <ctype.h> depends on the locale and is
+ * undefined for the negative chars of UTF-8 bytes. */
+static bool is_blank(unsigned char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+
+static bool is_upper(unsigned char c)
+{
+	return c >= 'A' && c <= 'Z';
+}
+
+static bool is_alnum(unsigned char c)
+{
+	return is_upper(c) || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
+
+static unsigned char to_lower(unsigned char c)
+{
+	return is_upper(c) ? (unsigned char)(c - 'A' + 'a') : c;
+}
+
+/* A byte range: the reply, or the part of it a rule looks at. */
+typedef struct span {
+	const unsigned char *p;
+	size_t n;
+} span;
+
+/* s without blanks at either end and without one final period: the form
+ * the whole-reply rules compare. */
+static span trim(span s)
+{
+	while (s.n && is_blank(s.p[0]))
+		s.p++, s.n--;
+	while (s.n && is_blank(s.p[s.n - 1]))
+		s.n--;
+	if (s.n && s.p[s.n - 1] == '.')
+		s.n--;
+	while (s.n && is_blank(s.p[s.n - 1]))
+		s.n--;
+	return s;
+}
+
+/* The option index of the uppercase letter c among n options, or -1. */
+static int option_of(unsigned char c, size_t n)
+{
+	return is_upper(c) && (size_t)(c - 'A') < n ? c - 'A' : -1;
+}
+
+/* Claims a rule has read: a bit per option letter. */
+typedef unsigned long claims;
+
+/* The one option claimed, -1 for none, -2 for two or more. */
+static int claimed(claims c)
+{
+	int found = -1;
+
+	for (int i = 0; i < LETTERS; i++)
+		if (c & 1UL << i) {
+			if (found >= 0)
+				return -2;
+			found = i;
+		}
+	return found;
+}
+
+/* Rule LETTER: the whole reply is one letter, either case, perhaps with a
+ * final period ("B", "b.", " B ").  Only here is a lowercase letter read:
+ * inside a sentence "a" is the article. */
+static int bare_letter(span s, size_t n)
+{
+	unsigned char c;
+
+	s = trim(s);
+	if (s.n != 1)
+		return -1;
+	c = s.p[0];
+	return option_of(c >= 'a' && c <= 'z' ? (unsigned char)(c - 'a' + 'A') : c, n);
+}
+
+/* Whether a and b (b of len bytes, NUL-free) are equal, ASCII case ignored
+ * when fold. */
+static bool same_text(span a, const unsigned char *b, size_t len, bool fold)
+{
+	if (a.n != len)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (fold ? to_lower(a.p[i]) != to_lower(b[i]) : a.p[i] != b[i])
+			return false;
+	return true;
+}
+
+/* Rule TEXT: the options whose text (trimmed as the reply is) is the whole
+ * trimmed reply, exactly when !fold, else ignoring ASCII case.  An empty
+ * option matches nothing. */
+static claims text_matches(span s, const char *const *options, size_t n, bool fold)
+{
+	claims c = 0;
+
+	s = trim(s);
+	if (!options || !s.n)
+		return 0;
+	for (size_t i = 0; i < n && i < LETTERS; i++) {
+		span o;
+
+		if (!options[i])
+			continue;
+		o = trim((span){ (const unsigned char *)options[i], strlen(options[i]) });
+		if (o.n && same_text(s, o.p, o.n, fold))
+			c |= 1UL << i;
+	}
+	return c;
+}
+
+/* Whether position i of s starts a word: the reply's start, or after a
+ * blank or an opening mark.  "U.S.A." and "vitamin-A" hold no claim. */
+static bool word_start(span s, size_t i)
+{
+	unsigned char prev;
+
+	if (i == 0)
+		return true;
+	prev = s.p[i - 1];
+	return is_blank(prev) || prev == '(' || prev == '[' || prev == '*' || prev == '"' ||
+	       prev == '\'';
+}
+
+/* Whether position i of s ends a word: the end, or not a letter or digit. */
+static bool word_end(span s, size_t i)
+{
+	return i >= s.n || !is_alnum(s.p[i]);
+}
+
+/* Whether s holds the word w (lowercase, ASCII) at i, any case. */
+static bool word_at(span s, size_t i, const char *w)
+{
+	size_t len = strlen(w);
+
+	if (i + len > s.n || (i > 0 && is_alnum(s.p[i - 1])) || !word_end(s, i + len))
+		return false;
+	for (size_t k = 0; k < len; k++)
+		if (to_lower(s.p[i + k]) != (unsigned char)w[k])
+			return false;
+	return true;
+}
+
+static size_t skip_marks(span s, size_t i)
+{
+	while (i < s.n && (is_blank(s.p[i]) || s.p[i] == '*' || s.p[i] == '_'))
+		i++;
+	return i;
+}
+
+/* The letter stated at *i, perhaps bracketed, quoted or bold ("B", "(B)",
+ * "**B**"), *i moved past it; or -1. */
+static int stated_letter(span s, size_t *i, size_t n)
+{
+	size_t j = *i;
+	int opt;
+
+	if (j < s.n && (s.p[j] == '(' || s.p[j] == '[' || s.p[j] == '"' || s.p[j] == '\''))
+		j++;
+	if (j >= s.n || (opt = option_of(s.p[j], n)) < 0 || !word_end(s, j + 1))
+		return -1;
+	j++;
+	if (j < s.n && (s.p[j] == ')' || s.p[j] == ']' || s.p[j] == '"' || s.p[j] == '\''))
+		j++;
+	*i = j;
+	return opt;
+}
+
+/* Form tier 1, a stated answer: "answer", "option" or "choice", then ":"
+ * or "is" (or both), then the letter, perhaps bold, quoted or in brackets,
+ * perhaps after the word "option", "choice" or "letter": "Answer: B", "The
+ * answer is (B)", "**Answer:** B", "The correct option is B", "answer is
+ * option C".  "The answer is not A" states nothing. */
+static claims stated(span s, size_t n)
+{
+	static const char *const keys[] = { "answer", "option", "choice" };
+	static const char *const nouns[] = { "option", "choice", "letter" };
+	claims c = 0;
+
+	for (size_t i = 0; i < s.n; i++) {
+		size_t j = 0, k;
+		int opt;
+
+		for (k = 0; k < 3; k++)
+			if (word_at(s, i, keys[k]))
+				break;
+		if (k == 3)
+			continue;
+		j = skip_marks(s, i + strlen(keys[k]));
+		if (j < s.n && s.p[j] == ':') {
+			j = skip_marks(s, j + 1);
+		} else if (word_at(s, j, "is")) {
+			j = skip_marks(s, j + 2);
+			if (j < s.n && s.p[j] == ':')
+				j = skip_marks(s, j + 1);
+		} else {
+			continue;
+		}
+		for (k = 0; k < 3; k++)
+			if (word_at(s, j, nouns[k])) {
+				j = skip_marks(s, j + strlen(nouns[k]));
+				break;
+			}
+		while ((opt = stated_letter(s, &j, n)) >= 0) {
+			c |= 1UL << opt;
+			/* "The answer is B or C" states both: a hedge, not an answer */
+			j = skip_marks(s, j);
+			if (j < s.n && (s.p[j] == ',' || s.p[j] == '/'))
+				j = skip_marks(s, j + 1);
+			else if (word_at(s, j, "or") || word_at(s, j, "and"))
+				j = skip_marks(s, j + (s.p[j] == 'o' || s.p[j] == 'O' ? 2 : 3));
+			else
+				break;
+		}
+	}
+	return c;
+}
+
+/* Form tier 2, a bold letter: "**B**", "**B.", "**B)", "**B:", "**(B)**"
+ * (so "**B. a square**" too). */
+static claims bold(span s, size_t n)
+{
+	claims c = 0;
+
+	for (size_t i = 0; i + 2 < s.n; i++) {
+		size_t j = i + 2;
+		int opt;
+
+		if (s.p[i] != '*' || s.p[i + 1] != '*' || (i > 0 && s.p[i - 1] == '*'))
+			continue;
+		if (s.p[j] == '(')
+			j++;
+		if (j + 1 >= s.n || (opt = option_of(s.p[j], n)) < 0)
+			continue;
+		if (s.p[j + 1] == '*' || s.p[j + 1] == '.' || s.p[j + 1] == ')' || s.p[j + 1] == ':')
+			c |= 1UL << opt;
+	}
+	return c;
+}
+
+/* Form tier 3, a marked letter at a word's start: "(B)", or "B)", "B.",
+ * "B:" followed by a blank or the end ("B. a square", "B: a square").  A
+ * letter followed by a blank alone is a word, not a claim: the article in
+ * "A square is shown", the "I" of "I think".  "A.M." holds no claim. */
+static claims marked(span s, size_t n)
+{
+	claims c = 0;
+
+	for (size_t i = 0; i < s.n; i++) {
+		int opt = option_of(s.p[i], n);
+		unsigned char next;
+
+		if (opt < 0 || !word_start(s, i) || i + 1 >= s.n)
+			continue;
+		next = s.p[i + 1];
+		if (i > 0 && s.p[i - 1] == '(' && next == ')')
+			c |= 1UL << opt;
+		else if (next == ')' && word_end(s, i + 2))
+			c |= 1UL << opt;
+		else if ((next == '.' || next == ':') && (i + 2 >= s.n || is_blank(s.p[i + 2])))
+			c |= 1UL << opt;
+	}
+	return c;
+}
+
+/* Settle one rule's claims: 1 and *answer set when it decided (one option,
+ * or AMBIGUOUS with *answer -1), 0 when it claimed nothing. */
+static int settle(claims c, mlde_answer_rule found, int *answer, mlde_answer_rule *rule)
+{
+	int opt = claimed(c);
+
+	if (opt == -1)
+		return 0;
+	*answer = opt >= 0 ? opt : -1;
+	*rule = opt >= 0 ? found : MLDE_ANSWER_AMBIGUOUS;
+	return 1;
+}
+
+int mlde_answer_extract(const char *reply, size_t len, const char *const *options, size_t n,
+			mlde_answer_rule *rule)
+{
+	span s = { (const unsigned char *)reply, reply ? len : 0 };
+	claims (*const forms[])(span, size_t) = { stated, bold, marked };
+	mlde_answer_rule ignored;
+	int answer = -1;
+
+	if (!rule)
+		rule = &ignored;
+	*rule = MLDE_ANSWER_NONE;
+	if (n > LETTERS)
+		n = LETTERS;
+	if ((answer = bare_letter(s, n)) >= 0) {
+		*rule = MLDE_ANSWER_LETTER;
+		return answer;
+	}
+	/* The whole reply being one option's text outranks any letter inside
+	 * it: "Vitamin A." is option C's text, not a claim of A. */
+	if (settle(text_matches(s, options, n, false), MLDE_ANSWER_TEXT, &answer, rule) ||
+	    settle(text_matches(s, options, n, true), MLDE_ANSWER_TEXT, &answer, rule))
+		return answer;
+	/* A stronger tier decides alone: an options list restated before
+	 * "Answer: B" claims every letter in tier 3 but only B in tier 1. */
+	for (size_t t = 0; t < sizeof forms / sizeof forms[0]; t++)
+		if (settle(forms[t](s, n), MLDE_ANSWER_FORM, &answer, rule))
+			return answer;
+	return -1;
+}
+
+const char *mlde_answer_rule_name(mlde_answer_rule rule)
+{
+	switch (rule) {
+	case MLDE_ANSWER_NONE:
+		return "none";
+	case MLDE_ANSWER_AMBIGUOUS:
+		return "ambiguous";
+	case MLDE_ANSWER_LETTER:
+		return "letter";
+	case MLDE_ANSWER_FORM:
+		return "form";
+	case MLDE_ANSWER_TEXT:
+		return "text";
+	}
+	return "none";
+}
+
+/* The option whose letter a token is, alone or with blanks and
+ * punctuation around it (" B", "B.", "(B", "**B"), or -1.  Only uppercase
+ * letters: a lowercase "a" at the answer's position is the article of a
+ * reply in words. */
+static int token_option(jv token, size_t n)
+{
+	const unsigned char *p;
+	int len, i, j;
+
+	if (jv_get_kind(token) != JV_KIND_STRING)
+		return -1;
+	p = (const unsigned char *)jv_string_value(token);
+	len = jv_string_length_bytes(jv_copy(token));
+	for (i = 0; i < len && !is_alnum(p[i]) && p[i] < 0x80; i++)
+		;
+	for (j = len; j > i && !is_alnum(p[j - 1]) && p[j - 1] < 0x80; j--)
+		;
+	return j - i == 1 ? option_of(p[i], n) : -1;
+}
+
+/* Add one alternative's probability (relative to exp(top)) to scores;
+ * -1 when it is not a letter or has no numeric logprob. */
+static int add_alternative(jv alt, size_t n, double top, double *scores)
+{
+	jv token, logprob;
+	int opt = -1;
+
+	if (jv_get_kind(alt) != JV_KIND_OBJECT)
+		return -1;
+	token = jv_object_get(jv_copy(alt), jv_string("token"));
+	logprob = jv_object_get(jv_copy(alt), jv_string("logprob"));
+	if (jv_get_kind(logprob) == JV_KIND_NUMBER && (opt = token_option(token, n)) >= 0)
+		scores[opt] += exp(jv_number_value(logprob) - top);
+	else
+		opt = -1;
+	jv_free(token);
+	jv_free(logprob);
+	return opt;
+}
+
+/* The largest logprob among the letters of alts (borrowed), for a
+ * stable exp. */
+static double top_logprob(jv alts, size_t n)
+{
+	double top = -INFINITY;
+
+	jv_array_foreach(alts, i, alt) {
+		if (jv_get_kind(alt) == JV_KIND_OBJECT) {
+			jv token = jv_object_get(jv_copy(alt), jv_string("token"));
+			jv logprob = jv_object_get(jv_copy(alt), jv_string("logprob"));
+
+			if (jv_get_kind(logprob) == JV_KIND_NUMBER && token_option(token, n) >= 0 &&
+			    jv_number_value(logprob) > top)
+				top = jv_number_value(logprob);
+			jv_free(token);
+			jv_free(logprob);
+		}
+		jv_free(alt);
+	}
+	return top;
+}
+
+/* Scores from one content entry (its token a letter): its top_logprobs,
+ * and the token itself when the server left it out of them.  0, or -1
+ * when no top_logprobs name a letter. */
+static int entry_scores(jv entry, size_t n, double *scores)
+{
+	jv alts = jv_object_get(jv_copy(entry), jv_string("top_logprobs"));
+	jv token = jv_object_get(jv_copy(entry), jv_string("token"));
+	bool token_seen = false;
+	double top, sum = 0;
+	int letters = 0;
+
+	if (jv_get_kind(alts) != JV_KIND_ARRAY) {
+		jv_free(alts);
+		jv_free(token);
+		return -1;
+	}
+	jv_array_foreach(alts, i, alt) {
+		jv alt_token = jv_get_kind(alt) == JV_KIND_OBJECT
+				       ? jv_object_get(jv_copy(alt), jv_string("token"))
+				       : jv_null();
+
+		if (jv_equal(jv_copy(alt_token), jv_copy(token)))
+			token_seen = true;
+		jv_free(alt_token);
+		jv_free(alt);
+	}
+	if (!token_seen)
+		alts = jv_array_append(alts, jv_copy(entry));
+	jv_free(token);
+	top = top_logprob(alts, n);
+	if (isfinite(top)) {
+		jv_array_foreach(alts, i, alt) {
+			if (add_alternative(alt, n, top, scores) >= 0)
+				letters++;
+			jv_free(alt);
+		}
+	}
+	jv_free(alts);
+	for (size_t i = 0; i < n; i++)
+		sum += scores[i];
+	if (!letters || !(sum > 0))
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		scores[i] /= sum;
+	return 0;
+}
+
+int mlde_answer_scores(jv choice, size_t n, double *scores)
+{
+	size_t letters = n < LETTERS ? n : LETTERS;
+	jv logprobs, content;
+	int rc = -1;
+
+	for (size_t i = 0; i < n; i++)
+		scores[i] = 0;
+	if (!letters || jv_get_kind(choice) != JV_KIND_OBJECT)
+		return -1;
+	logprobs = jv_object_get(jv_copy(choice), jv_string("logprobs"));
+	content = jv_get_kind(logprobs) == JV_KIND_OBJECT
+			  ? jv_object_get(jv_copy(logprobs), jv_string("content"))
+			  : jv_null();
+	if (jv_get_kind(content) == JV_KIND_ARRAY) {
+		jv_array_foreach(content, i, entry) {
+			jv token = jv_get_kind(entry) == JV_KIND_OBJECT
+					   ? jv_object_get(jv_copy(entry), jv_string("token"))
+					   : jv_null();
+			bool letter = token_option(token, letters) >= 0;
+
+			jv_free(token);
+			if (letter) {
+				rc = entry_scores(entry, letters, scores);
+				jv_free(entry);
+				break;
+			}
+			jv_free(entry);
+		}
+	}
+	jv_free(content);
+	jv_free(logprobs);
+	if (rc < 0)
+		for (size_t i = 0; i < n; i++)
+			scores[i] = 0;
+	return rc;
+}
