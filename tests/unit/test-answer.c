@@ -44,6 +44,15 @@ static const struct extraction cases[] = {
 	{ "The answer is option C", 2, MLDE_ANSWER_FORM },
 	{ "Answer: A because it is round", 0, MLDE_ANSWER_FORM },
 	{ "The answer is not A; it is (B).", 1, MLDE_ANSWER_FORM },
+	{ "The answer would be C.", 2, MLDE_ANSWER_FORM },
+	{ "So the correct answer should be (D)", 3, MLDE_ANSWER_FORM },
+	{ "Therefore the final answer is $\\boxed{B}$.", 1, MLDE_ANSWER_FORM },
+	{ "$\\boxed{\\text{C}}$", 2, MLDE_ANSWER_FORM },
+	{ "<think>A circle has no corners.</think><answer>B</answer>", 1, MLDE_ANSWER_FORM },
+	{ "(B) is the correct answer.", 1, MLDE_ANSWER_FORM },
+	{ "Looking at it again, C is correct", 2, MLDE_ANSWER_FORM },
+	{ "Option D is the best choice here", 3, MLDE_ANSWER_FORM },
+	{ "Option A is not right, C is right", 2, MLDE_ANSWER_FORM },
 	/* restating the options before the answer: the stated one decides */
 	{ "A. a circle\nB. a square\nC. a triangle\nD. a star\nAnswer: B", 1, MLDE_ANSWER_FORM },
 	/* FORM, bold */
@@ -53,6 +62,7 @@ static const struct extraction cases[] = {
 	{ "**B)** is my pick", 1, MLDE_ANSWER_FORM },
 	/* FORM, marked */
 	{ "(B)", 1, MLDE_ANSWER_FORM },
+	{ "[C]", 2, MLDE_ANSWER_FORM },
 	{ "B)", 1, MLDE_ANSWER_FORM },
 	{ "B:", 1, MLDE_ANSWER_FORM },
 	{ "(C) a triangle", 2, MLDE_ANSWER_FORM },
@@ -74,6 +84,12 @@ static const struct extraction cases[] = {
 	{ "triangle", -1, MLDE_ANSWER_NONE },
 	{ "It was taken at 9 A.M. in the U.S.A.", -1, MLDE_ANSWER_NONE },
 	{ "The answer is not clear.", -1, MLDE_ANSWER_NONE },
+	{ "Answer: A square", -1, MLDE_ANSWER_NONE },
+	{ "The answer is A star.", -1, MLDE_ANSWER_NONE },
+	{ "A is not correct", -1, MLDE_ANSWER_NONE },
+	{ "The shape B is correctly drawn", -1, MLDE_ANSWER_NONE },
+	{ "The answers are shown", -1, MLDE_ANSWER_NONE },
+	{ "A circle is the answer", -1, MLDE_ANSWER_NONE },
 	{ "Option A looks round", -1, MLDE_ANSWER_NONE },
 	{ "The answer is b", -1, MLDE_ANSWER_NONE },
 	{ "(b)", -1, MLDE_ANSWER_NONE },
@@ -169,6 +185,19 @@ static void text_rules(void)
 	TAP_IS_INT(extract("I think so.", NULL, 26, &rule), -1,
 		   "nor the I of \"I think\" with 26 options");
 	TAP_IS_INT(extract("I.", NULL, 26, &rule), 8, "but a bare I is the 9th of 26");
+	TAP_IS_INT(extract("Answer: I'm not sure.", NULL, 26, &rule), -1,
+		   "the I of \"Answer: I'm\" is no claim");
+	TAP_IS_INT(extract("My answer: I think so", NULL, 26, &rule), -1,
+		   "nor that of \"answer: I think\"");
+	TAP_IS_INT(extract("The answer is I.", NULL, 26, &rule), 8, "\"The answer is I.\" is");
+	TAP_IS_INT(extract("Answer: A square", shapes, 4, &rule), -1,
+		   "\"Answer: A square\" is option B's text, not a claim of A");
+	{
+		static const char *const own[] = { "a square", "a circle" };
+
+		TAP_IS_INT(extract("Answer: A square", own, 2, &rule), 0,
+			   "... unless A's own text is \"a square\"");
+	}
 	TAP_IS_INT(extract("Z", NULL, 100, &rule), 25, "more than 26 options: Z is the last letter");
 	TAP_IS_INT(mlde_answer_extract("C", 1, shapes, 4, NULL), 2, "rule may be NULL");
 	TAP_IS_INT(mlde_answer_extract(NULL, 0, shapes, 4, &rule), -1, "a NULL reply is none");
