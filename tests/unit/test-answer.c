@@ -60,7 +60,19 @@ static const struct extraction cases[] = {
 	{ "I pick **C. a triangle** here", 2, MLDE_ANSWER_FORM },
 	{ "**(D)**", 3, MLDE_ANSWER_FORM },
 	{ "**B)** is my pick", 1, MLDE_ANSWER_FORM },
+	{ "I choose B.", 1, MLDE_ANSWER_FORM },
+	{ "I'd go with option (C) here", 2, MLDE_ANSWER_FORM },
+	{ "I would pick D because it has points", 3, MLDE_ANSWER_FORM },
 	/* FORM, marked */
+	{ "\"B\"", 1, MLDE_ANSWER_FORM },
+	{ "It is 'C'", 2, MLDE_ANSWER_FORM },
+	{ "`D`", 3, MLDE_ANSWER_FORM },
+	{ "B\nThe shape has four equal sides.", 1, MLDE_ANSWER_FORM },
+	{ "Looking closely:\n  C\n", 2, MLDE_ANSWER_FORM },
+	{ "B a square", 1, MLDE_ANSWER_FORM },
+	{ "D - a star", 3, MLDE_ANSWER_FORM },
+	{ "Option B", 1, MLDE_ANSWER_FORM },
+	{ "It must be choice C, as it has three sides", 2, MLDE_ANSWER_FORM },
 	{ "(B)", 1, MLDE_ANSWER_FORM },
 	{ "[C]", 2, MLDE_ANSWER_FORM },
 	{ "B)", 1, MLDE_ANSWER_FORM },
@@ -91,6 +103,10 @@ static const struct extraction cases[] = {
 	{ "The answers are shown", -1, MLDE_ANSWER_NONE },
 	{ "A circle is the answer", -1, MLDE_ANSWER_NONE },
 	{ "Option A looks round", -1, MLDE_ANSWER_NONE },
+	{ "A star is shown", -1, MLDE_ANSWER_NONE },
+	{ "B cells are shown", -1, MLDE_ANSWER_NONE },
+	{ "I cannot choose between them", -1, MLDE_ANSWER_NONE },
+	{ "Plan B", -1, MLDE_ANSWER_NONE },
 	{ "The answer is b", -1, MLDE_ANSWER_NONE },
 	{ "(b)", -1, MLDE_ANSWER_NONE },
 	{ "answer: Bob", -1, MLDE_ANSWER_NONE },
@@ -113,6 +129,8 @@ static const struct extraction cases[] = {
 	{ "Answer: A. Answer: C.", -1, MLDE_ANSWER_AMBIGUOUS },
 	{ "(A) or (B)", -1, MLDE_ANSWER_AMBIGUOUS },
 	{ "A. a circle\nB. a square", -1, MLDE_ANSWER_AMBIGUOUS },
+	{ "A\nB\nC", -1, MLDE_ANSWER_AMBIGUOUS },
+	{ "I choose A or D", -1, MLDE_ANSWER_AMBIGUOUS },
 	{ "**A** or **B**", -1, MLDE_ANSWER_AMBIGUOUS },
 	{ "The answer is A... no wait, the answer is D", -1, MLDE_ANSWER_AMBIGUOUS },
 };
@@ -209,6 +227,7 @@ static void hostile_bytes(void)
 	static const char nul_form[] = "xx\0The answer is C";
 	static const char utf8[] = "\xff\xfe(B)\xc3\x28 \xe2\x82";
 	static const char bad_text[] = "a squ\xc3re";
+	static const char nul_after[] = "Option B\0 is not it";
 	mlde_answer_rule rule;
 	size_t big = 1 << 20;
 	char *longer = malloc(big + 64);
@@ -224,6 +243,8 @@ static void hostile_bytes(void)
 	TAP_IS_INT(mlde_answer_extract(bad_text, sizeof bad_text - 1, shapes, 4, &rule), -1,
 		   "invalid UTF-8 in a text: no match, no crash");
 	TAP_IS_INT(mlde_answer_extract("\x80", 1, shapes, 4, &rule), -1, "a lone high byte");
+	TAP_IS_INT(mlde_answer_extract(nul_after, sizeof nul_after - 1, shapes, 4, &rule), -1,
+		   "a NUL byte does not end a sentence (\"Option B\\0 is\")");
 
 	/* a megabyte of prose with one stated answer at its end */
 	for (size_t i = 0; i < big; i++)

@@ -136,7 +136,7 @@ static bool word_start(span s, size_t i)
 		return true;
 	prev = s.p[i - 1];
 	return is_blank(prev) || prev == '(' || prev == '[' || prev == '*' || prev == '"' ||
-	       prev == '\'';
+	       prev == '\'' || prev == '`';
 }
 
 /* Whether position i of s ends a word: the end, or not a letter or digit. */
@@ -285,6 +285,7 @@ static claims stated_list(span s, size_t i, const choice_set *cs)
  *   perhaps after "option", "choice" or "letter": "Answer: B", "The
  *   answer is (B)", "**Answer:** B", "The correct option is D";
  * - "\boxed{B}" (LaTeX, reasoning models) and "<answer>B</answer>";
+ * - "I choose B", "I'd go with option C" and the like;
  * - the letter, then "is correct", "is the answer", "is the correct
  *   answer" and the like: "(B) is the correct answer".
  * "The answer is not A" states nothing. */
@@ -296,6 +297,10 @@ static claims stated(span s, const choice_set *cs)
 	static const char *const nouns[] = { "option", "choice", "letter", NULL };
 	static const char *const tags[] = { "\\boxed{\\text{", "\\boxed{\\mathrm{", "\\boxed{",
 					    "<answer>", NULL };
+	static const char *const verbs[] = { "i choose", "i chose", "i pick", "i select",
+					     "i would choose", "i would pick", "i would go with",
+					     "i'd choose", "i'd pick", "i'd go with", "i'll go with",
+					     "i will go with", "i go with", NULL };
 	static const char *const verdicts[] = {
 		"is correct", "is the correct", "is right", "is the right", "is the best",
 		"is the answer", NULL,
@@ -311,6 +316,9 @@ static claims stated(span s, const choice_set *cs)
 				c |= stated_list(s, j, cs);
 			}
 		} else if (skip_any(s, &j, tags)) {
+			c |= stated_list(s, j, cs);
+		} else if (skip_any(s, &j, verbs)) {
+			skip_any(s, &j, nouns);
 			c |= stated_list(s, j, cs);
 		} else if (word_start(s, i) && option_of(s.p[i], cs->n) >= 0) {
 			int opt = stated_letter(s, &j, cs);
@@ -345,26 +353,84 @@ static claims bold(span s, const choice_set *cs)
 	return c;
 }
 
-/* Form tier 3, a marked letter at a word's start: "(B)", "[B]", or "B)",
- * "B.", "B:" followed by a blank or the end ("B. a square", "B: a
- * square").  A letter followed by a blank alone is a word, not a claim:
+/* Whether the letter at i is alone on its line: only blanks before it
+ * on the line, and after it at most a period or a bracket, then blanks to
+ * the line's end ("B\nThe shape has four sides").  A list of letters one
+ * a line claims them all. */
+static bool alone_on_line(span s, size_t i)
+{
+	size_t j;
+
+	for (j = i; j > 0 && s.p[j - 1] != '\n'; j--)
+		if (!is_blank(s.p[j - 1]))
+			return false;
+	j = i + 1;
+	if (j < s.n && (s.p[j] == '.' || s.p[j] == ')'))
+		j++;
+	for (; j < s.n && s.p[j] != '\n'; j++)
+		if (!is_blank(s.p[j]))
+			return false;
+	return true;
+}
+
+/* Whether the letter at i is followed by blanks or a dash, then its own
+ * option's text: "B a square", "B - a square". */
+static bool before_own_text(span s, size_t i, const choice_set *cs)
+{
+	size_t j = i + 1;
+
+	if (j >= s.n || !(is_blank(s.p[j]) || s.p[j] == '-'))
+		return false;
+	while (j < s.n && (is_blank(s.p[j]) || s.p[j] == '-'))
+		j++;
+	return text_begins(s, j, cs, (size_t)option_of(s.p[i], cs->n));
+}
+
+/* Whether the letter at i follows "option", "choice" or "letter" and ends
+ * a sentence, a clause or the reply: "Option B", "I go for choice C,". */
+static bool named_at_end(span s, size_t i)
+{
+	static const char *const nouns[] = { "option ", "choice ", "letter " };
+
+	if (i + 1 < s.n && (!s.p[i + 1] || !strchr(".,;!)\n\r", s.p[i + 1])))
+		return false;
+	for (size_t k = 0; k < 3; k++) {
+		size_t len = strlen(nouns[k]);
+
+		if (i >= len && word_at(s, i - len, nouns[k]))
+			return true;
+	}
+	return false;
+}
+
+/* Form tier 3, a marked letter at a word's start: "(B)", "[B]", "\"B\"",
+ * "'B'", or "B)", "B.", "B:" followed by a blank or the end ("B. a
+ * square", "B: a square"); a letter alone on its line; a letter before its
+ * own option's text ("B - a square"); "Option B" ending a sentence.  A
+ * letter followed by a blank and anything else is a word, not a claim:
  * the article in "A square is shown", the "I" of "I think".  "A.M." holds
  * no claim. */
 static claims marked(span s, const choice_set *cs)
 {
+	static const char pairs[][2] = { { '(', ')' }, { '[', ']' }, { '"', '"' }, { '\'', '\'' },
+					 { '`', '`' } };
 	claims c = 0;
 
-	for (size_t i = 0; i + 1 < s.n; i++) {
+	for (size_t i = 0; i < s.n; i++) {
 		int opt = option_of(s.p[i], cs->n);
-		unsigned char prev = i > 0 ? s.p[i - 1] : 0, next = s.p[i + 1];
+		unsigned char prev = i > 0 ? s.p[i - 1] : 0, next = i + 1 < s.n ? s.p[i + 1] : 0;
+		bool claim = false;
 
 		if (opt < 0 || !word_start(s, i))
 			continue;
-		if ((prev == '(' && next == ')') || (prev == '[' && next == ']'))
-			c |= 1UL << opt;
-		else if (next == ')' && word_end(s, i + 2))
-			c |= 1UL << opt;
+		for (size_t k = 0; k < sizeof pairs / sizeof pairs[0]; k++)
+			if (prev == (unsigned char)pairs[k][0] && next == (unsigned char)pairs[k][1])
+				claim = true;
+		if (next == ')' && word_end(s, i + 2))
+			claim = true;
 		else if ((next == '.' || next == ':') && (i + 2 >= s.n || is_blank(s.p[i + 2])))
+			claim = true;
+		if (claim || alone_on_line(s, i) || before_own_text(s, i, cs) || named_at_end(s, i))
 			c |= 1UL << opt;
 	}
 	return c;
