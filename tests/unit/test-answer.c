@@ -88,6 +88,9 @@ static const struct extraction cases[] = {
 	{ "  a triangle.  ", 2, MLDE_ANSWER_TEXT },
 	{ "A Triangle", 2, MLDE_ANSWER_TEXT },
 	{ "A STAR.", 3, MLDE_ANSWER_TEXT },
+	{ "**a square**", 1, MLDE_ANSWER_TEXT },
+	{ "\"A circle.\"", 0, MLDE_ANSWER_TEXT },
+	{ "`a star`\n", 3, MLDE_ANSWER_TEXT },
 	/* false positives: nothing claimed */
 	{ "A square is shown.", -1, MLDE_ANSWER_NONE },
 	{ "A large red shape in the middle", -1, MLDE_ANSWER_NONE },

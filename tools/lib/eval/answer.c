@@ -104,14 +104,36 @@ static bool same_text(span a, const unsigned char *b, size_t len, bool fold)
 	return true;
 }
 
-/* Rule TEXT: the options whose text (trimmed as the reply is) is the whole
- * trimmed reply, exactly when !fold, else ignoring ASCII case.  An empty
+static bool is_wrapper(unsigned char c)
+{
+	return c == '*' || c == '"' || c == '`';
+}
+
+/* s trimmed, and out of the markup a reply in words may wear: bold,
+ * quotes, code ("**a square**", "\"a square.\""). */
+static span unwrap(span s)
+{
+	size_t was;
+
+	do {
+		was = s.n;
+		s = trim(s);
+		while (s.n && is_wrapper(s.p[0]))
+			s.p++, s.n--;
+		while (s.n && is_wrapper(s.p[s.n - 1]))
+			s.n--;
+	} while (s.n != was);
+	return s;
+}
+
+/* Rule TEXT: the options whose text is the whole reply, both trimmed and
+ * unwrapped, exactly when !fold, else ignoring ASCII case.  An empty
  * option matches nothing. */
 static claims text_matches(span s, const char *const *options, size_t n, bool fold)
 {
 	claims c = 0;
 
-	s = trim(s);
+	s = unwrap(s);
 	if (!options || !s.n)
 		return 0;
 	for (size_t i = 0; i < n && i < LETTERS; i++) {
@@ -119,7 +141,7 @@ static claims text_matches(span s, const char *const *options, size_t n, bool fo
 
 		if (!options[i])
 			continue;
-		o = trim((span){ (const unsigned char *)options[i], strlen(options[i]) });
+		o = unwrap((span){ (const unsigned char *)options[i], strlen(options[i]) });
 		if (o.n && same_text(s, o.p, o.n, fold))
 			c |= 1UL << i;
 	}

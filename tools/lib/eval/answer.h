@@ -30,7 +30,8 @@ typedef enum mlde_answer_rule {
 				 *   "B. a square" */
 	MLDE_ANSWER_TEXT,       /* the text of exactly one option, exactly or
 				 * ignoring case (ASCII), reply and options
-				 * trimmed of blanks and a final period */
+				 * trimmed of blanks, a final period and the
+				 * * " ` markup at their ends */
 } mlde_answer_rule;
 
 /* "none", "ambiguous", "letter", "form", "text". */
