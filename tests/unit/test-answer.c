@@ -311,7 +311,7 @@ static const char answer_b[] =
 
 static void scores(void)
 {
-	double s[6];
+	double s[10];
 	jv c;
 
 	c = choice_of(answer_b);
@@ -361,6 +361,22 @@ static void scores(void)
 		      "\"top_logprobs\":[{\"token\":\"A\",\"logprob\":-2}]},"
 		      "{\"token\":\" square\",\"logprob\":-0.1,\"top_logprobs\":[]}]}}");
 	TAP_IS_INT(mlde_answer_scores(c, 4, s), -1, "no token of the reply is a letter: -1");
+	jv_free(c);
+
+	/* "A square, so B": the article's token is no answer */
+	c = choice_of("{\"logprobs\":{\"content\":[{\"token\":\"A\",\"logprob\":-0.1,"
+		      "\"top_logprobs\":[{\"token\":\"A\",\"logprob\":-0.1}]},"
+		      "{\"token\":\" square\",\"logprob\":-0.1,\"top_logprobs\":[]},"
+		      "{\"token\":\",\",\"logprob\":-0.1,\"top_logprobs\":[]},"
+		      "{\"token\":\" B\",\"logprob\":-0.1,\"top_logprobs\":["
+		      "{\"token\":\" B\",\"logprob\":-0.1},{\"token\":\" A\",\"logprob\":-2.4}]}]}}");
+	TAP_IS_INT(mlde_answer_scores(c, 4, s), 0, "\"A square, B\": scores at B");
+	TAP_OK(s[1] > 0.9 && s[0] > 0.05, "... not at the article (A %.4f B %.4f)", s[0], s[1]);
+	jv_free(c);
+	c = choice_of("{\"logprobs\":{\"content\":[{\"token\":\"I\",\"logprob\":-0.1,"
+		      "\"top_logprobs\":[{\"token\":\"I\",\"logprob\":-0.1}]},"
+		      "{\"token\":\"'m\",\"logprob\":-0.1,\"top_logprobs\":[]}]}}");
+	TAP_IS_INT(mlde_answer_scores(c, 10, s), -1, "\"I'm\": the pronoun is no letter of 10");
 	jv_free(c);
 
 	c = choice_of("{\"logprobs\":{\"content\":[{\"token\":\"A\",\"logprob\":\"x\","

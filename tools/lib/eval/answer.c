@@ -629,11 +629,50 @@ static int entry_scores(jv entry, size_t n, double *scores)
 	return 0;
 }
 
+/* The token of content entry e (borrowed), or null. */
+static jv entry_token(jv e)
+{
+	return jv_get_kind(e) == JV_KIND_OBJECT ? jv_object_get(jv_copy(e), jv_string("token"))
+						: jv_null();
+}
+
+/* Whether a token "A" or "I" is the article or the pronoun, judged by the
+ * token after it (borrowed): " square", " think", "'m". */
+static bool token_is_word(jv token, jv next)
+{
+	const char *t = jv_string_value(token), *u;
+
+	while (*t == ' ')
+		t++;
+	if ((t[0] != 'A' && t[0] != 'I') || jv_get_kind(next) != JV_KIND_STRING)
+		return false;
+	u = jv_string_value(next);
+	return (u[0] == ' ' && u[1] >= 'a' && u[1] <= 'z') || (t[0] == 'I' && u[0] == '\'');
+}
+
+/* The index of the first entry of content (borrowed) whose token is a
+ * letter of the options and not a word, or -1. */
+static int letter_entry(jv content, size_t letters)
+{
+	int len = jv_array_length(jv_copy(content)), found = -1;
+
+	for (int i = 0; i < len && found < 0; i++) {
+		jv token = entry_token(jv_array_get(jv_copy(content), i));
+		jv next = i + 1 < len ? entry_token(jv_array_get(jv_copy(content), i + 1)) : jv_null();
+
+		if (token_option(token, letters) >= 0 && !token_is_word(token, next))
+			found = i;
+		jv_free(token);
+		jv_free(next);
+	}
+	return found;
+}
+
 int mlde_answer_scores(jv choice, size_t n, double *scores)
 {
 	size_t letters = n < LETTERS ? n : LETTERS;
 	jv logprobs, content;
-	int rc = -1;
+	int rc = -1, at;
 
 	for (size_t i = 0; i < n; i++)
 		scores[i] = 0;
@@ -643,21 +682,11 @@ int mlde_answer_scores(jv choice, size_t n, double *scores)
 	content = jv_get_kind(logprobs) == JV_KIND_OBJECT
 			  ? jv_object_get(jv_copy(logprobs), jv_string("content"))
 			  : jv_null();
-	if (jv_get_kind(content) == JV_KIND_ARRAY) {
-		jv_array_foreach(content, i, entry) {
-			jv token = jv_get_kind(entry) == JV_KIND_OBJECT
-					   ? jv_object_get(jv_copy(entry), jv_string("token"))
-					   : jv_null();
-			bool letter = token_option(token, letters) >= 0;
+	if (jv_get_kind(content) == JV_KIND_ARRAY && (at = letter_entry(content, letters)) >= 0) {
+		jv entry = jv_array_get(jv_copy(content), at);
 
-			jv_free(token);
-			if (letter) {
-				rc = entry_scores(entry, letters, scores);
-				jv_free(entry);
-				break;
-			}
-			jv_free(entry);
-		}
+		rc = entry_scores(entry, letters, scores);
+		jv_free(entry);
 	}
 	jv_free(content);
 	jv_free(logprobs);

@@ -58,9 +58,10 @@ int mlde_answer_extract(const char *reply, size_t len, const char *const *option
  * (" B", "B") add up; the chosen token counts even when the server left
  * it out of its top list.  0 and scores[0..n-1] filled, or -1 (scores all
  * 0) when the choice carries no usable log-probabilities: no logprobs, no
- * letter token, no top_logprobs there.  The letter token is the first one
- * of the reply, not necessarily where the rules read the answer.  choice
- * is borrowed. */
+ * letter token, no top_logprobs there.  A token "A" or "I" followed by a
+ * lowercase word (" square", " think") or by "'m" is the article or the
+ * pronoun, not a letter.  The letter token is the first one of the reply,
+ * not necessarily where the rules read the answer.  choice is borrowed. */
 int mlde_answer_scores(jv choice, size_t n, double *scores);
 
 #endif
