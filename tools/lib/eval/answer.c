@@ -629,11 +629,13 @@ static int entry_scores(jv entry, size_t n, double *scores)
 	return 0;
 }
 
-/* The token of content entry e (borrowed), or null. */
+/* The token of content entry e (consumed), or null. */
 static jv entry_token(jv e)
 {
-	return jv_get_kind(e) == JV_KIND_OBJECT ? jv_object_get(jv_copy(e), jv_string("token"))
-						: jv_null();
+	if (jv_get_kind(e) == JV_KIND_OBJECT)
+		return jv_object_get(e, jv_string("token"));
+	jv_free(e);
+	return jv_null();
 }
 
 /* Whether a token "A" or "I" is the article or the pronoun, judged by the
