@@ -19,7 +19,8 @@ const char *mlde_image_type(const void *p, size_t n);
  * read whole.  Malloc'd, or NULL with err: a file that cannot be read
  * (MLDE_EXIT_IO, "FILE: why"), one larger than max_bytes (0: no limit;
  * a FIFO is stopped as soon as it passes the limit) or of no known image
- * type, empty included (MLDE_EXIT_DATA, naming it). */
+ * type, empty included (MLDE_EXIT_DATA, naming it); an empty or NULL ref
+ * (MLDE_EXIT_DATA). */
 char *mlde_image_data_uri(const char *root, const char *ref, size_t max_bytes, mlde_error *err);
 
 #endif
