@@ -12,16 +12,17 @@
 #include "import/import.h"
 #include "io/jsonl.h"
 
-#define OPTS "[-qvZ] [-o FILE] [-LEVEL] [--skip-bad]"
-#define SYNOPSIS "mlde-import mmbench " OPTS " --images DIR [--type category|l2-category] " \
-	"[FILE.tsv]\n" \
-	"       mlde-import seed " OPTS " [--images DIR] [FILE.json]\n" \
-	"       mlde-import aokvqa " OPTS " [--images DIR] [--type NAME] [FILE.json]\n" \
-	"       mlde-import coco " OPTS " [--images DIR] --captions FILE --instances FILE"
+#define SYNOPSIS "mlde-import mmbench|seed|aokvqa|coco [-qvZ] [-o FILE] [-LEVEL] " \
+	"[--skip-bad] [--images DIR] [--type T] [--captions FILE --instances FILE] [FILE]"
 
 static const char help[] =
 	"Convert a benchmark into mlde items, or COCO annotations into pool records,\n"
 	"written as JSON Lines (see mlde-import(1) for every field):\n"
+	"  mlde-import mmbench --images DIR [--type category|l2-category] [FILE.tsv]\n"
+	"  mlde-import seed [--images DIR] [FILE.json]\n"
+	"  mlde-import aokvqa [--images DIR] [--type NAME] [FILE.json]\n"
+	"  mlde-import coco [--images DIR] --captions FILE --instances FILE\n"
+	"\n"
 	"  mmbench  MMBench TSV: the hint joined to the question (\"HINT\\nQUESTION\"),\n"
 	"           absent options dropped, the answer letter as an index, each\n"
 	"           base64 image written once as DIR/SHA256.EXT\n"

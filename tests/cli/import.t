@@ -37,14 +37,15 @@ no_output() { holds "$1: no output file" not test -e "$2"; holds "$1: no $2.tmp"
 # ---- the command line ----
 run mlde-import --help
 is "$status" 0 "--help: status 0"
-like out '^usage: mlde-import mmbench ' "--help: the synopsis"
+like out '^usage: mlde-import mmbench\|seed\|aokvqa\|coco \[-qvZ\] ' "--help: the synopsis"
+like out '^  mlde-import coco \[--images DIR\] --captions FILE --instances FILE$' "--help: each format's form"
 like out 'l2-category' "--help: --type's values"
 run mlde-import --version
 like out '^mlde-import \(mlde\) ' "--version"
 run mlde-import
 is "$status" 2 "no format: status 2"
 like err "which format\\? mmbench, seed, aokvqa or coco" "no format: said so"
-like err "^usage: mlde-import mmbench" "and the synopsis"
+like err "^usage: mlde-import mmbench\|seed" "and the synopsis"
 run mlde-import csv x.csv
 is "$status" 2 "an unknown format: status 2"
 like err "unknown format 'csv'" "named"
