@@ -2,6 +2,7 @@
  * TSV, SEED-Bench JSON and A-OKVQA JSON into items, COCO captions and
  * instances into pool records.  The conversions are tools/lib/import/;
  * this file holds the options, the flow and the summary. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -289,9 +290,15 @@ static int make_images_dir(const char *dir, mlde_error *err)
 {
 	struct stat st;
 
-	if (mkdir(dir, 0777) == 0 || (stat(dir, &st) == 0 && S_ISDIR(st.st_mode)))
+	int e;
+
+	if (mkdir(dir, 0777) == 0)
 		return 0;
-	mlde_error_set(err, MLDE_EXIT_IO, "%s: cannot make the images directory", dir);
+	e = errno;
+	if (stat(dir, &st) == 0 && S_ISDIR(st.st_mode))
+		return 0;
+	mlde_error_set(err, MLDE_EXIT_IO, "%s: cannot make the images directory: %s", dir,
+		       strerror(e));
 	return -1;
 }
 

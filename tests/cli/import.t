@@ -114,6 +114,10 @@ run mlde-import mmbench -q --images img -Z - < "$MMB"
 is "$(wc -l < out | tr -d ' ')" 4 "- reads stdin"
 is "$(wc -c < err | tr -d ' ')" 0 "-q: nothing on stderr"
 
+run mlde-import mmbench --images no/such/dir -Z "$MMB"
+is "$status" 3 "an images directory that cannot be made: status 3"
+like err "^mlde-import: no/such/dir: cannot make the images directory: No such file or directory$" "named, and why"
+
 # pandas' quoting: a quoted field with a tab, a newline and doubled quotes
 {
 	echo "$H"
@@ -229,6 +233,8 @@ is "$(jq -c .options out)" '["One","Two","Three","Four"]' "choice_a..choice_d"
 like err "^mlde-import: 3 video questions skipped: mlde evaluates image questions only$" \
 	"video questions counted and skipped with a note"
 like err "seed_bench_v1_doc_examples.json: 4 questions read, 1 item written, 0 bad skipped$" "the summary"
+run mlde-import seed -Z - < "$SEED"
+like err "^mlde-import: <stdin>: 4 questions read, 1 item written, 0 bad skipped$" "seed: - reads stdin"
 run mlde-import seed --images SEED-Bench-image -Z "$SEED"
 is "$(jq -r .image out)" SEED-Bench-image/1454426_2591111986 "--images: the directory put before data_id"
 jq '.question_type["Scene Understanding"] = 5 | .question_type["Instances Counting"] = 1' "$SEED" > swapped.json

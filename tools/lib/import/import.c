@@ -31,15 +31,16 @@ static int parse_error(const char *name, jv v, mlde_error *err)
  * value (COCO's instances file is 450 MB of text). */
 static int parse_stream(FILE *f, const char *name, jv *out, mlde_error *err)
 {
-	static char chunk[1 << 16];
+	enum { CHUNK = 1 << 16 };
+	char *chunk = mlde_xmalloc(CHUNK);
 	struct jv_parser *p = jv_parser_new(0);
 	int rc = 0, nvalues = 0;
 	size_t n;
 
 	*out = jv_invalid();
 	do {
-		n = fread(chunk, 1, sizeof chunk, f);
-		if (n < sizeof chunk && ferror(f)) {
+		n = fread(chunk, 1, CHUNK, f);
+		if (n < CHUNK && ferror(f)) {
 			mlde_error_set(err, MLDE_EXIT_IO, "%s: read error: %s", name, strerror(errno));
 			rc = -1;
 			break;
@@ -65,6 +66,7 @@ static int parse_stream(FILE *f, const char *name, jv *out, mlde_error *err)
 		}
 	} while (rc == 0 && !feof(f));
 	jv_parser_free(p);
+	free(chunk);
 	if (rc == 0 && nvalues == 0) {
 		mlde_error_set(err, MLDE_EXIT_DATA, "%s: no JSON value", name);
 		rc = -1;
