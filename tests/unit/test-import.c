@@ -49,6 +49,7 @@ static void test_store(void)
 	TAP_IS_INT(mlde_image_store_b64(&s, b64, strlen(b64), "here", &again, &err), 0,
 		   "stored again");
 	TAP_IS_STR(again, name, "under the same name");
+	free(again);
 	TAP_IS_INT(s.written * 10 + s.reused, 11, "written once, then found there");
 	{
 		char path[128];
