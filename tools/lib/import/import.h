@@ -85,7 +85,6 @@ int mlde_seed_item(jv q, const char *images, const char *where, jv *item, mlde_e
 
 /* ---- A-OKVQA (JSON) ---- */
 
-/* The COCO 2017 file of an A-OKVQA question: SPLIT2017/%012d.jpg. */
 /* The item of one question (borrowed): choices as options,
  * correct_choice_idx as the answer, image from split and image_id (under
  * images when not NULL), type when not NULL (else no "type": A-OKVQA has

@@ -5,6 +5,7 @@
  * base64 image written once as a file named by its sha256. */
 #include "import/import.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -111,12 +112,18 @@ static jv keep_cell(jv item, const mlde_tsv *t, int c, const char *as)
 	return is_absent(s) ? item : jv_object_set(item, jv_string(as), jv_string(s));
 }
 
-static int row_error(mlde_error *err, const char *where, const char *field, const char *fmt,
-		     const char *arg)
+static int row_error(mlde_error *err, const char *where, const char *field,
+		     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* "WHERE: field 'FIELD': what", as bad data. */
+static int row_error(mlde_error *err, const char *where, const char *field, const char *fmt, ...)
 {
 	char what[400];
+	va_list ap;
 
-	snprintf(what, sizeof what, fmt, arg);
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof what, fmt, ap);
+	va_end(ap);
 	mlde_error_set(err, MLDE_EXIT_DATA, "%s: field '%s': %s", where, field, what);
 	return -1;
 }
@@ -131,7 +138,7 @@ static int row_image(mlde_mmbench *m, const mlde_tsv *t, const char *where, char
 	jv ref;
 
 	if (len == 0)
-		return row_error(err, where, "image", "empty%s", "");
+		return row_error(err, where, "image", "empty");
 	if (len > 64)
 		return mlde_image_store_b64(m->images, b64, len, where, name, err);
 	/* VLMEvalKit: a short image field is the index of the row that holds it */
@@ -173,7 +180,7 @@ static int row_options(const mlde_mmbench *m, const mlde_tsv *t, const char *whe
 	if (it->answer < 0)
 		return row_error(err, where, "answer", "'%s' names an absent option", answer);
 	if (it->nopt < MLDE_OPTIONS_MIN)
-		return row_error(err, where, "B", "only %s option (an item needs two)", "one");
+		return row_error(err, where, "B", "only one option (an item needs two)");
 	return 0;
 }
 
@@ -192,14 +199,14 @@ int mlde_mmbench_item(mlde_mmbench *m, const mlde_tsv *t, jv *item, mlde_error *
 	snprintf(where, sizeof where, "%s:%lu: row %.40s", mlde_tsv_name(t), mlde_tsv_lineno(t),
 		 *index ? index : "(no index)");
 	if (!*index)
-		return row_error(err, where, "index", "empty%s", "");
+		return row_error(err, where, "index", "empty");
 	if (jv_object_has(jv_copy(m->images_of), jv_string(index)))
 		return row_error(err, where, "index", "'%s' repeats an earlier row's", index);
 	if (is_absent(question))
-		return row_error(err, where, "question", "empty%s", "");
+		return row_error(err, where, "question", "empty");
 	if (is_absent(type))
 		return row_error(err, where, col_names[m->type == MLDE_MMBENCH_CATEGORY ? C_CATEGORY
-						       : C_L2], "empty%s", "");
+						       : C_L2], "empty");
 	if (row_options(m, t, where, &it, err) < 0 || row_image(m, t, where, &image, err) < 0)
 		return -1;
 	if (!is_absent(hint)) {
