@@ -4,7 +4,8 @@
 #
 # Each example block (.nf ... .fi) of a page runs, in order, in one scratch
 # directory per page that holds the files the examples name (a small world,
-# a model, evaluations, weakness records, plans).  A block is one of:
+# a model, evaluations, weakness records, plans, the format samples of
+# tests/fixtures/formats).  A block is one of:
 #   - a session: lines starting "$ " are commands (with their "\"
 #     continuation lines); the other lines are the output they show, and
 #     each must match some line the commands printed, digits aside
@@ -92,6 +93,7 @@ mkdir "$FIX"
 	cp eval.jsonl.zst iter1/eval.jsonl.zst
 	cp pool.zst pool.embed.zst
 	cp plan.zst iter1/plan.zst
+	cp "$TESTS_DIR"/fixtures/formats/*.* .
 	cp weak.zst runs/default/iter1/weak.jsonl.zst
 ) > fixtures.log 2>&1 || { cat fixtures.log >&2; echo "Bail out! the fixtures of the examples could not be made"; exit 1; }
 
