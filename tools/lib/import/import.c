@@ -14,6 +14,7 @@
 #include "base/sha256.h"
 #include "import/fields.h"
 #include "io/atomic.h"
+#include "io/image.h"
 #include "io/jsonl.h"
 
 /* ---- one JSON value from a file ---- */
@@ -187,17 +188,14 @@ jv mlde_import_keep(jv rec, jv from, const char *key, const char *as)
 
 const char *mlde_import_image_ext(const void *p, size_t n)
 {
-	const unsigned char *b = p;
+	/* The signatures are io/image's; only the file name extension is ours. */
+	const char *type = mlde_image_type(p, n);
 
-	if (n >= 8 && memcmp(b, "\x89PNG\r\n\x1a\n", 8) == 0)
-		return "png";
-	if (n >= 3 && b[0] == 0xff && b[1] == 0xd8 && b[2] == 0xff)
+	if (!type)
+		return NULL;
+	if (strcmp(type, "image/jpeg") == 0)
 		return "jpg";
-	if (n >= 12 && memcmp(b, "RIFF", 4) == 0 && memcmp(b + 8, "WEBP", 4) == 0)
-		return "webp";
-	if (n >= 6 && (memcmp(b, "GIF87a", 6) == 0 || memcmp(b, "GIF89a", 6) == 0))
-		return "gif";
-	return NULL;
+	return type + strlen("image/");
 }
 
 static int write_whole(const char *path, const unsigned char *p, size_t n, mlde_error *err)
