@@ -130,6 +130,21 @@ holds "the key was sent" grep -q "Bearer $KEY" main.auth
 holds "the key is in no output, message or cache entry" \
 	not grep -rq "$KEY_PART" forms.out out err cache
 
+printf '%s\n' "$KEY" > key.txt
+keyed=$(grep -c "Bearer $KEY" main.auth)
+run mlde-eval $E --api-key-file key.txt --cache cache-kf forms.jsonl
+is "$status:$(grep -c "Bearer $KEY" main.auth)" "0:$((keyed + 14))" \
+	"--api-key-file: the key is read from the file, sent with every request"
+holds "--api-key-file: the key is in no output or message" not grep -rq "$KEY_PART" out err cache-kf
+run mlde-eval $E -j 2 --rpm 6000 --tpm 1e9 --cache cache-j2 forms.jsonl
+is "$status" 0 "-j 2 --rpm --tpm: status 0"
+same out forms.out "-j 2 --rpm --tpm: the same records, in input order"
+q slow "B" > slow0.jsonl
+jq -c '.hint += " @fault=slow@"' slow0.jsonl > slow.jsonl
+run mlde-eval $E --timeout 0.3 --retries 0 slow.jsonl
+is "$status" 4 "--timeout 0.3, a reply that comes after 3 s: status 4"
+like err 'left out: requests failed for good .*([Tt]ime|timed out)' "  the message says it timed out"
+
 # ---- the request body: mlde-eval(1)'s example, exactly ----
 sed -n '/^\.\\" request-example-begin/,/^\.\\" request-example-end/p' "$MAN" | grep -v '^\.' |
 	sed -e 's/\\-/-/g' -e 's/\\(aq/'"'"'/g' -e 's/\\e/\\/g' > doc-body.json
@@ -209,6 +224,12 @@ holds "judge: the same key, never in the output" not grep -q "$KEY_PART" judge.o
 run mlde-eval $E $J --offline judge.jsonl
 same out judge.out "judge: --offline, the judge's replies from the cache too"
 is "$(logged judge)" 3 "judge: --offline sent nothing"
+
+start_stub judge2 --reply 'Answer: C'
+q j-default "Hmm." > judge2.jsonl
+run mlde-eval $E --judge-url "http://127.0.0.1:$PORT/v1" --judge-model judge-2 judge2.jsonl
+is "$(fields out '[.pred, .extracted, .judge]')" "2 judge Answer: C" \
+	"judge: a reply in one of the usual forms is read too (a judge stub answering --reply)"
 
 # ---- CircularEval ----
 { q c-steady "blue"; q c-letter "A" '["red","blue","green"]' 0; q c-two "blue" '["red","blue"]' 1; } > circ.jsonl
@@ -302,11 +323,15 @@ mlde-world -q --seed 3 --out w --images 30 --base 10 --val 40 --test 9
 run mlde-eval --backend http -m llava --base-url "http://127.0.0.1:$PORT/v1" --cache cache2 -Z --images w w/val.jsonl.zst
 is "$status:$(wc -l < out | tr -d ' ')" "0:40" "a world's val set over http: a record per item"
 cp out wval.jsonl
+mlde-eval -q --backend http -m llava --base-url "http://127.0.0.1:$PORT/v1" --cache cache2 --images w \
+	w/val.jsonl.zst | mlde-weak -q -Z > out
+is "$(jq -s 'map(.n) | add' out)" 40 "mlde-eval | mlde-weak: every item counted"
 run mlde-weak -q -Z wval.jsonl
 is "$status" 0 "mlde-weak takes the records unchanged"
 is "$(jq -s 'map(.n) | add' out)" 40 "  every item counted"
 cp out wweak.jsonl
-run mlde-sample -q -Z --retrieval random --weak wweak.jsonl --pool w/pool.jsonl.zst --budget 12 wval.jsonl
-is "$status:$(wc -l < out | tr -d ' ')" "0:12" "mlde-sample takes them unchanged"
+run sh -c 'mlde-eval -q --backend http -m llava --base-url "$0" --cache cache2 --images w w/val.jsonl.zst |
+	mlde-sample -q -Z --retrieval random --weak wweak.jsonl --pool w/pool.jsonl.zst --budget 12' "http://127.0.0.1:$PORT/v1"
+is "$status:$(wc -l < out | tr -d ' ')" "0:12" "mlde-eval | mlde-sample: plans from the records, unchanged"
 
 done_testing
