@@ -727,7 +727,7 @@ static int taken(hrun *R, int win, mlde_window_done *d, mlde_error *err)
 	if (!d->ok) {
 		char why[sizeof R->first_failure];
 
-		snprintf(why, sizeof why, "%s: %.300s", R->url[win] ? R->url[win] : "(offline)",
+		snprintf(why, sizeof why, "%s: %.300s", R->url[win],
 			 strcmp(d->reason, MLDE_WINDOW_NOT_CACHED) == 0
 			 ? "no reply in the cache, and --offline sends nothing" : d->error);
 		mlde_note(1, "%s", why);
@@ -904,7 +904,7 @@ static int remote_error(const hrun *R, int win, const mlde_window_done *d, mlde_
 
 		memcpy(what, err->msg, sizeof what);
 		mlde_error_set(err, MLDE_EXIT_REMOTE, "%s: %.900s%s",
-			       R->url[win] ? R->url[win] : "(offline)", what,
+			       R->url[win], what,
 			       d->status == 401 ? " (check OPENAI_API_KEY or --api-key-file)" : "");
 	}
 	return -1;
@@ -979,10 +979,8 @@ static int evaluate(hrun *R, mlde_reader **readers, int nreaders, mlde_error *er
 
 /* ---- setup and summary ---- */
 
-/* The URL of base + path, with the key of ep (copied), for a second
- * endpoint: the key was read once and is gone from the environment. */
-static void endpoint_like(mlde_endpoint *to, const mlde_endpoint *ep, const char *base,
-			  const char *path)
+/* base (trailing slashes dropped) + path: malloc'd. */
+static char *url_of(const char *base, const char *path)
 {
 	size_t n = strlen(base);
 	mlde_buf b = { 0 };
@@ -990,66 +988,62 @@ static void endpoint_like(mlde_endpoint *to, const mlde_endpoint *ep, const char
 	while (n > 0 && base[n - 1] == '/')
 		n--;
 	mlde_buf_printf(&b, "%.*s%s", (int)n, base, path);
-	to->url = mlde_buf_take(&b, NULL);
-	to->auth = ep->auth ? mlde_xstrdup(ep->auth) : NULL;
+	return mlde_buf_take(&b, NULL);
 }
 
-static int open_window(hrun *R, int win, const mlde_endpoint *ep, size_t cap,
+/* Window win for the server at url (taken: freed with the run): sending
+ * with auth, or (--offline) answering from the cache only. */
+static int open_window(hrun *R, int win, char *url, const char *auth, size_t cap,
 		       mlde_http_check *check, mlde_error *err)
 {
 	const options *o = R->opt;
 	mlde_window_opts wo = { .cap = cap, .check = check, .drop = request_drop,
 				.cache = R->cache.dir ? &R->cache : NULL };
-	mlde_http_opts ho = { .url = ep->url, .auth = ep->auth, .parallel = (int)o->http.jobs,
+	mlde_http_opts ho = { .url = url, .auth = auth, .parallel = (int)o->http.jobs,
 			      .rpm = o->http.rpm, .tpm = o->http.tpm,
 			      .retries = (int)o->http.retries, .timeout = o->http.timeout,
 			      .backoff = o->http.backoff, .backoff_max = 60.0, .seed = 1 };
 
-	if (ep->url)
+	R->url[win] = url;
+	if (!o->http.offline)
 		wo.http = &ho;
 	if (!(R->win[win] = mlde_window_new(&wo, err)))
 		return -1;
-	R->url[win] = ep->url ? mlde_xstrdup(ep->url) : NULL;
-	if (ep->url)
-		mlde_note(1, "sending to %s, %ld in flight", ep->url, o->http.jobs);
+	if (wo.http)
+		mlde_note(1, "sending to %s, %ld in flight", url, o->http.jobs);
 	return 0;
 }
 
 /* The cache and the windows: asking, judging (with a judge) and embedding
- * (with --embed); without an endpoint (--offline) each answers from the
- * cache only. */
-static int http_setup(hrun *R, const mlde_endpoint *ep, mlde_error *err)
+ * (with --embed), each with its own server, all with the one key (auth,
+ * read once: it is gone from the environment). */
+static int http_setup(hrun *R, const char *auth, mlde_error *err)
 {
 	const options *o = R->opt;
+	const char *base = o->http.base_url;
 	size_t cap = (size_t)(o->http.jobs * 16 > 256 ? o->http.jobs * 16 : 256);
-	mlde_endpoint jep = { 0 }, eep = { 0 };
 	char *dir = o->http.cache ? mlde_xstrdup(o->http.cache) : mlde_cache_default_dir();
 	int rc = mlde_cache_open(&R->cache, dir, err);
 
 	if (rc == 0)
 		mlde_note(1, "reply cache %s", dir);
 	free(dir);
-	if (ep->url && o->judge_model)
-		endpoint_like(&jep, ep, o->judge_url ? o->judge_url : o->http.base_url,
-			      "/chat/completions");
-	if (ep->url && o->embed)
-		endpoint_like(&eep, ep, o->embed_url ? o->embed_url : o->http.base_url,
-			      "/embeddings");
-	if (ep->url && !ep->auth)
+	if (!o->http.offline && !auth)
 		mlde_note(1, "no API key (OPENAI_API_KEY or --api-key-file): none sent");
 	R->qcap = cap;
 	R->q = mlde_xmalloc(cap * sizeof *R->q);
-	/* the ask window takes every rotation of a record at once */
+	/* the ask and judge windows take every rotation of a record at once */
 	if (rc == 0)
-		rc = open_window(R, WIN_ASK, ep, cap * MLDE_OPTIONS_MAX,
-				 mlde_reply_check_completion, err);
+		rc = open_window(R, WIN_ASK, url_of(base, "/chat/completions"), auth,
+				 cap * MLDE_OPTIONS_MAX, mlde_reply_check_completion, err);
 	if (rc == 0 && o->judge_model)
-		rc = open_window(R, WIN_JUDGE, &jep, cap * MLDE_OPTIONS_MAX,
-				 mlde_reply_check_completion, err);
+		rc = open_window(R, WIN_JUDGE, url_of(o->judge_url ? o->judge_url : base,
+						      "/chat/completions"),
+				 auth, cap * MLDE_OPTIONS_MAX, mlde_reply_check_completion, err);
 	if (rc == 0 && o->embed)
-		rc = open_window(R, WIN_EMBED, &eep, cap, mlde_chat_check_embedding, err);
-	mlde_endpoint_free(&jep);
-	mlde_endpoint_free(&eep);
+		rc = open_window(R, WIN_EMBED, url_of(o->embed_url ? o->embed_url : base,
+						      "/embeddings"),
+				 auth, cap, mlde_chat_check_embedding, err);
 	return rc;
 }
 
@@ -1118,7 +1112,7 @@ static int eval_http(const mlde_cli *cli, const options *opt, char **files, int 
 		unsetenv("OPENAI_API_KEY");
 	mlde_progress_init(&R.bar, opt->progress);
 	R.t0 = mlde_now();
-	rc = http_setup(&R, &ep, err);
+	rc = http_setup(&R, ep.auth, err);
 	mlde_endpoint_free(&ep);  /* the clients keep their own copies of the key */
 	for (int i = 0; i < nfiles && rc == 0; i++)
 		if (!(readers[i] = mlde_reader_open(files[i], err)))

@@ -123,7 +123,7 @@ is "$(logged main)" "$n" "--offline: nothing sent"
 { head -2 forms.jsonl; q fresh "B!"; } > fresh.jsonl
 run mlde-eval $E --offline fresh.jsonl
 is "$status" 4 "--offline, one item not cached: status 4"
-like err "^mlde-eval: 1 record left out: requests failed for good \(the first: \(offline\): no reply in the cache" \
+like err "^mlde-eval: 1 record left out: requests failed for good \(the first: http://127\.0\.0\.1:[0-9]+/v1/chat/completions: no reply in the cache" \
 	"--offline: says which and why"
 is "$(jq -r .id out | tr '\n' ' ')" "letter letter-lower " "--offline: the cached records are still written, in order"
 holds "the key was sent" grep -q "Bearer $KEY" main.auth
