@@ -270,6 +270,30 @@ is "$status" 4 "401: status 4"
 like err 'check OPENAI_API_KEY or --api-key-file' "401: the hint"
 holds "401: the key is not in the message" not grep -q "$KEY_PART" err
 
+# ---- kill -9 mid-run, then resume: only what has no reply is sent ----
+i=0
+while [ "$i" -lt 40 ]; do q "r$i" "B $i"; i=$((i + 1)); done > big.jsonl
+start_stub held --vision --delay 0.005 --hold-after 20
+HELD_PID=$PID
+mlde-eval --backend http -m llava --base-url "http://127.0.0.1:$PORT/v1" --cache cache-r -j 4 --timeout 60 \
+	-o big.out big.jsonl 2> big1.err &
+EVAL=$!
+i=0
+while [ "$(find cache-r -type f ! -name '.*' 2>/dev/null | wc -l)" -lt 20 ] && [ "$i" -lt 600 ]; do sleep 0.05; i=$((i + 1)); done
+sleep 0.2
+kill -9 "$EVAL"
+wait "$EVAL" 2>/dev/null || :
+is "$(find cache-r -type f ! -name '.*' | wc -l | tr -d ' ')" 20 "kill -9: 20 replies stored, the rest held"
+holds "kill -9: no output file (only its .tmp)" test ! -e big.out
+stop_stub "$HELD_PID"
+start_stub resumed --vision
+run mlde-eval --backend http -m llava --base-url "http://127.0.0.1:$PORT/v1" --cache cache-r -Z big.jsonl
+is "$status:$(jq -r .id out | tr '\n' ' ')" "0:$(jq -r .id big.jsonl | tr '\n' ' ')" "the rerun: every record, in input order"
+like err 'questions sent 20 \(0 retries, 0 throttled\), from cache 20' "the rerun sends 20, takes 20 from the cache"
+cat held.log resumed.log | awk '$4 == "ok" { print $2 }' | sort | uniq -d > twice
+is "$(wc -l < twice | tr -d ' ')" 0 "no request answered twice"
+stop_stub "$PID"
+
 # ---- progress ----
 run mlde-eval $E --progress forms.jsonl
 like err 'mlde-eval: [0-9]+/(>=)?[0-9]+ done, [0-9.]+/s, [0-9]+ in flight, [0-9]+ retries, [0-9]+ failed' \
