@@ -44,6 +44,15 @@ static const struct extraction cases[] = {
 	{ "The answer is option C", 2, MLDE_ANSWER_FORM },
 	{ "Answer: A because it is round", 0, MLDE_ANSWER_FORM },
 	{ "The answer is not A; it is (B).", 1, MLDE_ANSWER_FORM },
+	{ "The answer would be C.", 2, MLDE_ANSWER_FORM },
+	{ "So the correct answer should be (D)", 3, MLDE_ANSWER_FORM },
+	{ "Therefore the final answer is $\\boxed{B}$.", 1, MLDE_ANSWER_FORM },
+	{ "$\\boxed{\\text{C}}$", 2, MLDE_ANSWER_FORM },
+	{ "<think>A circle has no corners.</think><answer>B</answer>", 1, MLDE_ANSWER_FORM },
+	{ "(B) is the correct answer.", 1, MLDE_ANSWER_FORM },
+	{ "Looking at it again, C is correct", 2, MLDE_ANSWER_FORM },
+	{ "Option D is the best choice here", 3, MLDE_ANSWER_FORM },
+	{ "Option A is not right, C is right", 2, MLDE_ANSWER_FORM },
 	/* restating the options before the answer: the stated one decides */
 	{ "A. a circle\nB. a square\nC. a triangle\nD. a star\nAnswer: B", 1, MLDE_ANSWER_FORM },
 	/* FORM, bold */
@@ -51,8 +60,21 @@ static const struct extraction cases[] = {
 	{ "I pick **C. a triangle** here", 2, MLDE_ANSWER_FORM },
 	{ "**(D)**", 3, MLDE_ANSWER_FORM },
 	{ "**B)** is my pick", 1, MLDE_ANSWER_FORM },
+	{ "I choose B.", 1, MLDE_ANSWER_FORM },
+	{ "I'd go with option (C) here", 2, MLDE_ANSWER_FORM },
+	{ "I would pick D because it has points", 3, MLDE_ANSWER_FORM },
 	/* FORM, marked */
+	{ "\"B\"", 1, MLDE_ANSWER_FORM },
+	{ "It is 'C'", 2, MLDE_ANSWER_FORM },
+	{ "`D`", 3, MLDE_ANSWER_FORM },
+	{ "B\nThe shape has four equal sides.", 1, MLDE_ANSWER_FORM },
+	{ "Looking closely:\n  C\n", 2, MLDE_ANSWER_FORM },
+	{ "B a square", 1, MLDE_ANSWER_FORM },
+	{ "D - a star", 3, MLDE_ANSWER_FORM },
+	{ "Option B", 1, MLDE_ANSWER_FORM },
+	{ "It must be choice C, as it has three sides", 2, MLDE_ANSWER_FORM },
 	{ "(B)", 1, MLDE_ANSWER_FORM },
+	{ "[C]", 2, MLDE_ANSWER_FORM },
 	{ "B)", 1, MLDE_ANSWER_FORM },
 	{ "B:", 1, MLDE_ANSWER_FORM },
 	{ "(C) a triangle", 2, MLDE_ANSWER_FORM },
@@ -66,6 +88,9 @@ static const struct extraction cases[] = {
 	{ "  a triangle.  ", 2, MLDE_ANSWER_TEXT },
 	{ "A Triangle", 2, MLDE_ANSWER_TEXT },
 	{ "A STAR.", 3, MLDE_ANSWER_TEXT },
+	{ "**a square**", 1, MLDE_ANSWER_TEXT },
+	{ "\"A circle.\"", 0, MLDE_ANSWER_TEXT },
+	{ "`a star`\n", 3, MLDE_ANSWER_TEXT },
 	/* false positives: nothing claimed */
 	{ "A square is shown.", -1, MLDE_ANSWER_NONE },
 	{ "A large red shape in the middle", -1, MLDE_ANSWER_NONE },
@@ -74,7 +99,17 @@ static const struct extraction cases[] = {
 	{ "triangle", -1, MLDE_ANSWER_NONE },
 	{ "It was taken at 9 A.M. in the U.S.A.", -1, MLDE_ANSWER_NONE },
 	{ "The answer is not clear.", -1, MLDE_ANSWER_NONE },
+	{ "Answer: A square", -1, MLDE_ANSWER_NONE },
+	{ "The answer is A star.", -1, MLDE_ANSWER_NONE },
+	{ "A is not correct", -1, MLDE_ANSWER_NONE },
+	{ "The shape B is correctly drawn", -1, MLDE_ANSWER_NONE },
+	{ "The answers are shown", -1, MLDE_ANSWER_NONE },
+	{ "A circle is the answer", -1, MLDE_ANSWER_NONE },
 	{ "Option A looks round", -1, MLDE_ANSWER_NONE },
+	{ "A star is shown", -1, MLDE_ANSWER_NONE },
+	{ "B cells are shown", -1, MLDE_ANSWER_NONE },
+	{ "I cannot choose between them", -1, MLDE_ANSWER_NONE },
+	{ "Plan B", -1, MLDE_ANSWER_NONE },
 	{ "The answer is b", -1, MLDE_ANSWER_NONE },
 	{ "(b)", -1, MLDE_ANSWER_NONE },
 	{ "answer: Bob", -1, MLDE_ANSWER_NONE },
@@ -97,6 +132,8 @@ static const struct extraction cases[] = {
 	{ "Answer: A. Answer: C.", -1, MLDE_ANSWER_AMBIGUOUS },
 	{ "(A) or (B)", -1, MLDE_ANSWER_AMBIGUOUS },
 	{ "A. a circle\nB. a square", -1, MLDE_ANSWER_AMBIGUOUS },
+	{ "A\nB\nC", -1, MLDE_ANSWER_AMBIGUOUS },
+	{ "I choose A or D", -1, MLDE_ANSWER_AMBIGUOUS },
 	{ "**A** or **B**", -1, MLDE_ANSWER_AMBIGUOUS },
 	{ "The answer is A... no wait, the answer is D", -1, MLDE_ANSWER_AMBIGUOUS },
 };
@@ -169,6 +206,19 @@ static void text_rules(void)
 	TAP_IS_INT(extract("I think so.", NULL, 26, &rule), -1,
 		   "nor the I of \"I think\" with 26 options");
 	TAP_IS_INT(extract("I.", NULL, 26, &rule), 8, "but a bare I is the 9th of 26");
+	TAP_IS_INT(extract("Answer: I'm not sure.", NULL, 26, &rule), -1,
+		   "the I of \"Answer: I'm\" is no claim");
+	TAP_IS_INT(extract("My answer: I think so", NULL, 26, &rule), -1,
+		   "nor that of \"answer: I think\"");
+	TAP_IS_INT(extract("The answer is I.", NULL, 26, &rule), 8, "\"The answer is I.\" is");
+	TAP_IS_INT(extract("Answer: A square", shapes, 4, &rule), -1,
+		   "\"Answer: A square\" is option B's text, not a claim of A");
+	{
+		static const char *const own[] = { "a square", "a circle" };
+
+		TAP_IS_INT(extract("Answer: A square", own, 2, &rule), 0,
+			   "... unless A's own text is \"a square\"");
+	}
 	TAP_IS_INT(extract("Z", NULL, 100, &rule), 25, "more than 26 options: Z is the last letter");
 	TAP_IS_INT(mlde_answer_extract("C", 1, shapes, 4, NULL), 2, "rule may be NULL");
 	TAP_IS_INT(mlde_answer_extract(NULL, 0, shapes, 4, &rule), -1, "a NULL reply is none");
@@ -180,6 +230,7 @@ static void hostile_bytes(void)
 	static const char nul_form[] = "xx\0The answer is C";
 	static const char utf8[] = "\xff\xfe(B)\xc3\x28 \xe2\x82";
 	static const char bad_text[] = "a squ\xc3re";
+	static const char nul_after[] = "Option B\0 is not it";
 	mlde_answer_rule rule;
 	size_t big = 1 << 20;
 	char *longer = malloc(big + 64);
@@ -195,6 +246,8 @@ static void hostile_bytes(void)
 	TAP_IS_INT(mlde_answer_extract(bad_text, sizeof bad_text - 1, shapes, 4, &rule), -1,
 		   "invalid UTF-8 in a text: no match, no crash");
 	TAP_IS_INT(mlde_answer_extract("\x80", 1, shapes, 4, &rule), -1, "a lone high byte");
+	TAP_IS_INT(mlde_answer_extract(nul_after, sizeof nul_after - 1, shapes, 4, &rule), -1,
+		   "a NUL byte does not end a sentence (\"Option B\\0 is\")");
 
 	/* a megabyte of prose with one stated answer at its end */
 	for (size_t i = 0; i < big; i++)
@@ -258,7 +311,7 @@ static const char answer_b[] =
 
 static void scores(void)
 {
-	double s[6];
+	double s[10];
 	jv c;
 
 	c = choice_of(answer_b);
@@ -308,6 +361,22 @@ static void scores(void)
 		      "\"top_logprobs\":[{\"token\":\"A\",\"logprob\":-2}]},"
 		      "{\"token\":\" square\",\"logprob\":-0.1,\"top_logprobs\":[]}]}}");
 	TAP_IS_INT(mlde_answer_scores(c, 4, s), -1, "no token of the reply is a letter: -1");
+	jv_free(c);
+
+	/* "A square, so B": the article's token is no answer */
+	c = choice_of("{\"logprobs\":{\"content\":[{\"token\":\"A\",\"logprob\":-0.1,"
+		      "\"top_logprobs\":[{\"token\":\"A\",\"logprob\":-0.1}]},"
+		      "{\"token\":\" square\",\"logprob\":-0.1,\"top_logprobs\":[]},"
+		      "{\"token\":\",\",\"logprob\":-0.1,\"top_logprobs\":[]},"
+		      "{\"token\":\" B\",\"logprob\":-0.1,\"top_logprobs\":["
+		      "{\"token\":\" B\",\"logprob\":-0.1},{\"token\":\" A\",\"logprob\":-2.4}]}]}}");
+	TAP_IS_INT(mlde_answer_scores(c, 4, s), 0, "\"A square, B\": scores at B");
+	TAP_OK(s[1] > 0.9 && s[0] > 0.05, "... not at the article (A %.4f B %.4f)", s[0], s[1]);
+	jv_free(c);
+	c = choice_of("{\"logprobs\":{\"content\":[{\"token\":\"I\",\"logprob\":-0.1,"
+		      "\"top_logprobs\":[{\"token\":\"I\",\"logprob\":-0.1}]},"
+		      "{\"token\":\"'m\",\"logprob\":-0.1,\"top_logprobs\":[]}]}}");
+	TAP_IS_INT(mlde_answer_scores(c, 10, s), -1, "\"I'm\": the pronoun is no letter of 10");
 	jv_free(c);
 
 	c = choice_of("{\"logprobs\":{\"content\":[{\"token\":\"A\",\"logprob\":\"x\","

@@ -153,6 +153,12 @@ static void files(void)
 	TAP_OK(!uri && err.status == MLDE_EXIT_IO, "a missing file: status %d", err.status);
 	TAP_IS_STR(err.msg, "imgs/gone.png: No such file or directory", "... named, with why");
 	mlde_error_clear(&err);
+	uri = mlde_image_data_uri("imgs", "", 0, &err);
+	TAP_OK(!uri && err.status == MLDE_EXIT_DATA, "an empty reference: %s", err.msg);
+	mlde_error_clear(&err);
+	uri = mlde_image_data_uri("imgs", NULL, 0, &err);
+	TAP_OK(!uri && err.status == MLDE_EXIT_DATA, "a NULL reference");
+	mlde_error_clear(&err);
 	uri = mlde_image_data_uri(".", "imgs", 0, &err);
 	TAP_OK(!uri && err.status == MLDE_EXIT_IO && strstr(err.msg, "imgs: "),
 	       "a directory cannot be read: %s", err.msg);

@@ -121,6 +121,10 @@ char *mlde_image_data_uri(const char *root, const char *ref, size_t max_bytes, m
 	char *path, *uri = NULL;
 	size_t len, head;
 
+	if (!ref || !*ref) {
+		mlde_error_set(err, MLDE_EXIT_DATA, "empty image reference");
+		return NULL;
+	}
 	if (strncmp(ref, "data:", 5) == 0) {
 		if (is_image_data_uri(ref))
 			return mlde_xstrdup(ref);
