@@ -31,6 +31,8 @@
 #                        p = 0, OpenAI's "very unlikely"); every other token
 #                        gets logprob 0.  Not asked for: "logprobs": null.
 # --hold-after N: after N answers, hold every request unanswered (for kill tests).
+# --save-bodies DIR: write each request's body to DIR/SHA.json (SHA as in the
+#   log), for a benchmark to send the very same bodies with another client.
 # --vision: every request must be a vision chat completion as OpenAI's API
 #   takes it: a JSON object with a model and a messages array; roles system,
 #   developer, user, assistant; content a string or an array of parts of type
@@ -64,7 +66,7 @@ use OpenAIChat qw(decode_request jtype check_vision error_body_for token_logprob
 
 my %o = (delay => 0, 'retry-after' => 1, slow => 3, 'hold-after' => -1);
 GetOptions(\%o, 'port-file=s', 'log=s', 'auth-log=s', 'delay=f', 'retry-after=s',
-	'slow=f', 'hold-after=i', 'reply=s', 'vision') or die "usage: $0 --port-file F --log F [options]\n";
+	'slow=f', 'hold-after=i', 'reply=s', 'vision', 'save-bodies=s') or die "usage: $0 --port-file F --log F [options]\n";
 
 my $srv = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0, Listen => 1024,
 	ReuseAddr => 1, Blocking => 0) or die "stub: listen: $!\n";
@@ -160,6 +162,17 @@ sub vision_refused {
 	return 1;
 }
 
+# --save-bodies DIR: each request body in DIR/SHA.json (SHA as logged), once
+sub save_body {
+	my ($sha, $body) = @_;
+	my $file = "$o{'save-bodies'}/" . substr($sha, 0, 16) . '.json';
+	return if -e $file;
+	open(my $f, '>:raw', "$file.tmp") or die "stub: $file: $!\n";
+	print $f $body;
+	close $f or die "stub: $file: $!\n";
+	rename("$file.tmp", $file) or die "stub: $file: $!\n";
+}
+
 # The @logprobs=A:0.7,B:0.2@ marker of a body: ([letter, p], ...), or ().
 sub logprobs_marker {
 	my ($body) = @_;
@@ -219,6 +232,7 @@ sub handle {
 
 	print $alog "$sha $auth\n" if defined $auth;
 	local $answering = { body => $body };
+	save_body($sha, $body) if defined $o{'save-bodies'};
 	my $log_tail = '';
 	return if vision_refused($fh, $sha, $n, $auth, $key_in_body, $path, \$log_tail);
 	if ($body =~ /\@fault=([a-z0-9]+?)(?:x(\d+|always))?\@/) {
