@@ -31,6 +31,8 @@
 #                        p = 0, OpenAI's "very unlikely"); every other token
 #                        gets logprob 0.  Not asked for: "logprobs": null.
 # --hold-after N: after N answers, hold every request unanswered (for kill tests).
+# --save-bodies DIR: write each request's body to DIR/SHA.json (SHA as in the
+#   log), for a benchmark to send the very same bodies with another client.
 # --vision: every request must be a vision chat completion as OpenAI's API
 #   takes it: a JSON object with a model and a messages array; roles system,
 #   developer, user, assistant; content a string or an array of parts of type
@@ -57,13 +59,14 @@ use Socket qw(SOL_SOCKET SO_LINGER IPPROTO_TCP TCP_NODELAY);
 use Time::HiRes qw(time);
 use Digest::SHA qw(sha256_hex);
 use MIME::Base64 qw(decode_base64);
-use JSON::PP ();
-use B ();
 use Getopt::Long;
+use FindBin ();
+use lib $FindBin::Bin;
+use OpenAIChat qw(decode_request jtype check_vision error_body_for token_logprob);
 
 my %o = (delay => 0, 'retry-after' => 1, slow => 3, 'hold-after' => -1);
 GetOptions(\%o, 'port-file=s', 'log=s', 'auth-log=s', 'delay=f', 'retry-after=s',
-	'slow=f', 'hold-after=i', 'reply=s', 'vision') or die "usage: $0 --port-file F --log F [options]\n";
+	'slow=f', 'hold-after=i', 'reply=s', 'vision', 'save-bodies=s') or die "usage: $0 --port-file F --log F [options]\n";
 
 my $srv = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0, Listen => 1024,
 	ReuseAddr => 1, Blocking => 0) or die "stub: listen: $!\n";
@@ -134,220 +137,13 @@ sub reset_conn {
 	drop($fh);
 }
 
-# ---- --reply, the @logprobs=...@ marker and --vision: kept out of the fault
-# dispatch in handle(), which other tests extend ----
+# ---- --reply, the @logprobs=...@ marker and --vision (the checks are in
+# tests/OpenAIChat.pm): kept out of the fault dispatch in handle(), which
+# other tests extend ----
 
 # The request handle() is answering ({body, req}): completion() reads from it
 # whether log-probabilities were asked for.
 our $answering;
-
-my %image_magic = ('image/png' => qr/\A\x89PNG\r\n\x1a\n/, 'image/jpeg' => qr/\A\xff\xd8\xff/,
-	'image/gif' => qr/\AGIF8[79]a/, 'image/webp' => qr/\ARIFF....WEBP/s);
-
-sub image_type_of {
-	my ($bytes) = @_;
-	for my $type (sort keys %image_magic) {
-		return $type if $bytes =~ $image_magic{$type};
-	}
-	return undef;
-}
-
-# The request body decoded as JSON, or undef.  Data URIs are lifted out
-# before JSON::PP sees them and put back after: it reads strings a character
-# at a time (about 5 ms for an 8 kB image).  One with a backslash in it (a
-# client escaping "/") stays in and is decoded the slow way.
-sub decode_request {
-	my ($body) = @_;
-	my @uris;
-	(my $lean = $body) =~ s/"(data:[^"\\]{64,})"/push @uris, $1; qq("\@stub-uri:$#uris")/ge;
-	my $req = eval { JSON::PP->new->decode($lean) };
-	put_back_uris($req, \@uris) if defined $req && @uris;
-	return $req;
-}
-
-sub put_back_uris {
-	my ($v, $uris) = @_;
-	for my $x (ref $v eq 'HASH' ? values %$v : ref $v eq 'ARRAY' ? @$v : ()) {
-		if (ref $x) {
-			put_back_uris($x, $uris);
-		} elsif (jtype($x) eq 'string' && $x =~ /\A\@stub-uri:(\d+)\z/) {  # a match would make a number a string
-			$x = $uris->[$1];
-		}
-	}
-}
-
-# The JSON type of a decoded value, in the words of OpenAI's messages.
-sub jtype {
-	my ($v) = @_;
-	return 'null' unless defined $v;
-	return 'object' if ref $v eq 'HASH';
-	return 'array' if ref $v eq 'ARRAY';
-	return 'boolean' if JSON::PP::is_bool($v);
-	my $flags = B::svref_2object(\$v)->FLAGS;
-	return 'string' if $flags & B::SVp_POK;
-	return 'number';
-}
-
-sub bad {
-	my ($message, $param, $code) = @_;
-	return { message => $message, param => $param, code => $code };
-}
-
-sub type_error {
-	my ($param, $want, $v) = @_;
-	my $got = jtype($v);
-	my $a = $got =~ /^[aeiou]/ ? 'an' : 'a';
-	return bad("Invalid type for '$param': expected $want, but got $a $got instead.", $param, 'invalid_type');
-}
-
-sub value_error {
-	my ($param, $v, @supported) = @_;
-	my $list = join(', ', map { "'$_'" } @supported);
-	return bad("Invalid value: '$v'. Supported values are: $list.", $param, 'invalid_value');
-}
-
-# An image_url.url: a data: URI of a known type whose base64 decodes strictly
-# to bytes of that type.  Pushes the first 16 hex digits of their sha256.
-sub check_image_url {
-	my ($url, $param, $shas) = @_;
-	return type_error($param, 'a string', $url) unless jtype($url) eq 'string';
-	if ($url !~ /\Adata:([^;,]*);base64,(.*)\z/s) {
-		my $what = $url =~ m{\Ahttps?://} ? 'a web address (the stub fetches nothing)'
-			: 'not a data:IMAGE-TYPE;base64, URI';
-		return bad("Invalid image URL in '$param': $what.", $param, 'invalid_image_url');
-	}
-	my ($type, $b64) = ($1, $2);
-	return bad("Invalid MIME type '$type' in '$param': supported are "
-		. join(', ', sort keys %image_magic) . '.', $param, 'invalid_image_format')
-		unless $image_magic{$type};
-	if ($b64 =~ /[^A-Za-z0-9+\/=]/) {
-		return bad("Invalid base64 image data in '$param': a character outside the base64 alphabet at offset "
-			. $-[0] . '.', $param, 'invalid_image_format');
-	}
-	if ($b64 eq '' || length($b64) % 4 || $b64 !~ /\A[A-Za-z0-9+\/]*={0,2}\z/) {
-		return bad("Invalid base64 image data in '$param': " . length($b64)
-			. ' characters, not a whole padded base64 text.', $param, 'invalid_image_format');
-	}
-	my $bytes = decode_base64($b64);
-	my $actual = image_type_of($bytes);
-	return bad("You uploaded an unsupported image in '$param': the bytes are no PNG, JPEG, WebP or GIF image.",
-		$param, 'invalid_image_format') unless defined $actual;
-	return bad("The image in '$param' is declared $type, but its bytes are $actual.", $param,
-		'invalid_image_format') unless $actual eq $type;
-	push @$shas, substr(sha256_hex($bytes), 0, 16);
-	return undef;
-}
-
-# One content part of a message whose role is role.
-sub check_part {
-	my ($part, $role, $param, $shas) = @_;
-	return type_error($param, 'an object', $part) unless jtype($part) eq 'object';
-	my $type = $part->{type};
-	return bad("Missing required parameter: '$param.type'.", "$param.type", 'missing_required_parameter')
-		unless defined $type;
-	return type_error("$param.type", 'a string', $type) unless jtype($type) eq 'string';
-	my @types = $role eq 'user' ? ('text', 'image_url') : ('text');
-	return value_error("$param.type", $type, @types) unless grep { $_ eq $type } @types;
-	if ($type eq 'text') {
-		return type_error("$param.text", 'a string', $part->{text}) unless jtype($part->{text}) eq 'string';
-		return undef;
-	}
-	my $img = $part->{image_url};
-	return bad("Missing required parameter: '$param.image_url'.", "$param.image_url",
-		'missing_required_parameter') unless defined $img;
-	return type_error("$param.image_url", 'an object', $img) unless jtype($img) eq 'object';
-	if (defined $img->{detail}) {
-		my $d = $img->{detail};
-		return value_error("$param.image_url.detail", $d, qw(auto low high))
-			unless jtype($d) eq 'string' && $d =~ /\A(auto|low|high)\z/;
-	}
-	return check_image_url($img->{url}, "$param.image_url.url", $shas);
-}
-
-sub check_message {
-	my ($m, $param, $shas) = @_;
-	return type_error($param, 'an object', $m) unless jtype($m) eq 'object';
-	my $role = $m->{role};
-	return bad("Missing required parameter: '$param.role'.", "$param.role", 'missing_required_parameter')
-		unless defined $role;
-	my @roles = qw(system developer user assistant);
-	return value_error("$param.role", jtype($role) eq 'string' ? $role : jtype($role), @roles)
-		unless jtype($role) eq 'string' && grep { $_ eq $role } @roles;
-	my $c = $m->{content};
-	return undef if $role eq 'assistant' && !defined $c;
-	return bad("Missing required parameter: '$param.content'.", "$param.content", 'missing_required_parameter')
-		unless defined $c;
-	return undef if jtype($c) eq 'string';
-	return type_error("$param.content", 'one of a string or array of objects', $c) unless jtype($c) eq 'array';
-	return bad("Invalid '$param.content': empty array. Expected an array with minimum length 1, but got an empty array instead.",
-		"$param.content", 'empty_array') unless @$c;
-	for my $j (0 .. $#$c) {
-		my $why = check_part($c->[$j], $role, "$param.content[$j]", $shas);
-		return $why if $why;
-	}
-	return undef;
-}
-
-# The sampling and log-probability fields, when present.
-sub check_fields {
-	my ($req) = @_;
-	for my $f (qw(temperature top_p)) {
-		next unless exists $req->{$f};
-		return type_error($f, 'a number', $req->{$f}) unless jtype($req->{$f}) eq 'number';
-	}
-	return bad("Invalid 'temperature': decimal above maximum value. Expected a value <= 2, but got $req->{temperature} instead.",
-		'temperature', 'decimal_above_max_value') if exists $req->{temperature} && $req->{temperature} > 2;
-	for my $f (qw(max_tokens max_completion_tokens top_logprobs)) {
-		next unless exists $req->{$f};
-		my $v = $req->{$f};
-		return type_error($f, 'an integer', $v) unless jtype($v) eq 'number' && $v == int($v);
-	}
-	for my $f (qw(max_tokens max_completion_tokens)) {
-		return bad("Invalid '$f': integer below minimum value. Expected a value >= 1, but got $req->{$f} instead.",
-			$f, 'integer_below_min_value') if exists $req->{$f} && $req->{$f} < 1;
-	}
-	return type_error('logprobs', 'a boolean', $req->{logprobs})
-		if exists $req->{logprobs} && jtype($req->{logprobs}) ne 'boolean';
-	if (exists $req->{top_logprobs}) {
-		my $k = $req->{top_logprobs};
-		return bad("Invalid 'top_logprobs': expected a value from 0 to 20, but got $k instead.",
-			'top_logprobs', 'invalid_value') if $k < 0 || $k > 20;
-		return bad("Invalid value for 'top_logprobs': 'logprobs' must be true when 'top_logprobs' is set.",
-			'top_logprobs', 'invalid_value') unless $req->{logprobs};
-	}
-	return bad("Invalid value for 'stream': the stub does not stream.", 'stream', 'invalid_value')
-		if $req->{stream};
-	return undef;
-}
-
-# --vision: what is wrong with the request (bad()), or undef; the images'
-# hashes pushed on shas in request order.
-sub check_vision {
-	my ($req, $shas) = @_;
-	return bad("We could not parse the JSON body of your request: expected a JSON object.", undef, 'invalid_json')
-		unless jtype($req) eq 'object';
-	return bad("You must provide a model parameter.", 'model', 'missing_required_parameter')
-		unless jtype($req->{model}) eq 'string' && length $req->{model};
-	my $msgs = $req->{messages};
-	return bad("Missing required parameter: 'messages'.", 'messages', 'missing_required_parameter')
-		unless defined $msgs;
-	return type_error('messages', 'an array', $msgs) unless jtype($msgs) eq 'array';
-	return bad("Invalid 'messages': empty array. Expected an array with minimum length 1, but got an empty array instead.",
-		'messages', 'empty_array') unless @$msgs;
-	for my $i (0 .. $#$msgs) {
-		my $why = check_message($msgs->[$i], "messages[$i]", $shas);
-		return $why if $why;
-	}
-	return bad("Invalid 'messages': no image_url content part, and the stub runs with --vision.",
-		'messages', 'invalid_value') unless @$shas;
-	return check_fields($req);
-}
-
-sub vision_error_body {
-	my ($why) = @_;
-	return JSON::PP->new->canonical->encode({ error => { message => $why->{message},
-		type => 'invalid_request_error', param => $why->{param}, code => $why->{code} } });
-}
 
 # --vision: a request that is not a vision chat completion is answered 400
 # here, before any scripted fault (a real server checks first); true when
@@ -356,14 +152,25 @@ sub vision_refused {
 	my ($fh, $sha, $n, $auth, $key_in_body, $path, $tail) = @_;
 	return 0 unless $o{vision};
 	my $req = $answering->{req} = decode_request($answering->{body});
-	my @shas;
-	my $why = check_vision($req, \@shas);
-	$$tail = ' image_sha=' . (@shas ? join(',', @shas) : '-');
+	my @images;
+	my $why = check_vision($req, \@images);
+	$$tail = ' image_sha=' . (@images ? join(',', map { $_->{sha} } @images) : '-');
 	return 0 unless $why;
 	printf $log "%.3f %s %d invalid auth=%s key_in_body=%d path=%s%s\n", time, substr($sha, 0, 16), $n,
 		defined $auth ? 'yes' : 'no', $key_in_body, $path, $$tail;
-	push @timers, [time + $o{delay}, $fh, response(400, vision_error_body($why)), 0];
+	push @timers, [time + $o{delay}, $fh, response(400, error_body_for($why)), 0];
 	return 1;
+}
+
+# --save-bodies DIR: each request body in DIR/SHA.json (SHA as logged), once
+sub save_body {
+	my ($sha, $body) = @_;
+	my $file = "$o{'save-bodies'}/" . substr($sha, 0, 16) . '.json';
+	return if -e $file;
+	open(my $f, '>:raw', "$file.tmp") or die "stub: $file: $!\n";
+	print $f $body;
+	close $f or die "stub: $file: $!\n";
+	rename("$file.tmp", $file) or die "stub: $file: $!\n";
 }
 
 # The @logprobs=A:0.7,B:0.2@ marker of a body: ([letter, p], ...), or ().
@@ -383,18 +190,6 @@ sub default_reply {
 	my $best = $top[0];
 	$_->[1] > $best->[1] and $best = $_ for @top;
 	return $best->[0];
-}
-
-sub token_logprob {
-	my ($token, $p, $top) = @_;
-	my $json = JSON::PP->new->ascii->allow_nonref;
-	my $raw = $token;
-	utf8::encode($raw);
-	my $lp = $p > 0 ? sprintf('%.17g', log $p) : '-9999.0';
-	my $s = '{"token":' . $json->encode($token) . ',"logprob":' . $lp
-		. ',"bytes":[' . join(',', map { ord } split //, $raw) . ']';
-	$s .= ',"top_logprobs":[' . join(',', @$top) . ']' if $top;
-	return $s . '}';
 }
 
 # choices[0].logprobs for the reply text: null unless the body has a
@@ -437,6 +232,7 @@ sub handle {
 
 	print $alog "$sha $auth\n" if defined $auth;
 	local $answering = { body => $body };
+	save_body($sha, $body) if defined $o{'save-bodies'};
 	my $log_tail = '';
 	return if vision_refused($fh, $sha, $n, $auth, $key_in_body, $path, \$log_tail);
 	if ($body =~ /\@fault=([a-z0-9]+?)(?:x(\d+|always))?\@/) {
