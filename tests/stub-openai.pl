@@ -16,8 +16,19 @@
 #       reset     the connection is reset (RST), nothing answered
 #       nocontent 200 with a completion whose content is null
 #       key       200 whose reply text holds the Authorization header's key
+#       keyescaped  the same, the key written with JSON \u escapes
+#       long400   400 whose error message holds the key across byte 200
+#       long401   the same with 401
+#       longraw   500 whose body is not JSON and holds the key across byte 120
+#       http09    no status line: an HTTP/0.9 answer, then the connection closes
+#       bigheader 200 with a 300 KB header (curl: out of memory)
+#       dropreuse on a connection that has answered before, the request is
+#                 read and the connection closed, nothing answered (a fresh
+#                 connection gets a normal answer)
+#       v1only    404 ({"detail":"Not Found"}) unless the path starts with /v1/
 #   @reply-b64=BASE64@   the reply text is this (decoded), else a valid question
 # --hold-after N: after N answers, hold every request unanswered (for kill tests).
+# --port N: listen on N (default: any free port), to stand in for a stopped stub.
 #
 # It records one line per request in --log:
 #   T SHA ATTEMPT ACTION auth=yes|no key_in_body=0|1 path=PATH
@@ -35,9 +46,9 @@ use Getopt::Long;
 
 my %o = (delay => 0, 'retry-after' => 1, slow => 3, 'hold-after' => -1);
 GetOptions(\%o, 'port-file=s', 'log=s', 'auth-log=s', 'delay=f', 'retry-after=s',
-	'slow=f', 'hold-after=i') or die "usage: $0 --port-file F --log F [options]\n";
+	'slow=f', 'hold-after=i', 'port=i') or die "usage: $0 --port-file F --log F [options]\n";
 
-my $srv = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0, Listen => 1024,
+my $srv = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => $o{port} // 0, Listen => 1024,
 	ReuseAddr => 1, Blocking => 0) or die "stub: listen: $!\n";
 open(my $log, '>>', $o{log} // '/dev/null') or die "stub: $o{log}: $!\n";
 open(my $alog, '>>', $o{'auth-log'} // '/dev/null') or die "stub: auth log: $!\n";
@@ -105,6 +116,38 @@ sub reset_conn {
 	drop($fh);
 }
 
+# A completion whose text ends with the key, every byte of it a \u escape.
+sub completion_escaped {
+	my ($text, $key) = @_;
+	my $esc = join('', map { sprintf('\\u%04x', ord $_) } split //, $key // '');
+	my $body = completion("$text\nExplanation: echo KEY");
+	$body =~ s/echo KEY/echo $esc/;
+	return $body;
+}
+
+# The answer of a fault that mangles the reply or plays with the key:
+# (response, close after it), or undef when the connection is gone.
+sub key_fault {
+	my ($fh, $action, $key) = @_;
+	my $fill = 'x' x 175;  # the key lies across byte 200 of the message
+	if ($action eq 'long400' || $action eq 'long401') {
+		my $status = substr($action, 4);
+		return (response($status, error_body($status, "stub fault $status: $fill $key and more", 'invalid_request_error')), 0);
+	} elsif ($action eq 'longraw') {
+		return (response(500, 'Internal error: ' . ('y' x 96) . " $key and more"), 0);
+	} elsif ($action eq 'http09') {
+		return ("HELLO, this is no HTTP status line\r\n\r\n", 1);
+	} elsif ($action eq 'bigheader') {
+		my $r = response(200, completion('Question: cut short?'));
+		$r =~ s/\r\n/\r\nX-Big: @{['z' x 300000]}\r\n/;
+		return ($r, 0);
+	} elsif ($action eq 'dropreuse') {
+		drop($fh);
+		return;
+	}
+	return (response(404, '{"detail":"Not Found"}'), 0);
+}
+
 # Decide what to do with one request; queue the answer.
 sub handle {
 	my ($fh, $path, $hdr, $body) = @_;
@@ -122,6 +165,10 @@ sub handle {
 		$times = 1e9 if $times eq 'always';
 		$action = $fault if $n <= $times;
 	}
+	# faults that depend on the connection or the path
+	my $reused = ${*$fh}{stub_served}++;
+	$action = 'ok' if $action eq 'dropreuse' && !$reused;
+	$action = 'ok' if $action eq 'v1only' && $path =~ m{^/v1/};
 	if ($o{'hold-after'} >= 0 && $answered >= $o{'hold-after'}) {
 		printf $log "%.3f %s %d hold auth=%s key_in_body=%d path=%s\n", time, substr($sha, 0, 16),
 			$n, defined $auth ? 'yes' : 'no', $key_in_body, $path;
@@ -130,7 +177,7 @@ sub handle {
 	printf $log "%.3f %s %d %s auth=%s key_in_body=%d path=%s\n", time, substr($sha, 0, 16), $n,
 		$action, defined $auth ? 'yes' : 'no', $key_in_body, $path;
 	my ($resp, $close) = (undef, 0);
-	if ($action eq 'ok' || $action eq 'slow' || $action eq 'key') {
+	if ($action eq 'ok' || $action eq 'slow' || $action eq 'key' || $action eq 'keyescaped') {
 		my $text;
 		if ($body =~ /\@reply-b64=([A-Za-z0-9+\/=]*)\@/) {
 			$text = decode_base64($1);
@@ -143,6 +190,7 @@ sub handle {
 		}
 		$text .= "\nExplanation: echo $key" if $action eq 'key' && defined $key;
 		$resp = response(200, completion($text));
+		$resp = response(200, completion_escaped($text, $key)) if $action eq 'keyescaped';
 		$delay = $o{slow} if $action eq 'slow';
 		$answered++;
 	} elsif ($action eq '429') {
@@ -162,6 +210,9 @@ sub handle {
 	} elsif ($action eq 'reset') {
 		reset_conn($fh);
 		return;
+	} elsif ($action =~ /^(long400|long401|longraw|http09|bigheader|dropreuse|v1only)$/) {
+		($resp, $close) = key_fault($fh, $action, $key // '');
+		return unless defined $resp;
 	} else {
 		$resp = response(500, error_body(500, "unknown fault $action", 'server_error'));
 	}
