@@ -116,21 +116,24 @@ sub reset_conn {
 	drop($fh);
 }
 
-# A completion whose text ends with the key, every byte of it a \u escape.
+# A valid completion whose text ends with the key, every byte of it a \u escape.
 sub completion_escaped {
-	my ($text, $key) = @_;
-	my $esc = join('', map { sprintf('\\u%04x', ord $_) } split //, $key // '');
-	my $body = completion("$text\nExplanation: echo KEY");
+	my ($key) = @_;
+	my $esc = join('', map { sprintf('\\u%04x', ord $_) } split //, $key);
+	my $body = completion("Question: Which shape is drawn?\nChoices: (A) a circle (B) a square\n"
+		. "Answer: (B)\nExplanation: echo KEY");
 	$body =~ s/echo KEY/echo $esc/;
 	return $body;
 }
 
-# The answer of a fault that mangles the reply or plays with the key:
+# The answer of a fault of the HTTP layer's tests (a mangled reply, the key):
 # (response, close after it), or undef when the connection is gone.
-sub key_fault {
+sub layer_fault {
 	my ($fh, $action, $key) = @_;
 	my $fill = 'x' x 175;  # the key lies across byte 200 of the message
-	if ($action eq 'long400' || $action eq 'long401') {
+	if ($action eq 'keyescaped') {
+		return (response(200, completion_escaped($key)), 0);
+	} elsif ($action eq 'long400' || $action eq 'long401') {
 		my $status = substr($action, 4);
 		return (response($status, error_body($status, "stub fault $status: $fill $key and more", 'invalid_request_error')), 0);
 	} elsif ($action eq 'longraw') {
@@ -177,7 +180,7 @@ sub handle {
 	printf $log "%.3f %s %d %s auth=%s key_in_body=%d path=%s\n", time, substr($sha, 0, 16), $n,
 		$action, defined $auth ? 'yes' : 'no', $key_in_body, $path;
 	my ($resp, $close) = (undef, 0);
-	if ($action eq 'ok' || $action eq 'slow' || $action eq 'key' || $action eq 'keyescaped') {
+	if ($action eq 'ok' || $action eq 'slow' || $action eq 'key') {
 		my $text;
 		if ($body =~ /\@reply-b64=([A-Za-z0-9+\/=]*)\@/) {
 			$text = decode_base64($1);
@@ -190,7 +193,6 @@ sub handle {
 		}
 		$text .= "\nExplanation: echo $key" if $action eq 'key' && defined $key;
 		$resp = response(200, completion($text));
-		$resp = response(200, completion_escaped($text, $key)) if $action eq 'keyescaped';
 		$delay = $o{slow} if $action eq 'slow';
 		$answered++;
 	} elsif ($action eq '429') {
@@ -210,8 +212,8 @@ sub handle {
 	} elsif ($action eq 'reset') {
 		reset_conn($fh);
 		return;
-	} elsif ($action =~ /^(long400|long401|longraw|http09|bigheader|dropreuse|v1only)$/) {
-		($resp, $close) = key_fault($fh, $action, $key // '');
+	} elsif ($action =~ /^(keyescaped|long400|long401|longraw|http09|bigheader|dropreuse|v1only)$/) {
+		($resp, $close) = layer_fault($fh, $action, $key // '');
 		return unless defined $resp;
 	} else {
 		$resp = response(500, error_body(500, "unknown fault $action", 'server_error'));
