@@ -643,15 +643,13 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < R.nreasons; i++)
 		free(R.reasons[i].reason);
 	free(R.reasons);
-	if (rc < 0) {
-		mlde_remote_causes_free(&R.causes);
-		mlde_die_error(&err);  /* quietly 0 when the reader of stdout went away */
-	}
-	if (R.failed) {
+	if (rc == 0 && R.failed) {
 		mlde_warn("%lu request%s failed for good%s", R.failed, R.failed == 1 ? "" : "s",
 			  st.not_cached ? " (not in the cache, --offline)" : "");
 		mlde_remote_report(&R.causes);  /* even with -q */
 	}
 	mlde_remote_causes_free(&R.causes);
+	if (rc < 0)
+		mlde_die_error(&err);  /* quietly 0 when the reader of stdout went away */
 	return R.failed ? MLDE_EXIT_REMOTE : MLDE_EXIT_OK;
 }
