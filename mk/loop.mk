@@ -9,7 +9,8 @@
 # iter0/model is the baseline trained on the base set.  Every model is
 # evaluated on val (which feeds the next iteration) and test (held out,
 # for the report only).  Every recipe writes $@.tmp (the programs' -o) and
-# renames; .DELETE_ON_ERROR removes a half-made target.
+# renames; .DELETE_ON_ERROR removes a half-made target (but a failed gen's
+# rejects).
 
 W := $(RUN)/world
 empty :=
@@ -98,7 +99,11 @@ $(RUN)/iter$(1)/plan.jsonl.zst: $(RUN)/iter$(1)/weak.jsonl.zst $(RUN)/iter$(1)/p
 		--topk $(TOPK) --retrieval $(RETRIEVAL) --seed $(call iter_seed,$(1)) -o $$@ \
 		$(RUN)/iter$(call prev,$(1))/val.eval.jsonl.zst)
 
-# gen and its rejects are made together
+# gen and its rejects are made together.  A gen that fails with requests
+# failed for good (exit 4) has written its rejects, the only record of why:
+# .PRECIOUS keeps them from .DELETE_ON_ERROR (gen goes, so make runs the
+# step again)
+.PRECIOUS: $(RUN)/iter$(1)/rejects.jsonl.zst
 $(RUN)/iter$(1)/gen.jsonl.zst $(RUN)/iter$(1)/rejects.jsonl.zst &: $(RUN)/iter$(1)/plan.jsonl.zst $(BINDIR)/mlde-gen
 	@$$(call timed,iter$(1) gen,$(BINDIR)/mlde-gen $(LONG_Q) --backend $(BACKEND) --seed $(call iter_seed,$(1)) \
 		$(GEN_FLAGS) --rejects $(RUN)/iter$(1)/rejects.jsonl.zst \

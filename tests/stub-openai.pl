@@ -16,6 +16,16 @@
 #       reset     the connection is reset (RST), nothing answered
 #       nocontent 200 with a completion whose content is null
 #       key       200 whose reply text holds the Authorization header's key
+#       keyescaped  the same, the key written with JSON \u escapes
+#       long400   400 whose error message holds the key across byte 200
+#       long401   the same with 401
+#       longraw   500 whose body is not JSON and holds the key across byte 120
+#       http09    no status line: an HTTP/0.9 answer, then the connection closes
+#       bigheader 200 with a 300 KB header (curl: out of memory)
+#       dropreuse on a connection that has answered before, the request is
+#                 read and the connection closed, nothing answered (a fresh
+#                 connection gets a normal answer)
+#       v1only    404 ({"detail":"Not Found"}) unless the path starts with /v1/
 #   @reply-b64=BASE64@   the reply text is this (decoded), else --reply TEXT,
 #                        else the most likely letter of @logprobs=...@, else
 #                        a valid question (mlde-gen's)
@@ -43,6 +53,7 @@
 #   of the right types when present.  A request that is not gets a 400 with an
 #   OpenAI-style error body ({"error": {message, type: invalid_request_error,
 #   param: where, code}}) and the log line action "invalid".
+# --port N: listen on N (default: any free port), to stand in for a stopped stub.
 #
 # It records one line per request in --log:
 #   T SHA ATTEMPT ACTION auth=yes|no key_in_body=0|1 path=PATH
@@ -66,9 +77,10 @@ use OpenAIChat qw(decode_request jtype check_vision error_body_for token_logprob
 
 my %o = (delay => 0, 'retry-after' => 1, slow => 3, 'hold-after' => -1);
 GetOptions(\%o, 'port-file=s', 'log=s', 'auth-log=s', 'delay=f', 'retry-after=s',
-	'slow=f', 'hold-after=i', 'reply=s', 'vision', 'save-bodies=s') or die "usage: $0 --port-file F --log F [options]\n";
+	'slow=f', 'hold-after=i', 'reply=s', 'vision', 'save-bodies=s', 'port=i')
+	or die "usage: $0 --port-file F --log F [options]\n";
 
-my $srv = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0, Listen => 1024,
+my $srv = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => $o{port} // 0, Listen => 1024,
 	ReuseAddr => 1, Blocking => 0) or die "stub: listen: $!\n";
 open(my $log, '>>', $o{log} // '/dev/null') or die "stub: $o{log}: $!\n";
 open(my $alog, '>>', $o{'auth-log'} // '/dev/null') or die "stub: auth log: $!\n";
@@ -219,6 +231,41 @@ sub logprobs_json {
 	return '{"content":[' . join(',', @content) . '],"refusal":null}';
 }
 
+# A valid completion whose text ends with the key, every byte of it a \u escape.
+sub completion_escaped {
+	my ($key) = @_;
+	my $esc = join('', map { sprintf('\\u%04x', ord $_) } split //, $key);
+	my $body = completion("Question: Which shape is drawn?\nChoices: (A) a circle (B) a square\n"
+		. "Answer: (B)\nExplanation: echo KEY");
+	$body =~ s/echo KEY/echo $esc/;
+	return $body;
+}
+
+# The answer of a fault of the HTTP layer's tests (a mangled reply, the key):
+# (response, close after it), or undef when the connection is gone.
+sub layer_fault {
+	my ($fh, $action, $key) = @_;
+	my $fill = 'x' x 175;  # the key lies across byte 200 of the message
+	if ($action eq 'keyescaped') {
+		return (response(200, completion_escaped($key)), 0);
+	} elsif ($action eq 'long400' || $action eq 'long401') {
+		my $status = substr($action, 4);
+		return (response($status, error_body($status, "stub fault $status: $fill $key and more", 'invalid_request_error')), 0);
+	} elsif ($action eq 'longraw') {
+		return (response(500, 'Internal error: ' . ('y' x 96) . " $key and more"), 0);
+	} elsif ($action eq 'http09') {
+		return ("HELLO, this is no HTTP status line\r\n\r\n", 1);
+	} elsif ($action eq 'bigheader') {
+		my $r = response(200, completion('Question: cut short?'));
+		$r =~ s/\r\n/\r\nX-Big: @{['z' x 300000]}\r\n/;
+		return ($r, 0);
+	} elsif ($action eq 'dropreuse') {
+		drop($fh);
+		return;
+	}
+	return (response(404, '{"detail":"Not Found"}'), 0);
+}
+
 # Decide what to do with one request; queue the answer.
 sub handle {
 	my ($fh, $path, $hdr, $body) = @_;
@@ -240,6 +287,10 @@ sub handle {
 		$times = 1e9 if $times eq 'always';
 		$action = $fault if $n <= $times;
 	}
+	# faults that depend on the connection or the path
+	my $reused = ${*$fh}{stub_served}++;
+	$action = 'ok' if $action eq 'dropreuse' && !$reused;
+	$action = 'ok' if $action eq 'v1only' && $path =~ m{^/v1/};
 	if ($o{'hold-after'} >= 0 && $answered >= $o{'hold-after'}) {
 		printf $log "%.3f %s %d hold auth=%s key_in_body=%d path=%s%s\n", time, substr($sha, 0, 16),
 			$n, defined $auth ? 'yes' : 'no', $key_in_body, $path, $log_tail;
@@ -282,6 +333,9 @@ sub handle {
 	} elsif ($action eq 'reset') {
 		reset_conn($fh);
 		return;
+	} elsif ($action =~ /^(keyescaped|long400|long401|longraw|http09|bigheader|dropreuse|v1only)$/) {
+		($resp, $close) = layer_fault($fh, $action, $key // '');
+		return unless defined $resp;
 	} else {
 		$resp = response(500, error_body(500, "unknown fault $action", 'server_error'));
 	}

@@ -12,6 +12,7 @@
 #include "cli/cli.h"
 #include "cli/endpoint.h"
 #include "cli/progress.h"
+#include "cli/remote.h"
 #include "cli/sink.h"
 #include "gen/cache.h"
 #include "gen/prompt.h"
@@ -111,6 +112,7 @@ typedef struct run {
 	double prompt_tokens, completion_tokens;
 	tally *reasons;
 	size_t nreasons;
+	mlde_remote_causes causes;  /* of the requests that failed for good */
 	double t0;
 	mlde_progress bar;
 	mlde_sink *out, *rej;    /* rej: NULL without --rejects */
@@ -349,12 +351,15 @@ static int emit(run *R, mlde_window_done *d, mlde_error *err)
 
 	memcpy(s->sha, d->key, sizeof s->sha);
 	if (d->cache_unusable)
-		mlde_warn("%s: cache entry %s unusable (%s): asking again", s->id, s->sha,
+		mlde_warn("%s: cache entry %s unusable (%s): asking again", s->id, d->cache_key,
 			  d->cache_why);
 	if (!d->ok) {
+		const char *why = strcmp(d->reason, MLDE_WINDOW_NOT_CACHED) == 0
+			? "no reply in the cache, and --offline sends nothing" : d->error;
+
 		R->failed++;
-		put_reject(R, s, d->reason, strcmp(d->reason, MLDE_WINDOW_NOT_CACHED) == 0
-			   ? "no reply in the cache, and --offline sends nothing" : d->error, jv_null());
+		mlde_remote_count(&R->causes, why);
+		put_reject(R, s, d->reason, why, jv_null());
 	} else {
 		emit_reply(R, s, d);
 	}
@@ -451,14 +456,8 @@ static int generate(run *R, mlde_reader **readers, int nreaders, mlde_error *err
 			return 0;
 		/* write what is finished, in plan order */
 		got = mlde_window_next(R->win, 100, &d, err);
-		if (got < 0 && err->status == MLDE_EXIT_REMOTE) {
-			char what[sizeof err->msg];
-
-			memcpy(what, err->msg, sizeof what);
-			mlde_error_set(err, MLDE_EXIT_REMOTE, "%s: %.900s%s", R->opt->http.base_url,
-				       what,
-				       d.status == 401 ? " (check OPENAI_API_KEY or --api-key-file)" : "");
-		}
+		if (got < 0 && err->status == MLDE_EXIT_REMOTE)
+			mlde_remote_fatal(err, R->opt->http.base_url, d.status);
 		if (got < 0 || (got > 0 && emit(R, &d, err) < 0))
 			return -1;
 		progress(R);
@@ -525,21 +524,30 @@ static int open_window(run *R, const mlde_endpoint *ep, mlde_error *err)
 			      .seed = o->seed };
 	char *dir = o->http.cache ? mlde_xstrdup(o->http.cache)
 		    : o->backend == BACKEND_HTTP ? mlde_cache_default_dir() : NULL;
+	/* the server in the cache key, sending or not (--offline): a reply is
+	 * found again only for the URL that gave it */
+	char *server = o->backend == BACKEND_HTTP
+		       ? mlde_endpoint_url(o->http.base_url, "/chat/completions") : NULL;
 	int rc = dir ? mlde_cache_open(&R->cache, dir, err) : 0;
 
 	if (dir && rc == 0)
 		mlde_note(1, "reply cache %s", dir);
 	free(dir);
-	if (rc < 0)
+	if (rc < 0) {
+		free(server);
 		return -1;
+	}
 	wo.cache = R->cache.dir ? &R->cache : NULL;
+	wo.server = server;
 	if (o->backend == BACKEND_WORLD)
 		wo.make = world_reply;
 	else if (ep->url)
 		wo.http = &ho;
 	if (wo.http && !ep->auth)
 		mlde_note(1, "no API key (OPENAI_API_KEY or --api-key-file): none sent");
-	if (!(R->win = mlde_window_new(&wo, err)))
+	R->win = mlde_window_new(&wo, err);
+	free(server);  /* the window keeps a copy */
+	if (!R->win)
 		return -1;
 	if (wo.http)
 		mlde_note(1, "sending to %s, %ld in flight", ep->url, o->http.jobs);
@@ -592,11 +600,13 @@ int main(int argc, char **argv)
 
 	parse_options(&cli, &argc, argv, &opt);
 	mlde_endpoint_default_url(&opt.http);
-	if (opt.backend == BACKEND_HTTP && opt.emit != EMIT_PROMPT && !opt.http.offline)
+	if (opt.backend == BACKEND_HTTP && opt.emit != EMIT_PROMPT && !opt.http.offline) {
 		mlde_cli_endpoint(&ep, &cli, opt.http.base_url, "/chat/completions",
 				  opt.http.key_file);
-	else
+		opt.http.jobs = mlde_cli_jobs_fit(opt.http.jobs);
+	} else {
 		unsetenv("OPENAI_API_KEY");
+	}
 	files = optind < argc ? argv + optind : stdin_only;
 	nreaders = optind < argc ? argc - optind : 1;
 	readers = mlde_xmalloc((size_t)nreaders * sizeof *readers);
@@ -633,12 +643,13 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < R.nreasons; i++)
 		free(R.reasons[i].reason);
 	free(R.reasons);
-	if (rc < 0)
-		mlde_die_error(&err);  /* quietly 0 when the reader of stdout went away */
-	if (R.failed) {
+	if (rc == 0 && R.failed) {
 		mlde_warn("%lu request%s failed for good%s", R.failed, R.failed == 1 ? "" : "s",
 			  st.not_cached ? " (not in the cache, --offline)" : "");
-		return MLDE_EXIT_REMOTE;
+		mlde_remote_report(&R.causes);  /* even with -q */
 	}
-	return MLDE_EXIT_OK;
+	mlde_remote_causes_free(&R.causes);
+	if (rc < 0)
+		mlde_die_error(&err);  /* quietly 0 when the reader of stdout went away */
+	return R.failed ? MLDE_EXIT_REMOTE : MLDE_EXIT_OK;
 }

@@ -257,7 +257,7 @@ tail -n +$((n_before + 1)) faults.log | awk '{ print $2 }' | sort -u > resent-sh
 same resent-shas failed-shas "a rerun sends only what has no stored reply (the 3 failures)"
 is "$(ids .provenance.plan rerun.jsonl)" "ok1 ok2 ok3 ok4 ok5 ok6 f429 f500 fslow fbadjson ftrunc freset fnull f400 fkey " \
 	"... which now get their answers, merged in plan order"
-run mlde-gen -Z --offline --prompt tf.txt --cache cache-f --rejects frej3.jsonl f16.jsonl
+run mlde-gen -Z --offline --prompt tf.txt --cache cache-f --base-url "$BASE" --rejects frej3.jsonl f16.jsonl
 is "$status" 4 "--offline: a reply not in the cache is a failure: status 4"
 same out rerun.jsonl "--offline: the same items, byte for byte, with nothing sent"
 is "$(jq -r '"\(.plan) \(.reason)"' frej3.jsonl | tr '\n' ' ')" "f503 not-cached " "--offline: the missing reply is reported"
@@ -301,12 +301,139 @@ perl -0ne 'print "not wiped at the end\n" if /\r\e\[K[^\n]*in flight[^\n\e]*\z/'
 is "$(cat runon)" "" "no message shares a line with progress text, and the line is wiped at the end"
 stop_stub "$FAULT_PID"
 
+# ---- the HTTP layer's defects, each fixed (issue 11) ----
+KEY2=sk-hA9qZ7vW2rT5yU8pL3kD6fGx
+printf '%s\n' "$KEY2" > key2
+start_stub layer --delay 0.01
+LAYER_PID=$PID
+LPORT=$PORT
+LBASE=http://127.0.0.1:$LPORT/v1
+# fp2 ID FAULT: a plan whose request gets FAULT
+fp2() { jq -nc --arg id "$1" --arg m "@fault=$2@" '{id: $id, type: "t", query: {image: "x.png"}, mark: $m}'; }
+# pieces FILE...: every 6-byte piece of KEY2 that a FILE holds, "FILE: PIECE"
+pieces() {
+	perl -e 'my $k = shift; local $/; for my $f (@ARGV) { open(my $h, "<", $f) or next; my $t = <$h>;
+		for my $i (0 .. length($k) - 6) { my $p = substr($k, $i, 6); print "$f: $p\n" if index($t, $p) >= 0 } }' "$KEY2" "$@"
+}
+# since N: what the layer stub logged after its first N lines (requests only)
+since() { tail -n "+$(($1 + 1))" layer.log | grep ' path=' || :; }
+
+# the key: scrubbed before a message is cut, found behind \u escapes
+{ plan kok; fp2 k400 long400; fp2 kraw longrawxalways; fp2 kesc keyescaped; } > k.jsonl
+run mlde-gen -q -Z --prompt t.txt --cache cache-k --base-url "$LBASE" --api-key-file key2 --retries 1 \
+	--backoff 0.05 --rejects krej.jsonl k.jsonl
+is "$status:$(ids .provenance.plan out)" "4:kok " "a long 400, a long non-JSON 500, a reply with the key in \\u escapes: failures"
+is "$(jq -r '"\(.plan) \(.reason)"' krej.jsonl | tr '\n' ' ')" "k400 request-failed kraw request-failed kesc request-failed " \
+	"... each in the rejects"
+like krej.jsonl '"plan":"k400".*"detail":"HTTP 400: stub fault 400: x{175} \*\*\* and ' "the 400's message: the key scrubbed, then cut"
+like krej.jsonl '"plan":"kraw".*"detail":"HTTP 500: Internal error: y{96} \*\*\*' "a body that is not JSON: the same"
+like krej.jsonl '"plan":"kesc".*"detail":"the reply holds the API key: not kept"' "a key written with \\u escapes is found"
+like err "^mlde-gen: why: HTTP 400: stub fault 400: x{175} \*\*\* and +\(1 request\)$" "-q: the failure says why, the server's message for a 400"
+like err "^mlde-gen: why: the reply holds the API key: not kept \(1 request\)$" "... and for the key reply"
+find cache-k -type f > k.files
+is "$(pieces out err krej.jsonl $(cat k.files))" "" "no 6-byte piece of the key in output, stderr, rejects or cache"
+fp2 k401 long401 > k401.jsonl
+run mlde-gen -q -Z --prompt t.txt --cache cache-k --base-url "$LBASE" --api-key-file key2 k401.jsonl
+is "$status" 4 "a 401 with a long message: status 4"
+like err "HTTP 401: stub fault 401: x{175} \*\*\* and .*\(check OPENAI_API_KEY or --api-key-file\)" "... scrubbed, then cut, with the hint"
+is "$(pieces out err)" "" "... and no piece of the key on stderr"
+
+# malformed replies: the attempt fails and is retried; the run goes on
+{ plan mok; fp2 m09 http09; fp2 mbig bigheader; plan mok2; } > m.jsonl
+n0=$(wc -l < layer.log)
+run mlde-gen -Z --prompt t.txt --cache cache-m --base-url "$LBASE" --retries 2 --backoff 0.05 --rejects mrej.jsonl m.jsonl
+is "$status:$(ids .provenance.plan out)" "0:mok m09 mbig mok2 " "an HTTP/0.9 answer and a 300 KB header: retried, every request answered"
+is "$(since "$n0" | awk '{ print $4 }' | sort | uniq -c | awk '{ print $2 "=" $1 }' | tr '\n' ' ')" "bigheader=1 http09=1 ok=4 " \
+	"... each malformed once, then answered"
+
+# libcurl's own re-send on a reused connection that closed: refused, so
+# every POST the server receives is an attempt, under --retries and --rpm
+{ plan dok; for i in 1 2 3 4 5; do fp2 "d$i" dropreuse; done; } > d.jsonl
+n0=$(wc -l < layer.log)
+run mlde-gen -Z --prompt t.txt --cache cache-d --base-url "$LBASE" -j 1 --rpm 120 --retries 3 --backoff 0.05 d.jsonl
+since "$n0" > d.log
+is "$status:$(ids .provenance.plan out)" "0:dok d1 d2 d3 d4 d5 " "a connection closed under each reused request: all answered"
+is "$(awk '$4 == "dropreuse"' d.log | wc -l | tr -d ' ')" 5 "... the server dropped five requests"
+is "$(wc -l < d.log | tr -d ' ')" "$(sed -n 's/.*; sent \([0-9]*\) (.*/\1/p' err)" "the requests the server received = those the summary sent"
+like err "; sent 11 \(5 retries, 0 throttled\)" "... 6 requests, 5 retries"
+is "$(awk '{ t[NR] = $1 } END { m = 0; for (i = 1; i <= NR; i++) { c = 0; for (j = i; j <= NR && t[j] < t[i] + 1; j++) c++;
+	if (c > m) m = c } print (m <= 4) ? "yes" : "no: " m }' d.log)" yes "--rpm 120: no second holds more than the bucket (2) and a second's rate (2)"
+
+# nothing connects: the first retries fail too, and the run stops saying why
+: > dead.jsonl
+for i in $(seq 1 200); do plan "x$i" >> dead.jsonl; done
+t0=$(date +%s)
+run mlde-gen -q -Z --prompt t.txt --cache cache-dead --base-url http://127.0.0.1:1/v1 --rejects deadrej.jsonl dead.jsonl
+t1=$(date +%s)
+is "$status" 4 "nothing listens: status 4"
+is "$(cat err)" "mlde-gen: why: connection refused to 127.0.0.1:1 (200 requests)" "-q: one line says why, for the 200 requests"
+holds "... given up after the first round of retries ($((t1 - t0)) s), not after every backoff" test $((t1 - t0)) -le 8
+is "$(jq -r .reason deadrej.jsonl | sort | uniq -c | awk '{ print $1, $2 }')" "200 request-failed" "... each in the rejects"
+
+# a base URL without /v1 that answers 404
+fp2 v404 v1only > v.jsonl
+run mlde-gen -q -Z --prompt t.txt --cache cache-v --base-url "http://127.0.0.1:$LPORT" v.jsonl
+is "$status" 4 "a base URL without /v1, answered 404: status 4"
+like err "^mlde-gen: http://127\.0\.0\.1:$LPORT: HTTP 404: .*\(did you mean --base-url http://127\.0\.0\.1:$LPORT/v1\?\)$" "... with a hint"
+run mlde-gen -q -Z --prompt t.txt --cache cache-v --base-url "http://127.0.0.1:$LPORT/v1" v.jsonl
+is "$status" 0 "... which works"
+
+# the cache key covers the server
+{ plan s1; plan s2; } > s.jsonl
+run mlde-gen -q -Z --prompt t.txt --cache cache-s --base-url "$LBASE" s.jsonl
+cp out s-items.jsonl
+run mlde-gen -q -Z --prompt t.txt --cache cache-s --base-url http://127.0.0.1:1/v1 --retries 0 s.jsonl
+is "$status:$(wc -l < out | tr -d ' ')" "4:0" "another --base-url: the first server's replies are not served from the cache"
+like err "^mlde-gen: why: connection refused to 127\.0\.0\.1:1 \(2 requests\)$" "... it is asked, and fails"
+run mlde-gen -q -Z --offline --prompt t.txt --cache cache-s --base-url "$LBASE/" s.jsonl
+same out s-items.jsonl "--offline with the same --base-url (a trailing / aside) finds them"
+OPENAI_BASE_URL=$LBASE run mlde-gen -q -Z --offline --prompt t.txt --cache cache-s s.jsonl
+same out s-items.jsonl "... and with it from OPENAI_BASE_URL"
+run mlde-gen -q -Z --offline --prompt t.txt --cache cache-s --base-url http://127.0.0.1:1/v1 s.jsonl
+is "$status:$(wc -l < out | tr -d ' ')" "4:0" "--offline with another --base-url: not in the cache"
+jq -r '.provenance.request_sha256' s-items.jsonl | cut -c1-16 > s-shas
+awk '$4 == "ok" { print $2 }' layer.log | grep -Fxf s-shas | sort -u > s-logged
+is "$(wc -l < s-logged | tr -d ' ')" 2 "request_sha256 is still the sha256 of the body (the server logs it)"
+is "$(find cache-s -type f -name "$(head -1 s-shas)*" | wc -l | tr -d ' ')" 0 "... and not the name of its cache entry"
+
+# an empty key file, a key file whose first line is blank, a cache that is a file
+n0=$(wc -l < layer.log)
+: > empty.key
+run mlde-gen -Z --prompt t.txt --cache cache-s --base-url "$LBASE" --api-key-file empty.key s.jsonl
+is "$status" 2 "an empty --api-key-file: usage status"
+like err "^mlde-gen: --api-key-file empty\.key: no key on its first line$" "... naming the file"
+printf '\n%s\n' "$KEY2" > blank.key
+run mlde-gen -Z --prompt t.txt --cache cache-s --base-url "$LBASE" --api-key-file blank.key s.jsonl
+is "$status" 2 "a key file whose first line is blank: usage status"
+is "$(wc -l < layer.log | tr -d ' ')" "$n0" "... and nothing sent"
+: > cachefile
+run mlde-gen -Z --prompt t.txt --cache cachefile --base-url "$LBASE" s.jsonl
+is "$status:$(cat err)" "3:mlde-gen: cachefile: a regular file, not a directory (a reply cache is a directory)" \
+	"--cache naming a regular file: said so"
+stop_stub "$LAYER_PID"
+
+# -j above the open-file limit: the soft limit raised, else -j cut, before
+# anything is sent
+: > nf.jsonl
+for i in $(seq 1 300); do plan "n$i" >> nf.jsonl; done
+start_stub nofile --delay 0.1
+NF=http://127.0.0.1:$PORT/v1
+(ulimit -n 64; exec mlde-gen -Z --prompt t.txt --cache cache-nf --base-url "$NF" -j 200 -o nf.out nf.jsonl) 2> nf.err && st=0 || st=$?
+is "$st:$(wc -l < nf.out | tr -d ' ')" "0:300" "ulimit -n 64, -j 200: status 0, every request answered"
+like nf.err "^mlde-gen: -j 200: only 64 files may be open \(ulimit -n\), 432 needed: 16 in flight$" "... -j cut to fit, saying so"
+(ulimit -Sn 64; exec mlde-gen -v -Z --prompt t.txt --cache cache-nf2 --base-url "$NF" -j 200 -o nf2.out nf.jsonl) 2> nf2.err && st=0 || st=$?
+is "$st:$(wc -l < nf2.out | tr -d ' ')" "0:300" "a soft limit of 64 under a higher hard one, -j 200: status 0"
+like nf2.err "^mlde-gen: -j 200: the open-file limit raised to 432$" "... the soft limit raised"
+like nf2.err "^mlde-gen: sending to .*, 200 in flight$" "... and -j kept"
+stop_stub "$PID"
+
 # ---- resume after kill -9 ----
 : > big.jsonl
 i=0
 while [ "$i" -lt 500 ]; do echo "{\"id\":\"r$i\",\"type\":\"t\",\"query\":{\"image\":\"r$i.png\"}}"; i=$((i + 1)); done > big.jsonl
 start_stub held --delay 0.005 --hold-after 200
 HELD_PID=$PID
+HELD_PORT=$PORT
 OPENAI_API_KEY=$KEY mlde-gen -q --prompt t.txt --cache cache-r --base-url "http://127.0.0.1:$PORT/v1" \
 	-j 16 --timeout 60 -o items.zst --rejects rrej.zst big.jsonl 2> gen1.err &
 GEN=$!
@@ -318,7 +445,8 @@ wait "$GEN" 2>/dev/null || :
 is "$(find cache-r -type f ! -name '.*' | wc -l | tr -d ' ')" 200 "killed with 200 replies stored and 16 requests held"
 [ ! -e items.zst ] && ok 0 "no output file after kill -9 (only items.zst.tmp)" || ok 1 "no output file after kill -9"
 stop_stub "$HELD_PID"
-start_stub resumed --delay 0.005
+# on the same port: the cache key covers the server's URL
+start_stub resumed --delay 0.005 --port "$HELD_PORT"
 OPENAI_API_KEY=$KEY run mlde-gen --prompt t.txt --cache cache-r --base-url "http://127.0.0.1:$PORT/v1" \
 	-j 16 -o items.zst --rejects rrej.zst big.jsonl
 is "$status" 0 "the rerun: status 0"

@@ -116,6 +116,19 @@ is "$(ls d/iter1/gen.jsonl.zst d/iter1/rejects.jsonl.zst 2>/dev/null | wc -l | t
 ls d/iter1 > d.files
 is "$(find d -name '*.tmp' | wc -l | tr -d ' ')" "0" "  nor a .tmp file"
 
+# a gen step whose requests fail for good (exit 4) keeps its rejects, the
+# record of why: the run d again, with the http backend and no server (its
+# knobs file removed: only the gen step depends on BACKEND and GEN_FLAGS)
+rm d/knobs
+run loop "$SCRATCH/d/iter1/gen.jsonl.zst" RUN="$SCRATCH/d" BACKEND=http \
+	GEN_FLAGS="--base-url http://127.0.0.1:1/v1 --cache $SCRATCH/gen-cache"
+is "$status" 2 "a gen step whose requests fail for good fails make"
+holds "  and leaves no gen file" not test -e d/iter1/gen.jsonl.zst
+is "$(zstdcat d/iter1/rejects.jsonl.zst | jq -r .reason | sort | uniq -c | awk '{ print $1, $2 }')" \
+	"60 request-failed" "  but keeps its rejects, one per plan record"
+like err "^mlde-gen: why: connection refused to 127\.0\.0\.1:1 \(60 requests\)$" "  and says why, under -q"
+is "$(find d -name '*.tmp' | wc -l | tr -d ' ')" "0" "  with no .tmp file"
+
 # knobs: a CONFIG file, and the command line over it (no BUDGET in $TINY)
 SMALL=$TINY
 printf 'BUDGET = 30\nSTRATEGY = uniform\n' > mine.mk

@@ -68,5 +68,7 @@ int main(void)
 	fclose(f);
 	TAP_IS_INT(mlde_cache_open(&c, "plainfile", &err), -1, "a file is not a cache directory");
 	TAP_IS_INT(err.status, MLDE_EXIT_IO, "... an I/O error: %s", err.msg);
+	TAP_IS_STR(err.msg, "plainfile: a regular file, not a directory (a reply cache is a directory)",
+		   "... which says so, naming it (not \"File exists\")");
 	return TAP_DONE();
 }

@@ -3,7 +3,8 @@
  * a request's own reply check), a local maker whose replies are stored
  * before they are handed back, requests that fail on a closed port kept in
  * order among cached ones, a fatal endpoint error returned (and kept), a
- * full window, and the users of requests never taken. */
+ * full window, the users of requests never taken, and a cache key that
+ * covers the server. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -208,6 +209,46 @@ static void fatal(void)
 	TAP_IS_INT(dropped, 2, "free drops the two never taken");
 }
 
+/* With a server, the key is sha256("SERVER\nBODY"): a reply stored for one
+ * server is not found for another, nor for none; d.key stays the body's. */
+static void server_key(mlde_cache *c)
+{
+	const char *url = "http://127.0.0.1:1/v1/chat/completions";
+	mlde_window_opts o = { .cap = 4, .cache = c, .server = url };
+	char want[MLDE_SHA256_HEX], body_key[MLDE_SHA256_HEX], other[MLDE_SHA256_HEX];
+	mlde_window_done d;
+	mlde_window *w;
+	mlde_error err;
+
+	mlde_window_cache_key(NULL, "s1", 2, body_key);
+	mlde_sha256_hex("s1", 2, want);
+	TAP_IS_STR(body_key, want, "no server: the cache key is the body's sha256");
+	mlde_window_cache_key(url, "s1", 2, other);
+	mlde_sha256_hex("http://127.0.0.1:1/v1/chat/completions\ns1", 41, want);
+	TAP_IS_STR(other, want, "a server: sha256 of the URL, a newline and the body");
+	mlde_error_clear(&err);
+	mlde_cache_put(c, other, good, strlen(good), &err);
+	put_entry(c, "s2", good);  /* stored under the body's key: no server's */
+	w = mlde_window_new(&o, &err);
+	mlde_window_submit(w, "s1", 2, 0, NULL, "1", &err);
+	mlde_window_submit(w, "s2", 2, 0, NULL, "2", &err);
+	TAP_OK(mlde_window_next(w, 0, &d, &err) == 1 && d.ok && d.cached,
+	       "the entry of the window's server is found");
+	mlde_sha256_hex("s1", 2, want);
+	TAP_IS_STR(d.key, want, "... d.key is the body's sha256 (provenance)");
+	TAP_IS_STR(d.cache_key, other, "... d.cache_key the entry's name");
+	free(d.reply);
+	TAP_OK(mlde_window_next(w, 0, &d, &err) == 1 && !d.ok &&
+	       strcmp(d.reason, MLDE_WINDOW_NOT_CACHED) == 0,
+	       "an entry stored without the server is not found for it");
+	mlde_window_free(w);
+	o.server = "http://elsewhere/v1/chat/completions";
+	w = mlde_window_new(&o, &err);
+	mlde_window_submit(w, "s1", 2, 0, NULL, "1", &err);
+	TAP_OK(mlde_window_next(w, 0, &d, &err) == 1 && !d.ok, "nor one stored for another server");
+	mlde_window_free(w);
+}
+
 int main(void)
 {
 	mlde_cache c;
@@ -222,6 +263,7 @@ int main(void)
 	made(&c);
 	closed_port(&c);
 	fatal();
+	server_key(&c);
 	mlde_cache_close(&c);
 	return TAP_DONE();
 }

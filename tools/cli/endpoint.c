@@ -6,10 +6,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/types.h>
 
 #include "base/buf.h"
 #include "base/err.h"
+#include "cli/diag.h"
 
 static char *first_line(const char *path)
 {
@@ -59,6 +61,12 @@ char *mlde_cli_api_key(const mlde_cli *cli, const char *key_file)
 	for (const char *p = key; *p; p++)
 		if ((unsigned char)*p < 0x20 || *p == 0x7f)
 			mlde_cli_usage_error(cli, "the API key holds a control character");
+	if (!*key && key_file) {
+		/* a file given for the key and holding none is a mistake, never a
+		 * run that sends no key */
+		free(key);
+		mlde_cli_usage_error(cli, "--api-key-file %s: no key on its first line", key_file);
+	}
 	if (!*key) {
 		free(key);
 		key = NULL;
@@ -66,17 +74,24 @@ char *mlde_cli_api_key(const mlde_cli *cli, const char *key_file)
 	return key;
 }
 
-void mlde_cli_endpoint(mlde_endpoint *ep, const mlde_cli *cli, const char *base_url,
-		       const char *path, const char *key_file)
+char *mlde_endpoint_url(const char *base_url, const char *path)
 {
-	char *key = mlde_cli_api_key(cli, key_file);
 	size_t n = strlen(base_url);
 	mlde_buf b = { 0 };
 
 	while (n > 0 && base_url[n - 1] == '/')
 		n--;
 	mlde_buf_printf(&b, "%.*s%s", (int)n, base_url, path);
-	ep->url = mlde_buf_take(&b, NULL);
+	return mlde_buf_take(&b, NULL);
+}
+
+void mlde_cli_endpoint(mlde_endpoint *ep, const mlde_cli *cli, const char *base_url,
+		       const char *path, const char *key_file)
+{
+	char *key = mlde_cli_api_key(cli, key_file);
+	mlde_buf b = { 0 };
+
+	ep->url = mlde_endpoint_url(base_url, path);
 	ep->auth = NULL;
 	if (key) {
 		mlde_buf_printf(&b, "Authorization: Bearer %s", key);
@@ -131,4 +146,30 @@ void mlde_endpoint_default_url(mlde_endpoint_opts *o)
 
 	if (!o->base_url)
 		o->base_url = env && *env ? env : "https://api.openai.com/v1";
+}
+
+long mlde_cli_jobs_fit(long jobs)
+{
+	struct rlimit rl;
+	rlim_t need = (rlim_t)jobs * MLDE_ENDPOINT_FILES_PER_JOB + MLDE_ENDPOINT_FILES_SPARE, fit;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= need)
+		return jobs;
+	if (rl.rlim_max == RLIM_INFINITY || rl.rlim_max > rl.rlim_cur) {
+		struct rlimit raised = rl;
+
+		raised.rlim_cur = rl.rlim_max != RLIM_INFINITY && rl.rlim_max < need ? rl.rlim_max : need;
+		if (setrlimit(RLIMIT_NOFILE, &raised) == 0)
+			rl.rlim_cur = raised.rlim_cur;
+	}
+	if (rl.rlim_cur >= need) {
+		mlde_note(1, "-j %ld: the open-file limit raised to %lu", jobs,
+			  (unsigned long)rl.rlim_cur);
+		return jobs;
+	}
+	fit = rl.rlim_cur > MLDE_ENDPOINT_FILES_SPARE + MLDE_ENDPOINT_FILES_PER_JOB
+	      ? (rl.rlim_cur - MLDE_ENDPOINT_FILES_SPARE) / MLDE_ENDPOINT_FILES_PER_JOB : 1;
+	mlde_warn("-j %ld: only %lu files may be open (ulimit -n), %lu needed: %lu in flight",
+		  jobs, (unsigned long)rl.rlim_cur, (unsigned long)need, (unsigned long)fit);
+	return (long)fit;
 }

@@ -90,13 +90,27 @@ typedef struct mlde_endpoint {
 /* The key from the first line of key_file (when not NULL) or from
  * OPENAI_API_KEY, trimmed of blanks; NULL when there is none.  The
  * variable is removed from the environment either way.  Exits on a file
- * that cannot be read (MLDE_EXIT_IO) and on a key holding a control
- * character (a usage error).  Malloc'd: wipe it before freeing. */
+ * that cannot be read (MLDE_EXIT_IO), and with a usage error on a key file
+ * whose first line holds no key and on a key holding a control character.
+ * Malloc'd: wipe it before freeing. */
 char *mlde_cli_api_key(const mlde_cli *cli, const char *key_file);
+/* base_url (trailing slashes dropped) + path, malloc'd: the URL requests
+ * go to, and the server part of the cache key (with --offline too). */
+char *mlde_endpoint_url(const char *base_url, const char *path);
 /* Fill ep for base_url + path and the key (see mlde_cli_api_key). */
 void mlde_cli_endpoint(mlde_endpoint *ep, const mlde_cli *cli, const char *base_url,
 		       const char *path, const char *key_file);
 /* Free ep, wiping the key from memory. */
 void mlde_endpoint_free(mlde_endpoint *ep);
+
+/* Files a request in flight may hold open (its socket, and a resolver's
+ * socket pair while a host name is looked up), and those kept besides
+ * (the standard streams, inputs, outputs, a cache entry, curl's own). */
+#define MLDE_ENDPOINT_FILES_PER_JOB 2
+#define MLDE_ENDPOINT_FILES_SPARE 32
+/* The -j that the open-file limit allows, called before anything is sent:
+ * the soft limit is raised as far as the hard one when -j needs it (a note
+ * at -v); when even that is too few, -j is cut to fit, with a warning. */
+long mlde_cli_jobs_fit(long jobs);
 
 #endif

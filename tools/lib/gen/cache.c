@@ -33,14 +33,20 @@ int mlde_cache_open(mlde_cache *c, const char *dir, mlde_error *err)
 	struct stat st;
 
 	c->dir = mlde_xstrdup(dir);
-	if (mkdirs(c->dir) < 0 || stat(c->dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
-		mlde_error_set(err, MLDE_EXIT_IO, "%s: %s", dir,
-			       errno ? strerror(errno) : "not a directory");
-		free(c->dir);
-		c->dir = NULL;
-		return -1;
+	errno = 0;
+	if (mkdirs(c->dir) < 0 || stat(c->dir, &st) < 0) {
+		mlde_error_set(err, MLDE_EXIT_IO, "%s: %s", dir, strerror(errno));
+	} else if (!S_ISDIR(st.st_mode)) {
+		/* mkdir's EEXIST would say "File exists", which does not say what is wrong */
+		mlde_error_set(err, MLDE_EXIT_IO, "%s: %s (a reply cache is a directory)", dir,
+			       S_ISREG(st.st_mode) ? "a regular file, not a directory"
+			       : "not a directory");
+	} else {
+		return 0;
 	}
-	return 0;
+	free(c->dir);
+	c->dir = NULL;
+	return -1;
 }
 
 void mlde_cache_close(mlde_cache *c)

@@ -8,6 +8,7 @@
 #include "gen/http.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,9 @@
 
 #define BODY_MAX ((size_t)64 << 20)   /* a reply larger than this is refused */
 #define RETRY_AFTER_MAX 600.0          /* seconds; a longer Retry-After is cut to this */
+#define KEY_PIECE 6                    /* a piece of the key this long is scrubbed too */
+#define WHY_MAX 200                    /* the server's message, cut to this */
+#define RAW_MAX 120                    /* ... or the first bytes of a body that is not JSON */
 
 typedef struct req {
 	const char *body;
@@ -43,12 +47,17 @@ typedef struct xfer {
 	mlde_buf resp;
 	double retry_after;     /* seconds the server asked for; < 0 none */
 	bool too_big;
+	int sends;              /* requests this attempt put on the wire (prereq) */
 	char errbuf[CURL_ERROR_SIZE];
 } xfer;
 
 struct mlde_http {
 	mlde_http_opts o;
 	char *url, *key;        /* key: the secret in o.auth, to keep out of messages */
+	char *host, *hostport;  /* of url, for messages: "host", "host:port" */
+	bool bad_url;           /* url is no http(s) URL: every request fails, fatally */
+	bool reached;           /* some attempt got a connection to the server */
+	char *unreachable;      /* nothing could connect: why; no request is sent any more */
 	CURLM *multi;
 	struct curl_slist *headers;
 	xfer *x;
@@ -110,30 +119,116 @@ static size_t on_header(char *data, size_t size, size_t n, void *p)
 	return len;
 }
 
+/* Called each time the transfer is about to send its request on a
+ * connection.  libcurl sends a request again by itself, unseen, when a
+ * reused connection closes before any reply: the server may have taken
+ * the first one, and the second is outside --retries and the rate limits.
+ * A second send is refused here; the attempt fails, and the retry is the
+ * client's own, counted and limited like any other. */
+static int on_prereq(void *p, char *ip, char *local_ip, int port, int local_port)
+{
+	xfer *x = p;
+
+	(void)ip, (void)local_ip, (void)port, (void)local_port;
+	return x->sends++ == 0 ? CURL_PREREQFUNC_OK : CURL_PREREQFUNC_ABORT;
+}
+
 /* ---- messages ---- */
 
-/* Replace every copy of the key in s with "***". */
+/* Put "***" in place of every copy of the key in s, and of every piece of
+ * it KEY_PIECE bytes long or longer: a message cut short may end in the
+ * key's first bytes, a server may echo part of it.  In place: "***" is
+ * never longer than what it replaces. */
 static void scrub(const mlde_http *h, char *s)
 {
-	size_t k = h->key ? strlen(h->key) : 0;
-	char *p;
+	size_t k = h->key ? strlen(h->key) : 0, piece = k < KEY_PIECE ? k : KEY_PIECE;
+	char *out = s;
+	const char *p = s;
 
 	if (k < 4)
 		return;
-	while ((p = strstr(s, h->key))) {
-		memcpy(p, "***", 3);
-		memmove(p + 3, p + k, strlen(p + k) + 1);
+	while (*p) {
+		size_t best = 0;
+
+		for (size_t j = 0; j + piece <= k; j++) {
+			size_t m = 0;
+
+			while (p[m] && j + m < k && p[m] == h->key[j + m])
+				m++;
+			if (m > best)
+				best = m;
+		}
+		if (best >= piece) {
+			memcpy(out, "***", 3);
+			out += 3;
+			p += best;
+		} else {
+			*out++ = *p++;
+		}
 	}
+	*out = '\0';
 }
 
-/* The message of an OpenAI-style error body, or its first bytes. */
-static void error_text(const xfer *x, char *out, size_t len)
+/* Does a decoded string of v (keys included) hold the key? */
+static bool jv_holds(jv v, const char *key, size_t k)
 {
-	size_t n = x->resp.len < 65536 ? x->resp.len : 65536;
+	bool found = false;
+
+	switch (jv_get_kind(v)) {
+	case JV_KIND_STRING:
+		found = memmem(jv_string_value(v), (size_t)jv_string_length_bytes(jv_copy(v)),
+			       key, k) != NULL;
+		break;
+	case JV_KIND_ARRAY:
+		jv_array_foreach(v, i, e) {
+			found = found || jv_holds(e, key, k);
+			jv_free(e);
+		}
+		break;
+	case JV_KIND_OBJECT:
+		jv_object_foreach(v, name, e) {
+			found = found || jv_holds(name, key, k) || jv_holds(e, key, k);
+			jv_free(name);
+			jv_free(e);
+		}
+		break;
+	default:
+		break;
+	}
+	return found;
+}
+
+/* Does the body hold the key, as bytes or in a JSON string once its
+ * escapes are decoded ("\u0073k-...")?  Only escapes can hide it, so a body
+ * without them is not parsed. */
+static bool holds_key(const mlde_http *h, const char *body, size_t len)
+{
+	size_t k = h->key ? strlen(h->key) : 0;
+	bool found;
+	jv v;
+
+	if (k < 4 || len == 0)
+		return false;
+	if (memmem(body, len, h->key, k))
+		return true;
+	if (!memmem(body, len, "\\u", 2) && !memmem(body, len, "\\/", 2))
+		return false;
+	v = jv_parse_sized(body, (int)(len < INT32_MAX ? len : INT32_MAX));
+	found = jv_holds(v, h->key, k);
+	jv_free(v);
+	return found;
+}
+
+/* The message of an OpenAI-style error body, or its first bytes; the key
+ * is scrubbed from the whole text before it is cut to len (a key lying
+ * across the cut would leave its first bytes). */
+static void error_text(const mlde_http *h, const xfer *x, char *out, size_t len)
+{
+	size_t n = x->resp.len < 65536 ? x->resp.len : 65536, limit = len - 1;
 	jv body = n ? jv_parse_sized(x->resp.p, (int)n) : jv_invalid();
 	jv e = jv_invalid();
+	mlde_buf text = { 0 };
 
-	out[0] = '\0';
 	if (jv_get_kind(body) == JV_KIND_OBJECT) {
 		e = jv_object_get(jv_copy(body), jv_string("error"));
 		if (jv_get_kind(e) == JV_KIND_OBJECT) {
@@ -144,15 +239,50 @@ static void error_text(const xfer *x, char *out, size_t len)
 			e = jv_object_get(jv_copy(body), jv_string("message"));
 		}
 	}
-	if (jv_get_kind(e) == JV_KIND_STRING)
-		snprintf(out, len, "%s", jv_string_value(e));
-	else if (n)
-		snprintf(out, len, "%.*s", (int)(n < 120 ? n : 120), x->resp.p);
+	if (jv_get_kind(e) == JV_KIND_STRING) {
+		mlde_buf_adds(&text, jv_string_value(e));
+	} else if (n) {
+		mlde_buf_add(&text, x->resp.p, strnlen(x->resp.p, n));
+		if (limit > RAW_MAX)
+			limit = RAW_MAX;
+	}
 	jv_free(e);
 	jv_free(body);
+	mlde_buf_addc(&text, '\0');
+	scrub(h, text.p);
+	snprintf(out, len, "%.*s", (int)limit, text.p);
+	mlde_buf_free(&text);
 	for (char *p = out; *p; p++)
 		if (*p == '\n' || *p == '\r' || *p == '\t')
 			*p = ' ';
+}
+
+/* What a failed transfer says, in words that stay the same from one
+ * attempt to the next (curl's own text holds times), so that a report can
+ * count requests by cause. */
+static void curl_error_text(const mlde_http *h, const xfer *x, CURLcode code, char *out,
+			    size_t len)
+{
+	long oserr = 0;
+
+	curl_easy_getinfo(x->easy, CURLINFO_OS_ERRNO, &oserr);
+	if (x->too_big)
+		snprintf(out, len, "the reply is larger than %zu MiB", BODY_MAX >> 20);
+	else if (code == CURLE_COULDNT_CONNECT && oserr == ECONNREFUSED)
+		snprintf(out, len, "connection refused to %s", h->hostport);
+	else if (code == CURLE_COULDNT_CONNECT)
+		snprintf(out, len, "cannot connect to %s%s%s", h->hostport, oserr ? ": " : "",
+			 oserr ? strerror((int)oserr) : "");
+	else if (code == CURLE_COULDNT_RESOLVE_HOST)
+		snprintf(out, len, "cannot resolve host %s", h->host);
+	else if (code == CURLE_OPERATION_TIMEDOUT && x->sends)
+		snprintf(out, len, "no reply within %g s", h->o.timeout);
+	else if (code == CURLE_OPERATION_TIMEDOUT)
+		snprintf(out, len, "no connection to %s within %g s", h->hostport, h->o.timeout);
+	else if (code == CURLE_ABORTED_BY_CALLBACK && x->sends > 1)
+		snprintf(out, len, "the connection closed before a reply");
+	else
+		snprintf(out, len, "%s", x->errbuf[0] ? x->errbuf : curl_easy_strerror(code));
 }
 
 /* ---- the queue ---- */
@@ -185,6 +315,31 @@ static req *pop_front(mlde_http *h)
 	return r;
 }
 
+/* The host and port of the URL, for messages; a URL that is not http(s)
+ * with a host is marked bad: each request fails on it, fatally. */
+static void parse_url(mlde_http *h)
+{
+	CURLU *u = curl_url();
+	char *scheme = NULL, *host = NULL, *port = NULL;
+	mlde_buf b = { 0 };
+
+	h->bad_url = !u || curl_url_set(u, CURLUPART_URL, h->url, 0) != CURLUE_OK ||
+		     curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+		     (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0) ||
+		     curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
+		     curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) != CURLUE_OK;
+	h->host = mlde_xstrdup(h->bad_url ? h->url : host);
+	if (h->bad_url)
+		mlde_buf_adds(&b, h->url);
+	else
+		mlde_buf_printf(&b, "%s:%s", host, port);
+	h->hostport = mlde_buf_take(&b, NULL);
+	curl_free(scheme);
+	curl_free(host);
+	curl_free(port);
+	curl_url_cleanup(u);
+}
+
 mlde_http *mlde_http_new(const mlde_http_opts *opts, mlde_error *err)
 {
 	mlde_http *h = mlde_xmalloc(sizeof *h);
@@ -201,7 +356,12 @@ mlde_http *mlde_http_new(const mlde_http_opts *opts, mlde_error *err)
 	}
 	h->url = mlde_xstrdup(opts->url);
 	h->o.url = h->url;
+	parse_url(h);
 	h->multi = curl_multi_init();
+	/* idle connections kept for reuse: no more than can be in flight, so
+	 * -j bounds the sockets open (see mlde_cli_jobs_fit) */
+	if (h->multi)
+		curl_multi_setopt(h->multi, CURLMOPT_MAXCONNECTS, (long)h->o.parallel);
 	h->headers = curl_slist_append(NULL, "Content-Type: application/json");
 	h->headers = curl_slist_append(h->headers, "Accept: application/json");
 	h->headers = curl_slist_append(h->headers, "Expect:");  /* no 100-continue round trip */
@@ -260,6 +420,7 @@ static int start(mlde_http *h, xfer *x, req *r, mlde_error *err)
 	x->r = r;
 	x->retry_after = -1.0;
 	x->too_big = false;
+	x->sends = 0;
 	x->errbuf[0] = '\0';
 	curl_easy_setopt(e, CURLOPT_URL, h->url);
 	curl_easy_setopt(e, CURLOPT_HTTPHEADER, h->headers);
@@ -271,6 +432,8 @@ static int start(mlde_http *h, xfer *x, req *r, mlde_error *err)
 	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(e, CURLOPT_HEADERDATA, x);
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->errbuf);
+	curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, on_prereq);
+	curl_easy_setopt(e, CURLOPT_PREREQDATA, x);
 	curl_easy_setopt(e, CURLOPT_PRIVATE, x);
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)(h->o.timeout * 1000.0 + 0.5));
@@ -335,25 +498,11 @@ static int start_ready(mlde_http *h, double now, double *wake, mlde_error *err)
 	return 0;
 }
 
-static bool retryable_curl(CURLcode c)
+/* Could the attempt not reach the server at all? */
+static bool connect_failure(CURLcode c)
 {
-	switch (c) {
-	case CURLE_COULDNT_RESOLVE_PROXY:
-	case CURLE_COULDNT_RESOLVE_HOST:
-	case CURLE_COULDNT_CONNECT:
-	case CURLE_HTTP2:
-	case CURLE_PARTIAL_FILE:
-	case CURLE_OPERATION_TIMEDOUT:
-	case CURLE_SSL_CONNECT_ERROR:
-	case CURLE_GOT_NOTHING:
-	case CURLE_SEND_ERROR:
-	case CURLE_RECV_ERROR:
-	case CURLE_HTTP2_STREAM:
-	case CURLE_BAD_CONTENT_ENCODING:
-		return true;
-	default:
-		return false;
-	}
+	return c == CURLE_COULDNT_CONNECT || c == CURLE_COULDNT_RESOLVE_HOST ||
+	       c == CURLE_COULDNT_RESOLVE_PROXY;
 }
 
 static void deliver(mlde_http *h, req *r, xfer *x, bool ok, bool fatal, mlde_http_done *done,
@@ -375,13 +524,16 @@ static void deliver(mlde_http *h, req *r, xfer *x, bool ok, bool fatal, mlde_htt
 	free(res.body);
 }
 
-/* Sort out one finished transfer. */
+/* Sort out one finished transfer.  Only a bad URL and the statuses that
+ * refuse everyone (401, 403, 404) are fatal; whatever else goes wrong on
+ * the way (no connection, a reset, a status line curl cannot read, a
+ * header too large for it) is the failure of this attempt, retried. */
 static void finish(mlde_http *h, xfer *x, CURLcode code, double now, mlde_http_done *done,
 		   void *ctx)
 {
 	req *r = x->r;
 	bool retry = false, fatal = false;
-	char why[200] = "";
+	char why[WHY_MAX + 1] = "";
 	long status = 0;
 	double delay, d;
 
@@ -390,30 +542,27 @@ static void finish(mlde_http *h, xfer *x, CURLcode code, double now, mlde_http_d
 	h->st.in_flight--;
 	curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
 	r->status = status;
+	if (x->sends > 0 || code == CURLE_OK)
+		h->reached = true;
 	if (code != CURLE_OK) {
-		if (x->too_big)
-			snprintf(r->error, sizeof r->error, "the reply is larger than %zu MiB",
-				 BODY_MAX >> 20);
-		else
-			snprintf(r->error, sizeof r->error, "%s",
-				 x->errbuf[0] ? x->errbuf : curl_easy_strerror(code));
-		retry = retryable_curl(code);
-		fatal = !retry && !x->too_big;
+		curl_error_text(h, x, code, r->error, sizeof r->error);
+		fatal = h->bad_url || code == CURLE_URL_MALFORMAT;
+		retry = !fatal && !x->too_big;
 	} else if (status >= 200 && status < 300) {
-		if (r->check && r->check(x->resp.p ? x->resp.p : "", x->resp.len, why,
-					 sizeof why) < 0) {
+		/* before the check: its reason may quote the body */
+		if (holds_key(h, x->resp.p, x->resp.len)) {
+			snprintf(r->error, sizeof r->error, "the reply holds the API key: not kept");
+		} else if (r->check && r->check(x->resp.p ? x->resp.p : "", x->resp.len, why,
+						sizeof why) < 0) {
 			snprintf(r->error, sizeof r->error, "HTTP %ld but an unusable reply: %s",
 				 status, why);
 			retry = true;
-		} else if (h->key && strlen(h->key) >= 4 && x->resp.len &&
-			   memmem(x->resp.p, x->resp.len, h->key, strlen(h->key))) {
-			snprintf(r->error, sizeof r->error, "the reply holds the API key: not kept");
 		} else {
 			deliver(h, r, x, true, false, done, ctx);
 			return;
 		}
 	} else {
-		error_text(x, why, sizeof why);
+		error_text(h, x, why, sizeof why);
 		snprintf(r->error, sizeof r->error, "HTTP %ld%s%s", status, why[0] ? ": " : "", why);
 		if (status == 429)
 			h->st.throttled++;
@@ -421,10 +570,17 @@ static void finish(mlde_http *h, xfer *x, CURLcode code, double now, mlde_http_d
 		fatal = status == 401 || status == 403 || status == 404;
 	}
 	scrub(h, r->error);
-	if (!retry || r->attempts > h->o.retries) {
+	/* nothing has ever connected, and the first retry could not either: the
+	 * server is not there, and the rest would only wait out their backoff */
+	if (code != CURLE_OK && !x->sends && !h->reached && !h->unreachable &&
+	    (connect_failure(code) || code == CURLE_OPERATION_TIMEDOUT) &&
+	    r->attempts > (h->o.retries < 1 ? h->o.retries : 1))
+		h->unreachable = mlde_xstrdup(r->error);
+	if (!retry || r->attempts > h->o.retries || h->unreachable) {
 		if (retry) {
 			size_t n = strlen(r->error);
-			snprintf(r->error + n, sizeof r->error - n, " (%d attempts)", r->attempts);
+			snprintf(r->error + n, sizeof r->error - n, " (%d attempt%s)", r->attempts,
+				 r->attempts == 1 ? "" : "s");
 		}
 		deliver(h, r, x, false, fatal, done, ctx);
 		return;
@@ -450,13 +606,40 @@ static void finish(mlde_http *h, xfer *x, CURLcode code, double now, mlde_http_d
 	h->waiting[h->nwait++] = r;
 }
 
+/* Once nothing can connect, every request not on the wire fails at once,
+ * with the reason the others failed: those waiting to be retried, and
+ * those never sent.  Returns how many. */
+static int give_up_unsent(mlde_http *h, mlde_http_done *done, void *ctx)
+{
+	int n = 0;
+
+	if (!h->unreachable)
+		return 0;
+	while (h->ready || h->nwait) {
+		req *r = h->ready ? pop_front(h) : h->waiting[--h->nwait];
+
+		if (r->attempts > 0) {
+			snprintf(r->error, sizeof r->error, "%s (%d attempt%s)", h->unreachable,
+				 r->attempts, r->attempts == 1 ? "" : "s");
+		} else {
+			snprintf(r->error, sizeof r->error, "%s (not sent)", h->unreachable);
+			h->st.unsent++;
+		}
+		deliver(h, r, NULL, false, false, done, ctx);
+		n++;
+	}
+	return n;
+}
+
 int mlde_http_poll(mlde_http *h, int wait_ms, mlde_http_done *done, void *ctx, mlde_error *err)
 {
 	double now = mlde_now(), wake = wait_ms / 1000.0;
-	int running, left, finished = 0, timeout;
+	int running, left, finished = give_up_unsent(h, done, ctx), timeout;
 	CURLMcode mc;
 	CURLMsg *m;
 
+	if (finished > 0)
+		return finished;
 	if (start_ready(h, now, &wake, err) < 0)
 		return -1;
 	timeout = (int)ceil(wake * 1000.0);
@@ -487,6 +670,7 @@ int mlde_http_poll(mlde_http *h, int wait_ms, mlde_http_done *done, void *ctx, m
 		finish(h, x, m->data.result, now, done, ctx);
 		finished += (int)(h->st.ok + h->st.failed - before);
 	}
+	finished += give_up_unsent(h, done, ctx);
 	/* start the next ones now rather than a poll later */
 	wake = 0.0;
 	if (start_ready(h, now, &wake, err) < 0)
@@ -534,6 +718,9 @@ void mlde_http_free(mlde_http *h)
 		explicit_bzero(h->key, strlen(h->key));
 	free(h->key);
 	free(h->url);
+	free(h->host);
+	free(h->hostport);
+	free(h->unreachable);
 	free(h);
 	curl_global_cleanup();
 }

@@ -6,7 +6,11 @@
  *
  * The caller submits request bodies and polls; each request comes back
  * exactly once, through the done callback, as a success or a failure for
- * good.  The key travels only in the header line the caller gives, which is
+ * good.  Every request put on the wire is an attempt, under the retries and
+ * the limits: libcurl's own re-send on a reused connection that closed is
+ * refused, and retried here instead.  Only a bad URL and 401, 403, 404 are
+ * fatal; any other failure of an attempt (a malformed reply included) is
+ * retried.  The key travels only in the header line the caller gives, which is
  * wiped from memory when the client is freed.  Nothing here prints. */
 #ifndef MLDE_HTTP_H
 #define MLDE_HTTP_H
@@ -45,7 +49,10 @@ typedef struct mlde_http_result {
 	int attempts;
 	char *body;             /* ok: the body, malloc'd, the callee's to free */
 	size_t len;
-	char error[300];        /* !ok: what went wrong the last time */
+	char error[300];        /* !ok: what went wrong the last time, the key
+				 * scrubbed; the same words for the same cause
+				 * (a report counts by it), then " (N attempts)"
+				 * when it was retried, or " (not sent)" */
 } mlde_http_result;
 
 typedef struct mlde_http_stats {
@@ -55,6 +62,10 @@ typedef struct mlde_http_stats {
 	unsigned long in_flight, waiting;  /* now: on the wire; queued or backing off */
 	unsigned long throttled;  /* 429 answers */
 	unsigned long limited;    /* requests held back by rpm or tpm at least once */
+	unsigned long unsent;     /* of those failed: never sent, as nothing could
+				   * connect (no attempt ever reached the server,
+				   * and a first retry did not either: then every
+				   * request waiting fails at once) */
 } mlde_http_stats;
 
 mlde_http *mlde_http_new(const mlde_http_opts *opts, mlde_error *err);

@@ -14,7 +14,8 @@ typedef struct entry {
 	size_t len;
 	mlde_http_check *check;
 	void *user;
-	char key[MLDE_SHA256_HEX];
+	char key[MLDE_SHA256_HEX];   /* of the body */
+	char ckey[MLDE_SHA256_HEX];  /* in the cache */
 	bool done, ok, cached, unusable;
 	char *reply;
 	size_t reply_len;
@@ -26,12 +27,31 @@ typedef struct entry {
 struct mlde_window {
 	mlde_window_opts o;
 	mlde_http *http;
+	char *server;           /* a copy of o.server */
 	entry *ring;
 	size_t head, count;     /* count entries from head, in submission order */
 	mlde_error err;         /* the error that ended the run, once there is one */
 	long err_status;
 	mlde_window_stats st;
 };
+
+void mlde_window_cache_key(const char *server, const char *body, size_t len,
+			   char out[MLDE_SHA256_HEX])
+{
+	unsigned char digest[MLDE_SHA256_LEN];
+	mlde_sha256 c;
+
+	if (!server) {
+		mlde_sha256_hex(body, len, out);
+		return;
+	}
+	mlde_sha256_init(&c);
+	mlde_sha256_update(&c, server, strlen(server));
+	mlde_sha256_update(&c, "\n", 1);
+	mlde_sha256_update(&c, body, len);
+	mlde_sha256_final(&c, digest);
+	mlde_sha256_to_hex(digest, out);
+}
 
 mlde_window *mlde_window_new(const mlde_window_opts *o, mlde_error *err)
 {
@@ -42,9 +62,12 @@ mlde_window *mlde_window_new(const mlde_window_opts *o, mlde_error *err)
 	if (w->o.cap < 1)
 		w->o.cap = 1;
 	w->o.http = NULL;  /* the caller's; the client copies what it needs */
+	w->server = o->server ? mlde_xstrdup(o->server) : NULL;
+	w->o.server = w->server;
 	if (o->http) {
 		w->http = mlde_http_new(o->http, err);
 		if (!w->http) {
+			free(w->server);
 			free(w);
 			return NULL;
 		}
@@ -88,7 +111,7 @@ static int from_cache(mlde_window *w, entry *e, mlde_error *err)
 
 	if (!w->o.cache)
 		return 0;
-	got = mlde_cache_get(w->o.cache, e->key, &data, &len, err);
+	got = mlde_cache_get(w->o.cache, e->ckey, &data, &len, err);
 	if (got <= 0)
 		return got;
 	if (e->check && e->check(data, len, e->why, sizeof e->why) < 0) {
@@ -106,7 +129,7 @@ static int from_cache(mlde_window *w, entry *e, mlde_error *err)
 
 static int store(mlde_window *w, const entry *e, const char *reply, size_t len, mlde_error *err)
 {
-	return w->o.cache ? mlde_cache_put(w->o.cache, e->key, reply, len, err) : 0;
+	return w->o.cache ? mlde_cache_put(w->o.cache, e->ckey, reply, len, err) : 0;
 }
 
 /* The first error that ends the run is the one every later call reports. */
@@ -140,6 +163,7 @@ int mlde_window_submit(mlde_window *w, const char *body, size_t len, double toke
 	e->check = check ? check : w->o.check;
 	e->user = user;
 	mlde_sha256_hex(body, len, e->key);
+	mlde_window_cache_key(w->o.server, body, len, e->ckey);
 	if ((got = from_cache(w, e, err)) < 0) {
 		free(e->body);
 		return -1;
@@ -247,6 +271,7 @@ int mlde_window_next(mlde_window *w, int wait_ms, mlde_window_done *d, mlde_erro
 	}
 	d->user = e->user;
 	memcpy(d->key, e->key, sizeof d->key);
+	memcpy(d->cache_key, e->ckey, sizeof d->cache_key);
 	d->ok = e->ok;
 	d->cached = e->cached;
 	d->reply = e->reply;
@@ -285,5 +310,6 @@ void mlde_window_free(mlde_window *w)
 			w->o.drop(e->user);
 	}
 	free(w->ring);
+	free(w->server);
 	free(w);
 }

@@ -38,12 +38,18 @@ typedef struct mlde_window_opts {
 	 * 2xx body retried.  Replies of make are trusted. */
 	mlde_http_check *check;
 	void (*drop)(void *user);   /* frees the user of a request never taken (NULL: none) */
+	/* Where the replies come from, for the cache key (mlde_window_cache_key):
+	 * the endpoint URL, the same when sending and when --offline, so a
+	 * reply from one server is never served for another.  NULL: the key is
+	 * the body's sha256 alone (a local backend, whose body says it all). */
+	const char *server;
 } mlde_window_opts;
 
 /* A finished request, in submission order. */
 typedef struct mlde_window_done {
 	void *user;                 /* as submitted */
-	char key[MLDE_SHA256_HEX];  /* sha256 of the request body: the cache key */
+	char key[MLDE_SHA256_HEX];  /* sha256 of the request body (provenance); the
+				     * cache key too when the window has no server */
 	bool ok;                    /* a reply came */
 	bool cached;                /* ... from the cache */
 	char *reply;                /* ok: the reply body, NUL-terminated, yours to free */
@@ -55,6 +61,7 @@ typedef struct mlde_window_done {
 	bool cache_unusable;
 	char cache_why[200];
 	long status;                /* the HTTP status of the last attempt; 0: none */
+	char cache_key[MLDE_SHA256_HEX];  /* the reply's name in the cache */
 } mlde_window_done;
 
 typedef struct mlde_window_stats {
@@ -63,6 +70,10 @@ typedef struct mlde_window_stats {
 	mlde_http_stats http;       /* all zero without an endpoint */
 } mlde_window_stats;
 
+/* The cache key of a request: sha256 of the server (the endpoint URL), a
+ * newline and the body; without a server (NULL), sha256 of the body. */
+void mlde_window_cache_key(const char *server, const char *body, size_t len,
+			   char out[MLDE_SHA256_HEX]);
 /* NULL with err when the HTTP client cannot be made. */
 mlde_window *mlde_window_new(const mlde_window_opts *o, mlde_error *err);
 /* Room for this many more submissions. */
