@@ -12,6 +12,7 @@
 
 #include "base/buf.h"
 #include "cli/cli.h"
+#include "cli/remote.h"
 #include "cli/endpoint.h"
 #include "cli/progress.h"
 #include "eval/answer.h"
@@ -432,7 +433,9 @@ typedef struct hrun {
 	mlde_chat_opts ask, judge;
 	mlde_cache cache;
 	mlde_window *win[NWIN];    /* NULL: not used */
-	char *url[NWIN];           /* for messages */
+	char *url[NWIN];           /* for messages, and in the cache key */
+	const char *base[NWIN];    /* the base URL each was made of, for hints */
+	long jobs;                 /* requests in flight per window */
 	pending **q;               /* in input order, from qhead, qn of them */
 	size_t qcap, qhead, qn;
 	mlde_writer *w;
@@ -440,6 +443,7 @@ typedef struct hrun {
 	unsigned long answered, unanswered, by_judge, judge_asked, plain_correct;
 	double prompt_tokens, completion_tokens;
 	char first_failure[400];   /* why the first request failed for good */
+	mlde_remote_causes causes; /* of all the requests that failed for good */
 	bool eof;
 	double t0;
 	mlde_progress bar;
@@ -733,6 +737,7 @@ static int taken(hrun *R, int win, mlde_window_done *d, mlde_error *err)
 			 strcmp(d->reason, MLDE_WINDOW_NOT_CACHED) == 0
 			 ? "no reply in the cache, and --offline sends nothing" : d->error);
 		mlde_note(1, "%s", why);
+		mlde_remote_count(&R->causes, why);
 		if (!*R->first_failure)
 			memcpy(R->first_failure, why, sizeof why);
 		p->failed = true;
@@ -898,17 +903,12 @@ static void http_progress(hrun *R)
 			   R->failed, eta);
 }
 
-/* A window's error that ends the run, naming its server. */
+/* A window's error that ends the run, naming its server, with the hints
+ * of a 401 or of a 404 from a base URL without /v1. */
 static int remote_error(const hrun *R, int win, const mlde_window_done *d, mlde_error *err)
 {
-	if (err->status == MLDE_EXIT_REMOTE) {
-		char what[sizeof err->msg];
-
-		memcpy(what, err->msg, sizeof what);
-		mlde_error_set(err, MLDE_EXIT_REMOTE, "%s: %.900s%s",
-			       R->url[win], what,
-			       d->status == 401 ? " (check OPENAI_API_KEY or --api-key-file)" : "");
-	}
+	if (err->status == MLDE_EXIT_REMOTE)
+		mlde_remote_fatal(err, R->base[win], d->status);
 	return -1;
 }
 
@@ -981,38 +981,29 @@ static int evaluate(hrun *R, mlde_reader **readers, int nreaders, mlde_error *er
 
 /* ---- setup and summary ---- */
 
-/* base (trailing slashes dropped) + path: malloc'd. */
-static char *url_of(const char *base, const char *path)
-{
-	size_t n = strlen(base);
-	mlde_buf b = { 0 };
-
-	while (n > 0 && base[n - 1] == '/')
-		n--;
-	mlde_buf_printf(&b, "%.*s%s", (int)n, base, path);
-	return mlde_buf_take(&b, NULL);
-}
-
 /* Window win for the server at url (taken: freed with the run): sending
  * with auth, or (--offline) answering from the cache only. */
-static int open_window(hrun *R, int win, char *url, const char *auth, size_t cap,
-		       mlde_http_check *check, mlde_error *err)
+static int open_window(hrun *R, int win, const char *base, const char *path, const char *auth,
+		       size_t cap, mlde_http_check *check, mlde_error *err)
 {
 	const options *o = R->opt;
+	char *url = mlde_endpoint_url(base, path);
+	/* the server is in the cache key: a reply from one is not another's */
 	mlde_window_opts wo = { .cap = cap, .check = check, .drop = request_drop,
-				.cache = R->cache.dir ? &R->cache : NULL };
-	mlde_http_opts ho = { .url = url, .auth = auth, .parallel = (int)o->http.jobs,
+				.cache = R->cache.dir ? &R->cache : NULL, .server = url };
+	mlde_http_opts ho = { .url = url, .auth = auth, .parallel = (int)R->jobs,
 			      .rpm = o->http.rpm, .tpm = o->http.tpm,
 			      .retries = (int)o->http.retries, .timeout = o->http.timeout,
 			      .backoff = o->http.backoff, .backoff_max = 60.0, .seed = 1 };
 
 	R->url[win] = url;
+	R->base[win] = base;
 	if (!o->http.offline)
 		wo.http = &ho;
 	if (!(R->win[win] = mlde_window_new(&wo, err)))
 		return -1;
 	if (wo.http)
-		mlde_note(1, "sending to %s, %ld in flight", url, o->http.jobs);
+		mlde_note(1, "sending to %s, %ld in flight", url, R->jobs);
 	return 0;
 }
 
@@ -1023,7 +1014,7 @@ static int http_setup(hrun *R, const char *auth, mlde_error *err)
 {
 	const options *o = R->opt;
 	const char *base = o->http.base_url;
-	size_t cap = (size_t)(o->http.jobs * 16 > 256 ? o->http.jobs * 16 : 256);
+	size_t cap = (size_t)(R->jobs * 16 > 256 ? R->jobs * 16 : 256);
 	char *dir = o->http.cache ? mlde_xstrdup(o->http.cache) : mlde_cache_default_dir();
 	int rc = mlde_cache_open(&R->cache, dir, err);
 
@@ -1036,15 +1027,14 @@ static int http_setup(hrun *R, const char *auth, mlde_error *err)
 	R->q = mlde_xmalloc(cap * sizeof *R->q);
 	/* the ask and judge windows take every rotation of a record at once */
 	if (rc == 0)
-		rc = open_window(R, WIN_ASK, url_of(base, "/chat/completions"), auth,
+		rc = open_window(R, WIN_ASK, base, "/chat/completions", auth,
 				 cap * MLDE_OPTIONS_MAX, mlde_reply_check_completion, err);
 	if (rc == 0 && o->judge_model)
-		rc = open_window(R, WIN_JUDGE, url_of(o->judge_url ? o->judge_url : base,
-						      "/chat/completions"),
-				 auth, cap * MLDE_OPTIONS_MAX, mlde_reply_check_completion, err);
+		rc = open_window(R, WIN_JUDGE, o->judge_url ? o->judge_url : base,
+				 "/chat/completions", auth, cap * MLDE_OPTIONS_MAX,
+				 mlde_reply_check_completion, err);
 	if (rc == 0 && o->embed)
-		rc = open_window(R, WIN_EMBED, url_of(o->embed_url ? o->embed_url : base,
-						      "/embeddings"),
+		rc = open_window(R, WIN_EMBED, o->embed_url ? o->embed_url : base, "/embeddings",
 				 auth, cap, mlde_chat_check_embedding, err);
 	return rc;
 }
@@ -1107,10 +1097,17 @@ static int eval_http(const mlde_cli *cli, const options *opt, char **files, int 
 				  .top_logprobs = (int)opt->logprobs, .extra = opt->fields };
 	R.judge = (mlde_chat_opts){ .model = opt->judge_model, .temperature = 0.0,
 				    .max_tokens = MAX_TOKENS, .extra = jv_invalid() };
-	if (!opt->http.offline)
+	R.jobs = opt->http.jobs;
+	if (!opt->http.offline) {
+		/* every window has up to -j requests in flight, each with its files */
+		long windows = 1 + (opt->judge_model != NULL) + opt->embed;
+
 		mlde_cli_endpoint(&ep, cli, opt->http.base_url, "/chat/completions",
 				  opt->http.key_file);
-	else
+		R.jobs = mlde_cli_jobs_fit(R.jobs * windows) / windows;
+		if (R.jobs < 1)
+			R.jobs = 1;
+	} else
 		unsetenv("OPENAI_API_KEY");
 	mlde_progress_init(&R.bar, opt->progress);
 	R.t0 = mlde_now();
@@ -1131,6 +1128,7 @@ static int eval_http(const mlde_cli *cli, const options *opt, char **files, int 
 	if (rc == 0)
 		http_summary(&R);
 	if (rc == 0 && R.failed) {
+		mlde_remote_report(&R.causes);  /* even with -q */
 		mlde_error_set(err, MLDE_EXIT_REMOTE, "%lu record%s left out: requests failed for "
 			       "good (the first: %s)", R.failed, R.failed == 1 ? "" : "s",
 			       R.first_failure);
@@ -1152,6 +1150,7 @@ static int eval_http(const mlde_cli *cli, const options *opt, char **files, int 
 			mlde_reader_close(readers[i]);
 	free(readers);
 	mlde_cache_close(&R.cache);
+	mlde_remote_causes_free(&R.causes);
 	tally_free(&R.t);
 	return rc;
 }

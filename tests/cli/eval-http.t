@@ -143,7 +143,8 @@ q slow "B" > slow0.jsonl
 jq -c '.hint += " @fault=slow@"' slow0.jsonl > slow.jsonl
 run mlde-eval $E --timeout 0.3 --retries 0 slow.jsonl
 is "$status" 4 "--timeout 0.3, a reply that comes after 3 s: status 4"
-like err 'left out: requests failed for good .*([Tt]ime|timed out)' "  the message says it timed out"
+like err 'left out: requests failed for good .*no reply within 0\.3 s' "  the message says it timed out"
+like err '^mlde-eval: why: .*no reply within 0\.3 s \(1 request\)' "  and why, counted by cause"
 
 # ---- the request body: mlde-eval(1)'s example, exactly ----
 sed -n '/^\.\\" request-example-begin/,/^\.\\" request-example-end/p' "$MAN" | grep -v '^\.' |
@@ -274,7 +275,7 @@ holds "401: the key is not in the message" not grep -q "$KEY_PART" err
 i=0
 while [ "$i" -lt 40 ]; do q "r$i" "B $i"; i=$((i + 1)); done > big.jsonl
 start_stub held --vision --delay 0.005 --hold-after 20
-HELD_PID=$PID
+HELD_PID=$PID HELD_PORT=$PORT
 mlde-eval --backend http -m llava --base-url "http://127.0.0.1:$PORT/v1" --cache cache-r -j 4 --timeout 60 \
 	-o big.out big.jsonl 2> big1.err &
 EVAL=$!
@@ -286,7 +287,8 @@ wait "$EVAL" 2>/dev/null || :
 is "$(find cache-r -type f ! -name '.*' | wc -l | tr -d ' ')" 20 "kill -9: 20 replies stored, the rest held"
 holds "kill -9: no output file (only its .tmp)" test ! -e big.out
 stop_stub "$HELD_PID"
-start_stub resumed --vision
+# on the same port: the cache key covers the server's URL
+start_stub resumed --vision --port "$HELD_PORT"
 run mlde-eval --backend http -m llava --base-url "http://127.0.0.1:$PORT/v1" --cache cache-r -Z big.jsonl
 is "$status:$(jq -r .id out | tr '\n' ' ')" "0:$(jq -r .id big.jsonl | tr '\n' ' ')" "the rerun: every record, in input order"
 like err 'questions sent 20 \(0 retries, 0 throttled\), from cache 20' "the rerun sends 20, takes 20 from the cache"
