@@ -423,6 +423,67 @@ static void test_error_set(void)
 	       "an error set on an uncleared struct is never taken for a closed pipe");
 }
 
+/* One line through the reader: its error message, or "ok" and the record
+ * dumped. */
+static const char *one_line(const void *bytes, size_t len)
+{
+	static char out[1100];
+	result res;
+
+	write_file("one.jsonl", bytes, len);
+	res = read_all("one.jsonl", 0);
+	if (res.status == 0)
+		snprintf(out, sizeof out, "ok %s", res.first);
+	else
+		snprintf(out, sizeof out, "%d %s", res.err.status, res.err.msg);
+	return out;
+}
+
+#define LINE(s) one_line(s, sizeof s - 1)
+
+/* What libjq would rewrite or cut without a word is refused, with where. */
+static void test_bytes_kept_or_refused(void)
+{
+	TAP_IS_STR(LINE("{\"a\":\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\"}\n"),
+		   "ok {\"a\":\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\"}",
+		   "utf-8: 2, 3 and 4-byte sequences pass untouched");
+	TAP_IS_STR(LINE("{\"a\":\"x\xffy\"}\n"), "1 one.jsonl:1: invalid UTF-8 at byte 8",
+		   "utf-8: a byte 0xFF is refused with its offset");
+	TAP_IS_STR(LINE("{\"a\":\"\xc3\"}\n"), "1 one.jsonl:1: invalid UTF-8 at byte 7",
+		   "utf-8: a cut sequence is refused");
+	TAP_IS_STR(LINE("{\"a\":\"\xc0\xaf\"}\n"), "1 one.jsonl:1: invalid UTF-8 at byte 7",
+		   "utf-8: an overlong form is refused");
+	TAP_IS_STR(LINE("{\"a\":\"\xed\xa0\x80\"}\n"), "1 one.jsonl:1: invalid UTF-8 at byte 7",
+		   "utf-8: an encoded surrogate is refused");
+	TAP_IS_STR(LINE("{\"a\":\"\xf4\x90\x80\x80\"}\n"), "1 one.jsonl:1: invalid UTF-8 at byte 7",
+		   "utf-8: above U+10FFFF is refused");
+	TAP_IS_STR(LINE("{\"x\xff\":1}\n"), "1 one.jsonl:1: invalid UTF-8 at byte 4",
+		   "utf-8: in a key too");
+	TAP_IS_STR(LINE("{\"a\":\"\\ud83d\\ude00\"}\n"), "ok {\"a\":\"\xf0\x9f\x98\x80\"}",
+		   "escapes: a surrogate pair is one character");
+	TAP_IS_STR(LINE("{\"a\":\"\\ud83d\"}\n"),
+		   "1 one.jsonl:1: lone UTF-16 surrogate escape at byte 7",
+		   "escapes: a lone high surrogate is refused");
+	TAP_IS_STR(LINE("{\"a\":\"\\uDE00x\"}\n"),
+		   "1 one.jsonl:1: lone UTF-16 surrogate escape at byte 7",
+		   "escapes: a lone low surrogate is refused");
+	TAP_IS_STR(LINE("{\"a\":\"x\\u0000y\"}\n"),
+		   "1 one.jsonl:1: field 'a': NUL (\\u0000) in a string",
+		   "nul: an escaped NUL is refused naming the field");
+	TAP_IS_STR(LINE("{\"q\":{\"o\":[\"a\",\"b\\u0000\"]}}\n"),
+		   "1 one.jsonl:1: field 'q.o[1]': NUL (\\u0000) in a string",
+		   "nul: the field's path through objects and arrays");
+	TAP_IS_STR(LINE("{\"k\\u0000\":1}\n"),
+		   "1 one.jsonl:1: field 'k\\u0000': NUL (\\u0000) in a string",
+		   "nul: in a key");
+	TAP_IS_STR(LINE("{\"a\":\"x\\\\u0000y\"}\n"), "ok {\"a\":\"x\\\\u0000y\"}",
+		   "nul: an escaped backslash before u0000 is no NUL");
+	TAP_IS_STR(LINE("{\"a\":\"x\0y\"}\n"), "1 one.jsonl:1: NUL byte at byte 8",
+		   "nul: a raw NUL byte is refused");
+	TAP_IS_STR(LINE("{\"a\":1}\n{\"a\":\"\xfe\"}\n"), "1 one.jsonl:2: invalid UTF-8 at byte 7",
+		   "the line number is the bad line's");
+}
+
 int main(void)
 {
 	test_error_set();
@@ -430,6 +491,7 @@ int main(void)
 	test_line_endings();
 	test_truncated_zstd();
 	test_bad_json();
+	test_bytes_kept_or_refused();
 	test_long_lines();
 	test_many_records();
 	test_writer_file();
