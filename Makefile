@@ -100,9 +100,18 @@ include mk/ablation.mk
 PROVE ?= prove
 PROVE_FLAGS ?= -j2
 TEST_ENV = OPENBLAS_NUM_THREADS=2
-check: $(BINS) $(UNIT_BIN) $(BENCH_BIN)
+# The I/O fault shim of tests/cli/faults.t, preloaded into the programs:
+# built without the sanitizers (it only forwards calls), whatever the build.
+FAULT_SHIM := $(O)/tests/fault-shim.so
+$(FAULT_SHIM): tests/faults/shim.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -std=c11 -Wall -Wextra -fPIC -shared -o $@ $< -ldl
+# LeakSanitizer: libjq 1.6's own leaks are suppressed there, by name, and
+# nothing else (tests/lsan.supp says which input shows each).
+check: $(BINS) $(UNIT_BIN) $(BENCH_BIN) $(FAULT_SHIM)
 	$(TEST_ENV) MLDE_BIN=$(abspath $(BINDIR)) MLDE_TESTBIN=$(abspath $(O)/tests) MLDE_MAKEVARS="SANITIZE=$(SANITIZE)" \
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
+	LSAN_OPTIONS=suppressions=$(abspath tests/lsan.supp):print_suppressions=0 \
 	$(PROVE) $(PROVE_FLAGS) tests/unit/*.t tests/cli/*.t
 
 # The command-line tests again, every program under valgrind (slow).

@@ -484,6 +484,56 @@ static void test_bytes_kept_or_refused(void)
 		   "the line number is the bad line's");
 }
 
+static mlde_writer *open_plain(const char *path)
+{
+	mlde_output out = { .path = path, .plain = 1 };
+	mlde_error err;
+	mlde_writer *w = mlde_writer_open(&out, &err);
+
+	if (!w) {
+		printf("Bail out! %s\n", err.msg);
+		exit(1);
+	}
+	mlde_writer_printf(w, &err, "{\"f\":\"%s\"}\n", path);
+	return w;
+}
+
+/* Outputs made together appear all or none. */
+static void test_commit_all(void)
+{
+	mlde_writer *w[3];
+	mlde_error err;
+	struct stat st;
+
+	w[0] = open_plain("set-a.jsonl");
+	w[1] = NULL;
+	w[2] = open_plain("set-b.jsonl");
+	TAP_IS_INT(mlde_writer_commit_all(w, 3, &err), 0, "commit all: both renamed");
+	TAP_OK(stat("set-a.jsonl", &st) == 0 && stat("set-b.jsonl", &st) == 0 &&
+	       stat("set-a.jsonl.tmp", &st) < 0, "commit all: both there, no .tmp");
+	TAP_OK(w[0] == NULL && w[2] == NULL, "commit all: the writers are gone");
+
+	w[0] = open_plain("one-a.jsonl");
+	w[1] = open_plain("/dev/full");
+	TAP_IS_INT(mlde_writer_commit_all(w, 2, &err), -1, "commit all: a finish fails");
+	TAP_OK(strstr(err.msg, "/dev/full: write error: No space left") != NULL,
+	       "commit all: the failing file named (%s)", err.msg);
+	TAP_OK(stat("one-a.jsonl", &st) < 0 && stat("one-a.jsonl.tmp", &st) < 0,
+	       "commit all: the other one is not renamed, its .tmp is gone");
+
+	w[0] = open_plain("two-a.jsonl");
+	w[1] = open_plain("two-b.jsonl");
+	/* a directory in b's place: its rename fails after a's has been done */
+	if (mkdir("two-b.jsonl", 0777) < 0 || (write_str("two-b.jsonl/x", "x"), 0))
+		exit(99);
+	TAP_IS_INT(mlde_writer_commit_all(w, 2, &err), -1, "commit all: a rename fails");
+	TAP_OK(strstr(err.msg, "two-b.jsonl.tmp: cannot rename to two-b.jsonl") != NULL,
+	       "commit all: the rename named (%s)", err.msg);
+	TAP_OK(stat("two-a.jsonl", &st) < 0 && stat("two-a.jsonl.tmp", &st) < 0 &&
+	       stat("two-b.jsonl.tmp", &st) < 0,
+	       "commit all: the one renamed before is removed: none of the set is left");
+}
+
 int main(void)
 {
 	test_error_set();
@@ -496,6 +546,7 @@ int main(void)
 	test_many_records();
 	test_writer_file();
 	test_writer_failures();
+	test_commit_all();
 	test_parse_message();
 	return TAP_DONE();
 }

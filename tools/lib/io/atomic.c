@@ -17,6 +17,7 @@ struct mlde_atomic {
 	char *path;  /* the target */
 	char *tmp;   /* PATH.tmp; NULL when writing through */
 	int slot;    /* our index in live[]; -1 for none */
+	bool ready;  /* synced and closed: only the rename is left */
 };
 
 /* The .tmp paths being written, for a signal handler to remove.  Slots are
@@ -183,19 +184,31 @@ static int sync_file(mlde_atomic *a, const char **what)
 	return 0;
 }
 
-int mlde_atomic_commit(mlde_atomic *a, mlde_error *err)
+int mlde_atomic_ready(mlde_atomic *a, mlde_error *err)
 {
 	const char *what;
-	int e = sync_file(a, &what), rc = 0;
-	int closed = close_file(a);
+	int e, closed;
 
+	if (a->ready)
+		return 0;
+	e = sync_file(a, &what);
+	closed = close_file(a);
 	if (!e)
 		e = closed;
 	if (e) {
 		mlde_error_set(err, MLDE_EXIT_IO, "%s: %s: %s", mlde_atomic_name(a), what,
 			       strerror(e));
-		rc = -1;
-	} else if (a->tmp && rename(a->tmp, a->path) < 0) {
+		return -1;
+	}
+	a->ready = true;
+	return 0;
+}
+
+int mlde_atomic_commit(mlde_atomic *a, mlde_error *err)
+{
+	int rc = mlde_atomic_ready(a, err);
+
+	if (rc == 0 && a->tmp && rename(a->tmp, a->path) < 0) {
 		mlde_error_set(err, MLDE_EXIT_IO, "%s: cannot rename to %s: %s", a->tmp,
 			       a->path, strerror(errno));
 		rc = -1;

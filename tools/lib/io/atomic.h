@@ -36,6 +36,11 @@ int mlde_atomic_write(mlde_atomic *a, const void *p, size_t n, mlde_error *err);
 const char *mlde_atomic_name(const mlde_atomic *a);
 /* True when writing through to a target that is not a regular file. */
 bool mlde_atomic_is_through(const mlde_atomic *a);
+/* The first half of a commit: flush, fsync and close, leaving only the
+ * rename, which rarely fails; so several files can be made ready and then
+ * renamed together (mlde_writer_commit_all).  0, or -1 with err set; the
+ * .tmp stays until commit or abort. */
+int mlde_atomic_ready(mlde_atomic *a, mlde_error *err);
 /* Flush, fsync (a regular file: so a crash after the rename cannot leave
  * an empty or partial PATH), close, and rename PATH.tmp onto PATH.  On
  * failure err is set (MLDE_EXIT_IO) and the .tmp is removed.  a is freed

@@ -629,6 +629,7 @@ struct mlde_writer {
 	char *zbuf;
 	size_t zcap;
 	bool failed;
+	bool finished;   /* mlde_writer_finish done: only the rename is left */
 };
 
 static void writer_free(mlde_writer *w)
@@ -714,8 +715,9 @@ static int drain(mlde_writer *w, bool end, mlde_error *err)
 {
 	ZSTD_inBuffer in = { w->buf, w->len, 0 };
 
-	if (w->failed) {
-		mlde_error_set(err, MLDE_EXIT_IO, "%s: write after an error", w->name);
+	if (w->failed || w->finished) {
+		mlde_error_set(err, MLDE_EXIT_IO, "%s: write after %s", w->name,
+			       w->failed ? "an error" : "the end");
 		return -1;
 	}
 	if (w->plain) {
@@ -798,9 +800,57 @@ int mlde_writer_put(mlde_writer *w, jv rec, mlde_error *err)
 	return rc;
 }
 
+int mlde_writer_finish(mlde_writer *w, mlde_error *err)
+{
+	if (w->finished)
+		return 0;
+	if (drain(w, true, err) < 0)
+		return -1;
+	if (w->file && mlde_atomic_ready(w->file, err) < 0) {
+		w->failed = true;
+		return -1;
+	}
+	w->finished = true;
+	return 0;
+}
+
+int mlde_writer_commit_all(mlde_writer **w, size_t n, mlde_error *err)
+{
+	char **renamed = mlde_xcalloc(n, sizeof *renamed);  /* FILEs this call made */
+	int rc = 0;
+
+	for (size_t i = 0; i < n && rc == 0; i++)
+		if (w[i])
+			rc = mlde_writer_finish(w[i], err);
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		mlde_writer *one = w[i];
+
+		if (!one)
+			continue;
+		/* a written-through target (a FIFO) is never removed */
+		if (one->file && !mlde_atomic_is_through(one->file))
+			renamed[i] = mlde_xstrdup(one->name);
+		w[i] = NULL;
+		rc = mlde_writer_close(one, err);
+		if (rc < 0) {
+			free(renamed[i]);
+			renamed[i] = NULL;
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (rc < 0 && renamed[i])
+			unlink(renamed[i]);
+		free(renamed[i]);
+		mlde_writer_abort(w[i]);
+		w[i] = NULL;
+	}
+	free(renamed);
+	return rc;
+}
+
 int mlde_writer_close(mlde_writer *w, mlde_error *err)
 {
-	int rc = drain(w, true, err);
+	int rc = mlde_writer_finish(w, err);
 
 	if (rc == 0 && w->file) {
 		mlde_atomic *file = w->file;

@@ -65,6 +65,16 @@ bool mlde_writer_is_plain(const mlde_writer *w);
 /* Finish the stream, flush, and for -o commit FILE (rename FILE.tmp onto
  * it).  The writer is freed whatever the result. */
 int mlde_writer_close(mlde_writer *w, mlde_error *err);
+/* The first half of close: end the stream, flush and (for -o) fsync and
+ * close FILE.tmp, leaving only the rename.  0, or -1 with err set; either
+ * way close or abort follows. */
+int mlde_writer_finish(mlde_writer *w, mlde_error *err);
+/* Close n writers (NULL entries skipped) as one: every one finished first,
+ * then every FILE.tmp renamed; when one fails, the others are given up and
+ * the FILEs already renamed by this call are removed, so outputs made
+ * together (mlde-world's sets, mlde-gen's items and rejects) appear all or
+ * none.  Every w[i] is freed and set to NULL. */
+int mlde_writer_commit_all(mlde_writer **w, size_t n, mlde_error *err);
 /* Give up: leave the zstd frame unfinished (so a reader sees a truncated
  * stream, never a complete-looking one) and remove FILE.tmp. */
 void mlde_writer_abort(mlde_writer *w);
