@@ -206,4 +206,17 @@ else
 	skip "output cannot be written: -o FILE through the fault shim" "no MLDE_TESTBIN/fault-shim.so"
 fi
 
+# the rows of the table in mlde(7), each a test of this file, and the
+# other way round
+awk '/^\.TS/ { t = 1 } /^\.TE/ { t = 0 }
+	t && /^(_|T}@[0-9]+)$/ { row = 1; next }
+	t && row && /^T\{$/ { getline; print; row = 0 }' "$TESTS_DIR/../man/mlde.7" > rows
+is "$(wc -l < rows | tr -d ' ')" 18 "the table of mlde(7) has its 18 rows"
+while IFS= read -r row; do
+	holds "$row: a row of mlde(7) with its tests here" grep -Fq "\"$row" "$TESTS_DIR/cli/bad-input.t"
+done < rows
+sed -n 's/^[[:space:]]*[a-z_]* *"\([^":$\\]*\): .*/\1/p' "$TESTS_DIR/cli/bad-input.t" |
+	sort -u > named
+holds "every test here is named after a row of the table" sh -c 'sort -u rows | comm -13 - named | grep -q . && exit 1 || exit 0'
+
 done_testing
