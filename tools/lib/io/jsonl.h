@@ -3,7 +3,9 @@
  * Reading: a named file or stdin ("-"); zstd is recognised by its magic
  * number, anything else is read as plain text.  Concatenated zstd frames are
  * one stream, as `zstd -dc` reads them.  One JSON value a line; CRLF and a
- * last line without a newline are accepted; blank lines are skipped.
+ * last line without a newline are accepted; blank lines are skipped.  A
+ * line libjq would change without a word is refused: bytes that are not
+ * UTF-8, a lone surrogate escape, a NUL in a string (mlde(7), INPUT).
  *
  * Writing: zstd to stdout (or -o FILE, through io/atomic.h: written as
  * FILE.tmp and renamed only when closed without error, or written through
