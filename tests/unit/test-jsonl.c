@@ -441,6 +441,48 @@ static const char *one_line(const void *bytes, size_t len)
 
 #define LINE(s) one_line(s, sizeof s - 1)
 
+/* The scan takes eight bytes at a time: a bad byte, an escape or a control
+ * byte is found wherever it falls in a word, and the offset is right. */
+static void test_bytes_at_every_offset(void)
+{
+	int wrong_utf8 = 0, wrong_nul = 0, wrong_ok = 0, wrong_ctrl = 0;
+
+	for (int at = 0; at < 40; at++) {
+		char line[128], want[128];
+		const char *got;
+		int n;
+
+		/* {"s":"xxx...<bad>xxx"}: the bad byte at 1-based byte 7 + at */
+		n = snprintf(line, sizeof line, "{\"s\":\"%.*s\xff%.*s\"}\n", at,
+			     "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", 40 - at,
+			     "yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy");
+		got = one_line(line, (size_t)n);
+		snprintf(want, sizeof want, "1 one.jsonl:1: invalid UTF-8 at byte %d", 7 + at);
+		wrong_utf8 += strcmp(got, want) != 0;
+		n = snprintf(line, sizeof line, "{\"s\":\"%.*s\\u0000%.*s\"}\n", at,
+			     "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", 40 - at,
+			     "yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy");
+		got = one_line(line, (size_t)n);
+		wrong_nul += strstr(got, "field 's': NUL") == NULL;
+		n = snprintf(line, sizeof line, "{\"s\":\"%.*s\\\\u0000\\\"%.*s\"}\n", at,
+			     "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", 40 - at,
+			     "yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy");
+		got = one_line(line, (size_t)n);
+		wrong_ok += strncmp(got, "ok ", 3) != 0;
+		n = snprintf(line, sizeof line, "{\"s\":\"%.*s\x01%.*s\"}\n", at,
+			     "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", 40 - at,
+			     "yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy");
+		line[6 + at] = '\0';  /* a raw NUL where the 0x01 was */
+		got = one_line(line, (size_t)n);
+		snprintf(want, sizeof want, "1 one.jsonl:1: NUL byte at byte %d", 7 + at);
+		wrong_ctrl += strcmp(got, want) != 0;
+	}
+	TAP_IS_INT(wrong_utf8, 0, "offsets: invalid UTF-8 found at each of 40 offsets");
+	TAP_IS_INT(wrong_nul, 0, "offsets: a \\u0000 escape found at each of 40 offsets");
+	TAP_IS_INT(wrong_ok, 0, "offsets: an escaped backslash before u0000 passes at each");
+	TAP_IS_INT(wrong_ctrl, 0, "offsets: a raw NUL byte found at each of 40 offsets");
+}
+
 /* What libjq would rewrite or cut without a word is refused, with where. */
 static void test_bytes_kept_or_refused(void)
 {
@@ -482,6 +524,7 @@ static void test_bytes_kept_or_refused(void)
 		   "nul: a raw NUL byte is refused");
 	TAP_IS_STR(LINE("{\"a\":1}\n{\"a\":\"\xfe\"}\n"), "1 one.jsonl:2: invalid UTF-8 at byte 7",
 		   "the line number is the bad line's");
+	test_bytes_at_every_offset();
 }
 
 static mlde_writer *open_plain(const char *path)
