@@ -100,9 +100,18 @@ include mk/ablation.mk
 PROVE ?= prove
 PROVE_FLAGS ?= -j2
 TEST_ENV = OPENBLAS_NUM_THREADS=2
-check: $(BINS) $(UNIT_BIN) $(BENCH_BIN)
+# The I/O fault shim of tests/cli/faults.t, preloaded into the programs:
+# built without the sanitizers (it only forwards calls), whatever the build.
+FAULT_SHIM := $(O)/tests/fault-shim.so
+$(FAULT_SHIM): tests/faults/shim.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -std=c11 -Wall -Wextra -fPIC -shared -o $@ $< -ldl
+# LeakSanitizer: libjq 1.6's own leaks are suppressed there, by name, and
+# nothing else (tests/lsan.supp says which input shows each).
+check: $(BINS) $(UNIT_BIN) $(BENCH_BIN) $(FAULT_SHIM)
 	$(TEST_ENV) MLDE_BIN=$(abspath $(BINDIR)) MLDE_TESTBIN=$(abspath $(O)/tests) MLDE_MAKEVARS="SANITIZE=$(SANITIZE)" \
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
+	LSAN_OPTIONS=suppressions=$(abspath tests/lsan.supp):print_suppressions=0 \
 	$(PROVE) $(PROVE_FLAGS) tests/unit/*.t tests/cli/*.t
 
 # The command-line tests again, every program under valgrind (slow).
@@ -153,3 +162,58 @@ help:
 	@echo "make uninstall  remove them"
 	@echo "make clean      remove build/ and bin/; distclean: runs/ too"
 	@echo "make help       this text"
+
+# ---- fuzzing: `make fuzz [FUZZ_SECONDS=N] [FUZZ_TARGETS="jsonl png"]` ----
+# Each tests/fuzz/fuzz-NAME.c is a libFuzzer target, built with clang
+# under ASan and UBSan against the library built the same way (in
+# build/fuzz/), then run for FUZZ_SECONDS on one core from a corpus seeded
+# from the fixtures (tests/fuzz/seed.sh).  A crash stops the run with its
+# input saved as build/fuzz/crash-NAME-*: keep it under
+# tests/fuzz/regress/NAME/, where make check replays it
+# (tests/unit/fuzz-regress.t).  clang is installed only for this goal.
+FUZZ_SECONDS ?= 60
+FUZZ_CC ?= clang
+FUZZ_O := build/fuzz
+FUZZ_ALL := $(patsubst tests/fuzz/fuzz-%.c,%,$(wildcard tests/fuzz/fuzz-*.c))
+FUZZ_TARGETS ?= $(FUZZ_ALL)
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_CFLAGS = -g -O1 -std=c11 -Wall -Wextra -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
+	-Itools/lib -Itools $(PKG_CFLAGS) $(FUZZ_SAN)
+FUZZ_LIB_OBJ := $(LIB_SRC:%.c=$(FUZZ_O)/%.o)
+
+.PHONY: fuzz fuzz-build fuzz-deps
+fuzz-deps:
+	@sh mk/deps.sh fuzz
+
+$(FUZZ_O)/%.o: %.c | fuzz-deps
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c -o $@ $<
+
+$(FUZZ_O)/libmlde.a: $(FUZZ_LIB_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(FUZZ_O)/fuzz-%: $(FUZZ_O)/tests/fuzz/fuzz-%.o $(FUZZ_O)/libmlde.a
+	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $< $(FUZZ_O)/libmlde.a $(LDLIBS_ALL)
+
+fuzz-build: $(FUZZ_TARGETS:%=$(FUZZ_O)/fuzz-%)
+
+# libjq 1.6 leaks inside its JSON parser on some bad input, suppressed by
+# tests/lsan.supp, which needs full stacks (slower): only the targets that
+# parse JSON get them.
+FUZZ_JSON := jsonl reply safetensors
+fuzz: fuzz-build $(BINDIR)/mlde-world $(BINDIR)/mlde-train $(BINDIR)/mlde-gen
+	@for t in $(FUZZ_TARGETS); do \
+		sh tests/fuzz/seed.sh $$t $(FUZZ_O)/corpus/$$t $(abspath $(BINDIR)) || exit 1; \
+		echo "fuzz: $$t for $(FUZZ_SECONDS) s"; \
+		case " $(FUZZ_JSON) " in *" $$t "*) fast=0 ;; *) fast=1 ;; esac; \
+		ASAN_OPTIONS=detect_leaks=1:fast_unwind_on_malloc=$$fast:malloc_context_size=8 \
+		LSAN_OPTIONS=suppressions=$(abspath tests/lsan.supp):print_suppressions=0 \
+		UBSAN_OPTIONS=print_stacktrace=1 \
+		$(FUZZ_O)/fuzz-$$t -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=1024 \
+			-max_len=$$(sh tests/fuzz/seed.sh --max-len $$t) -print_final_stats=1 \
+			-artifact_prefix=$(FUZZ_O)/crash-$$t- $(FUZZ_O)/corpus/$$t \
+			2> $(FUZZ_O)/$$t.log || { tail -40 $(FUZZ_O)/$$t.log; exit 1; }; \
+		grep -E '^stat::(number_of_executed_units|average_exec_per_sec|new_units_added)|cov:' \
+			$(FUZZ_O)/$$t.log | tail -4; \
+	done

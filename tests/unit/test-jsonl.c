@@ -423,6 +423,160 @@ static void test_error_set(void)
 	       "an error set on an uncleared struct is never taken for a closed pipe");
 }
 
+/* One line through the reader: its error message, or "ok" and the record
+ * dumped. */
+static const char *one_line(const void *bytes, size_t len)
+{
+	static char out[1100];
+	result res;
+
+	write_file("one.jsonl", bytes, len);
+	res = read_all("one.jsonl", 0);
+	if (res.status == 0)
+		snprintf(out, sizeof out, "ok %s", res.first);
+	else
+		snprintf(out, sizeof out, "%d %s", res.err.status, res.err.msg);
+	return out;
+}
+
+#define LINE(s) one_line(s, sizeof s - 1)
+
+/* The scan takes eight bytes at a time: a bad byte, an escape or a control
+ * byte is found wherever it falls in a word, and the offset is right. */
+static void test_bytes_at_every_offset(void)
+{
+	int wrong_utf8 = 0, wrong_nul = 0, wrong_ok = 0, wrong_ctrl = 0;
+
+	for (int at = 0; at < 40; at++) {
+		char line[128], want[128];
+		const char *got;
+		int n;
+
+		/* {"s":"xxx...<bad>xxx"}: the bad byte at 1-based byte 7 + at */
+		n = snprintf(line, sizeof line, "{\"s\":\"%.*s\xff%.*s\"}\n", at,
+			     "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", 40 - at,
+			     "yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy");
+		got = one_line(line, (size_t)n);
+		snprintf(want, sizeof want, "1 one.jsonl:1: invalid UTF-8 at byte %d", 7 + at);
+		wrong_utf8 += strcmp(got, want) != 0;
+		n = snprintf(line, sizeof line, "{\"s\":\"%.*s\\u0000%.*s\"}\n", at,
+			     "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", 40 - at,
+			     "yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy");
+		got = one_line(line, (size_t)n);
+		wrong_nul += strstr(got, "field 's': NUL") == NULL;
+		n = snprintf(line, sizeof line, "{\"s\":\"%.*s\\\\u0000\\\"%.*s\"}\n", at,
+			     "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", 40 - at,
+			     "yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy");
+		got = one_line(line, (size_t)n);
+		wrong_ok += strncmp(got, "ok ", 3) != 0;
+		n = snprintf(line, sizeof line, "{\"s\":\"%.*s\x01%.*s\"}\n", at,
+			     "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", 40 - at,
+			     "yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy");
+		line[6 + at] = '\0';  /* a raw NUL where the 0x01 was */
+		got = one_line(line, (size_t)n);
+		snprintf(want, sizeof want, "1 one.jsonl:1: NUL byte at byte %d", 7 + at);
+		wrong_ctrl += strcmp(got, want) != 0;
+	}
+	TAP_IS_INT(wrong_utf8, 0, "offsets: invalid UTF-8 found at each of 40 offsets");
+	TAP_IS_INT(wrong_nul, 0, "offsets: a \\u0000 escape found at each of 40 offsets");
+	TAP_IS_INT(wrong_ok, 0, "offsets: an escaped backslash before u0000 passes at each");
+	TAP_IS_INT(wrong_ctrl, 0, "offsets: a raw NUL byte found at each of 40 offsets");
+}
+
+/* What libjq would rewrite or cut without a word is refused, with where. */
+static void test_bytes_kept_or_refused(void)
+{
+	TAP_IS_STR(LINE("{\"a\":\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\"}\n"),
+		   "ok {\"a\":\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\"}",
+		   "utf-8: 2, 3 and 4-byte sequences pass untouched");
+	TAP_IS_STR(LINE("{\"a\":\"x\xffy\"}\n"), "1 one.jsonl:1: invalid UTF-8 at byte 8",
+		   "utf-8: a byte 0xFF is refused with its offset");
+	TAP_IS_STR(LINE("{\"a\":\"\xc3\"}\n"), "1 one.jsonl:1: invalid UTF-8 at byte 7",
+		   "utf-8: a cut sequence is refused");
+	TAP_IS_STR(LINE("{\"a\":\"\xc0\xaf\"}\n"), "1 one.jsonl:1: invalid UTF-8 at byte 7",
+		   "utf-8: an overlong form is refused");
+	TAP_IS_STR(LINE("{\"a\":\"\xed\xa0\x80\"}\n"), "1 one.jsonl:1: invalid UTF-8 at byte 7",
+		   "utf-8: an encoded surrogate is refused");
+	TAP_IS_STR(LINE("{\"a\":\"\xf4\x90\x80\x80\"}\n"), "1 one.jsonl:1: invalid UTF-8 at byte 7",
+		   "utf-8: above U+10FFFF is refused");
+	TAP_IS_STR(LINE("{\"x\xff\":1}\n"), "1 one.jsonl:1: invalid UTF-8 at byte 4",
+		   "utf-8: in a key too");
+	TAP_IS_STR(LINE("{\"a\":\"\\ud83d\\ude00\"}\n"), "ok {\"a\":\"\xf0\x9f\x98\x80\"}",
+		   "escapes: a surrogate pair is one character");
+	TAP_IS_STR(LINE("{\"a\":\"\\ud83d\"}\n"),
+		   "1 one.jsonl:1: lone UTF-16 surrogate escape at byte 7",
+		   "escapes: a lone high surrogate is refused");
+	TAP_IS_STR(LINE("{\"a\":\"\\uDE00x\"}\n"),
+		   "1 one.jsonl:1: lone UTF-16 surrogate escape at byte 7",
+		   "escapes: a lone low surrogate is refused");
+	TAP_IS_STR(LINE("{\"a\":\"x\\u0000y\"}\n"),
+		   "1 one.jsonl:1: field 'a': NUL (\\u0000) in a string",
+		   "nul: an escaped NUL is refused naming the field");
+	TAP_IS_STR(LINE("{\"q\":{\"o\":[\"a\",\"b\\u0000\"]}}\n"),
+		   "1 one.jsonl:1: field 'q.o[1]': NUL (\\u0000) in a string",
+		   "nul: the field's path through objects and arrays");
+	TAP_IS_STR(LINE("{\"k\\u0000\":1}\n"),
+		   "1 one.jsonl:1: field 'k\\u0000': NUL (\\u0000) in a string",
+		   "nul: in a key");
+	TAP_IS_STR(LINE("{\"a\":\"x\\\\u0000y\"}\n"), "ok {\"a\":\"x\\\\u0000y\"}",
+		   "nul: an escaped backslash before u0000 is no NUL");
+	TAP_IS_STR(LINE("{\"a\":\"x\0y\"}\n"), "1 one.jsonl:1: NUL byte at byte 8",
+		   "nul: a raw NUL byte is refused");
+	TAP_IS_STR(LINE("{\"a\":1}\n{\"a\":\"\xfe\"}\n"), "1 one.jsonl:2: invalid UTF-8 at byte 7",
+		   "the line number is the bad line's");
+	test_bytes_at_every_offset();
+}
+
+static mlde_writer *open_plain(const char *path)
+{
+	mlde_output out = { .path = path, .plain = 1 };
+	mlde_error err;
+	mlde_writer *w = mlde_writer_open(&out, &err);
+
+	if (!w) {
+		printf("Bail out! %s\n", err.msg);
+		exit(1);
+	}
+	mlde_writer_printf(w, &err, "{\"f\":\"%s\"}\n", path);
+	return w;
+}
+
+/* Outputs made together appear all or none. */
+static void test_commit_all(void)
+{
+	mlde_writer *w[3];
+	mlde_error err;
+	struct stat st;
+
+	w[0] = open_plain("set-a.jsonl");
+	w[1] = NULL;
+	w[2] = open_plain("set-b.jsonl");
+	TAP_IS_INT(mlde_writer_commit_all(w, 3, &err), 0, "commit all: both renamed");
+	TAP_OK(stat("set-a.jsonl", &st) == 0 && stat("set-b.jsonl", &st) == 0 &&
+	       stat("set-a.jsonl.tmp", &st) < 0, "commit all: both there, no .tmp");
+	TAP_OK(w[0] == NULL && w[2] == NULL, "commit all: the writers are gone");
+
+	w[0] = open_plain("one-a.jsonl");
+	w[1] = open_plain("/dev/full");
+	TAP_IS_INT(mlde_writer_commit_all(w, 2, &err), -1, "commit all: a finish fails");
+	TAP_OK(strstr(err.msg, "/dev/full: write error: No space left") != NULL,
+	       "commit all: the failing file named (%s)", err.msg);
+	TAP_OK(stat("one-a.jsonl", &st) < 0 && stat("one-a.jsonl.tmp", &st) < 0,
+	       "commit all: the other one is not renamed, its .tmp is gone");
+
+	w[0] = open_plain("two-a.jsonl");
+	w[1] = open_plain("two-b.jsonl");
+	/* a directory in b's place: its rename fails after a's has been done */
+	if (mkdir("two-b.jsonl", 0777) < 0 || (write_str("two-b.jsonl/x", "x"), 0))
+		exit(99);
+	TAP_IS_INT(mlde_writer_commit_all(w, 2, &err), -1, "commit all: a rename fails");
+	TAP_OK(strstr(err.msg, "two-b.jsonl.tmp: cannot rename to two-b.jsonl") != NULL,
+	       "commit all: the rename named (%s)", err.msg);
+	TAP_OK(stat("two-a.jsonl", &st) < 0 && stat("two-a.jsonl.tmp", &st) < 0 &&
+	       stat("two-b.jsonl.tmp", &st) < 0,
+	       "commit all: the one renamed before is removed: none of the set is left");
+}
+
 int main(void)
 {
 	test_error_set();
@@ -430,10 +584,12 @@ int main(void)
 	test_line_endings();
 	test_truncated_zstd();
 	test_bad_json();
+	test_bytes_kept_or_refused();
 	test_long_lines();
 	test_many_records();
 	test_writer_file();
 	test_writer_failures();
+	test_commit_all();
 	test_parse_message();
 	return TAP_DONE();
 }

@@ -364,6 +364,40 @@ static void test_reject(void)
 		   REJ("raw", "expected string or null, got array"), "reject: raw mistyped");
 }
 
+/* A string holding a NUL cuts short as a C string: every check refuses it,
+ * naming the field, whatever record it is in. */
+static void test_nul(void)
+{
+	TAP_IS_STR(verdict(item_answer, "{" ITEM ",\"image\":\"a\\u0000b.png\"}"),
+		   REJ("image", "NUL (\\u0000) in a string"), "nul: in an item's image");
+	TAP_IS_INT(last_item.fault.what, MLDE_FAULT_VALUE, "nul: the fault says a bad value");
+	TAP_IS_STR(verdict(item_answer, "{" ITEM ",\"id\":\"a\\u0000b\"}"),
+		   REJ("id", "NUL (\\u0000) in a string"), "nul: in an item's id");
+	TAP_IS_STR(verdict(item_answer, "{" ITEM ",\"rationale\":\"\\u0000\"}"),
+		   REJ("rationale", "NUL (\\u0000) in a string"), "nul: in a rationale");
+	TAP_IS_STR(verdict(item_answer, "{" ITEM ",\"question\":\"Q\\u0000?\"}"),
+		   REJ("question", "NUL (\\u0000) in a string"), "nul: in a question");
+	TAP_IS_STR(verdict(item_answer, "{" ITEM ",\"options\":[\"x\",\"y\\u0000z\"]}"),
+		   "1 f:1: field 'options': option 1: NUL (\\u0000) in a string",
+		   "nul: in an option");
+	TAP_IS_STR(verdict(item_answer, "{" ITEM ",\"type\":\"t\\u0000u\"}"),
+		   REJ("type", "NUL (\\u0000) in a string"), "nul: in a type");
+	TAP_IS_STR(verdict(plan, "{\"id\":\"a\\u0000b\",\"type\":\"t\",\"query\":{\"image\":\"q\"}}"),
+		   REJ("id", "NUL (\\u0000) in a string"), "nul: in a plan's id");
+	TAP_IS_STR(verdict(plan, "{\"id\":\"a\",\"type\":\"t\",\"query\":{\"image\":\"q\\u0000\"}}"),
+		   REJ("query.image", "NUL (\\u0000) in a string"), "nul: in a plan's query image");
+	TAP_IS_STR(verdict(eval_type, "{\"type\":\"t\\u0000\",\"image\":\"a\",\"correct\":true}"),
+		   REJ("type", "NUL (\\u0000) in a string"), "nul: in an eval record's key");
+	TAP_IS_STR(verdict(weakness, "{\"type\":\"\\u0000\",\"weight\":1}"),
+		   REJ("type", "NUL (\\u0000) in a string"), "nul: in a weakness record");
+	TAP_IS_STR(verdict(pool, "{\"image\":\"\\u0000\"}"),
+		   REJ("image", "NUL (\\u0000) in a string"), "nul: in a pool record");
+	TAP_IS_STR(verdict(reject, "{\"plan\":\"p\\u0000\",\"reason\":\"r\",\"raw\":null}"),
+		   REJ("plan", "NUL (\\u0000) in a string"), "nul: in a reject record");
+	TAP_IS_STR(verdict(item_answer, "{" ITEM ",\"mine\":\"\\u0000\"}"), "ok",
+		   "nul: an unknown field is not the checker's business");
+}
+
 int main(void)
 {
 	TAP_IS_INT(MLDE_OPTIONS_MIN, 2, "the option limits: at least 2");
@@ -375,5 +409,6 @@ int main(void)
 	test_weakness();
 	test_plan();
 	test_reject();
+	test_nul();
 	return TAP_DONE();
 }

@@ -17,6 +17,7 @@ struct mlde_atomic {
 	char *path;  /* the target */
 	char *tmp;   /* PATH.tmp; NULL when writing through */
 	int slot;    /* our index in live[]; -1 for none */
+	bool ready;  /* synced and closed: only the rename is left */
 };
 
 /* The .tmp paths being written, for a signal handler to remove.  Slots are
@@ -135,6 +136,26 @@ FILE *mlde_atomic_stream(mlde_atomic *a, mlde_error *err)
 	return a->fp;
 }
 
+int mlde_atomic_write(mlde_atomic *a, const void *p, size_t n, mlde_error *err)
+{
+	const char *at = p;
+
+	while (n > 0) {
+		ssize_t k = write(a->fd, at, n);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0) {
+			mlde_error_set(err, MLDE_EXIT_IO, "%s: write error: %s",
+				       mlde_atomic_name(a), strerror(errno));
+			return -1;
+		}
+		at += k;
+		n -= (size_t)k;
+	}
+	return 0;
+}
+
 const char *mlde_atomic_name(const mlde_atomic *a)
 {
 	return a->tmp ? a->tmp : a->path;
@@ -145,15 +166,49 @@ bool mlde_atomic_is_through(const mlde_atomic *a)
 	return !a->tmp;
 }
 
+/* Flush the stream, if any, and fsync a .tmp: 0, or an errno value with
+ * *what saying which failed.  A written-through target (a FIFO, a device)
+ * is not synced: fsync means nothing there, and fails on some. */
+static int sync_file(mlde_atomic *a, const char **what)
+{
+	*what = "write error";
+	if (a->fp) {
+		errno = 0;
+		if (fflush(a->fp) == EOF || ferror(a->fp))
+			return errno ? errno : EIO;
+	}
+	*what = "fsync";
+	if (a->tmp && a->fd >= 0 && fsync(a->fd) < 0)
+		return errno;
+	*what = "write error";  /* close reports a write the kernel deferred */
+	return 0;
+}
+
+int mlde_atomic_ready(mlde_atomic *a, mlde_error *err)
+{
+	const char *what;
+	int e, closed;
+
+	if (a->ready)
+		return 0;
+	e = sync_file(a, &what);
+	closed = close_file(a);
+	if (!e)
+		e = closed;
+	if (e) {
+		mlde_error_set(err, MLDE_EXIT_IO, "%s: %s: %s", mlde_atomic_name(a), what,
+			       strerror(e));
+		return -1;
+	}
+	a->ready = true;
+	return 0;
+}
+
 int mlde_atomic_commit(mlde_atomic *a, mlde_error *err)
 {
-	int e = close_file(a), rc = 0;
+	int rc = mlde_atomic_ready(a, err);
 
-	if (e) {
-		mlde_error_set(err, MLDE_EXIT_IO, "%s: write error: %s", mlde_atomic_name(a),
-			       strerror(e));
-		rc = -1;
-	} else if (a->tmp && rename(a->tmp, a->path) < 0) {
+	if (rc == 0 && a->tmp && rename(a->tmp, a->path) < 0) {
 		mlde_error_set(err, MLDE_EXIT_IO, "%s: cannot rename to %s: %s", a->tmp,
 			       a->path, strerror(errno));
 		rc = -1;

@@ -25,13 +25,26 @@ int mlde_atomic_fd(const mlde_atomic *a);
 /* A stdio stream over the same file, made on first call; NULL with err set
  * when out of memory.  Use the fd or the stream, not both. */
 FILE *mlde_atomic_stream(mlde_atomic *a, mlde_error *err);
+/* Write n bytes to the file with write(2), retried on EINTR and short
+ * writes: 0, or -1 with err set ("NAME: write error: ...", MLDE_EXIT_IO).
+ * Every writer of the library writes this way (or through the fd), never
+ * through stdio, so a failed write is seen where it happens, with its
+ * errno, and tests/faults/shim.c can make any one of them fail. */
+int mlde_atomic_write(mlde_atomic *a, const void *p, size_t n, mlde_error *err);
 /* The name of the file being written, for messages: PATH.tmp, or PATH when
  * writing through. */
 const char *mlde_atomic_name(const mlde_atomic *a);
 /* True when writing through to a target that is not a regular file. */
 bool mlde_atomic_is_through(const mlde_atomic *a);
-/* Flush, close, and rename PATH.tmp onto PATH.  On failure err is set
- * (MLDE_EXIT_IO) and the .tmp is removed.  a is freed either way. */
+/* The first half of a commit: flush, fsync and close, leaving only the
+ * rename, which rarely fails; so several files can be made ready and then
+ * renamed together (mlde_writer_commit_all).  0, or -1 with err set; the
+ * .tmp stays until commit or abort. */
+int mlde_atomic_ready(mlde_atomic *a, mlde_error *err);
+/* Flush, fsync (a regular file: so a crash after the rename cannot leave
+ * an empty or partial PATH), close, and rename PATH.tmp onto PATH.  On
+ * failure err is set (MLDE_EXIT_IO) and the .tmp is removed.  a is freed
+ * either way. */
 int mlde_atomic_commit(mlde_atomic *a, mlde_error *err);
 /* Close and remove PATH.tmp (a written-through target is only closed).
  * a is freed; NULL is a no-op. */

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -382,17 +383,233 @@ const char *mlde_kind_name(jv_kind kind)
 	return "unknown";
 }
 
+/* ---- what jq 1.6 would change without a word ----
+ * libjq rewrites invalid UTF-8 and lone surrogate escapes to U+FFFD while
+ * parsing, and keeps a NUL (\u0000, or a raw NUL byte) inside a string,
+ * which every C string taken from it then cuts short: "a\u0000b" and
+ * "a\u0000c" would be the same id.  Records pass through untouched or not
+ * at all, so such a line is refused, with where in it. */
+
+/* The length of the UTF-8 sequence at p (n bytes left), or 0 when it is
+ * not valid: no overlong forms, no surrogates, nothing above U+10FFFF. */
+static size_t utf8_seq(const unsigned char *p, size_t n)
+{
+	unsigned char c = p[0];
+	size_t len;
+	unsigned char lo = 0x80, hi = 0xBF;
+
+	if (c < 0xC2)
+		return 0;  /* a continuation byte, or an overlong 2-byte lead */
+	if (c < 0xE0) {
+		len = 2;
+	} else if (c < 0xF0) {
+		len = 3;
+		if (c == 0xE0)
+			lo = 0xA0;  /* overlong */
+		else if (c == 0xED)
+			hi = 0x9F;  /* U+D800..DFFF */
+	} else if (c < 0xF5) {
+		len = 4;
+		if (c == 0xF0)
+			lo = 0x90;  /* overlong */
+		else if (c == 0xF4)
+			hi = 0x8F;  /* above U+10FFFF */
+	} else {
+		return 0;
+	}
+	if (n < len || p[1] < lo || p[1] > hi)
+		return 0;
+	for (size_t i = 2; i < len; i++)
+		if (p[i] < 0x80 || p[i] > 0xBF)
+			return 0;
+	return len;
+}
+
+static int hex4(const char *p, size_t n, unsigned *out)
+{
+	unsigned v = 0;
+
+	if (n < 4)
+		return -1;
+	for (int i = 0; i < 4; i++) {
+		char c = p[i];
+		unsigned d;
+
+		if (c >= '0' && c <= '9')
+			d = (unsigned)(c - '0');
+		else if (c >= 'a' && c <= 'f')
+			d = (unsigned)(c - 'a' + 10);
+		else if (c >= 'A' && c <= 'F')
+			d = (unsigned)(c - 'A' + 10);
+		else
+			return -1;
+		v = v << 4 | d;
+	}
+	*out = v;
+	return 0;
+}
+
+/* A backslash escape at p (n bytes left, p[0] == '\\'): the bytes it
+ * takes, or 0 for a lone surrogate; *nul set when it is \u0000.  A bad
+ * escape is left to the parser to refuse (its length: 2). */
+static size_t escape_len(const char *p, size_t n, bool *nul)
+{
+	unsigned u, low;
+
+	if (n < 2 || p[1] != 'u' || hex4(p + 2, n - 2, &u) < 0)
+		return n < 2 ? 1 : 2;
+	if (u == 0)
+		*nul = true;
+	if (u >= 0xDC00 && u <= 0xDFFF)
+		return 0;
+	if (u >= 0xD800 && u <= 0xDBFF) {
+		if (n < 12 || p[6] != '\\' || p[7] != 'u' || hex4(p + 8, n - 8, &low) < 0 ||
+		    low < 0xDC00 || low > 0xDFFF)
+			return 0;
+		return 12;
+	}
+	return 6;
+}
+
+/* Are the 8 bytes at p all in 0x20..0x7F and none a backslash?  (The
+ * classic bit tricks: a byte's top bit set after subtracting 0x20 from it,
+ * or after xor with '\\' and subtracting 1, finds a small or equal byte.) */
+static bool plain_word(const unsigned char *p)
+{
+	const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+	uint64_t v, bs;
+
+	memcpy(&v, p, 8);
+	bs = v ^ (ones * '\\');
+	return ((v | (v - ones * 0x20) | ((bs - ones) & ~bs)) & highs) == 0;
+}
+
+/* Scan line for what jq would rewrite: 0, or -1 with the error set; *nul
+ * says a \u0000 escape was seen (where it landed is found after parsing). */
+static int check_bytes(mlde_reader *r, const char *line, size_t len, bool *nul,
+		       mlde_error *err)
+{
+	const unsigned char *p = (const unsigned char *)line;
+	size_t i = 0;
+
+	*nul = false;
+	while (i < len) {
+		size_t k;
+
+		/* eight bytes at a time while they are printable ASCII without a
+		 * backslash, as nearly every byte of a record is */
+		while (len - i >= 8 && plain_word(p + i))
+			i += 8;
+		if (i == len)
+			break;
+		if (p[i] >= 0x20 && p[i] < 0x80 && p[i] != '\\') {
+			i++;
+			continue;
+		}
+		if (p[i] == '\\') {
+			k = escape_len(line + i, len - i, nul);
+			if (k == 0)
+				return fail_at(r, err, MLDE_EXIT_DATA, r->lineno,
+					       "lone UTF-16 surrogate escape at byte %zu", i + 1);
+		} else if (p[i] == 0) {
+			return fail_at(r, err, MLDE_EXIT_DATA, r->lineno, "NUL byte at byte %zu",
+				       i + 1);
+		} else if (p[i] < 0x80) {
+			k = 1;  /* other control bytes: the parser decides */
+		} else {
+			k = utf8_seq(p + i, len - i);
+			if (k == 0)
+				return fail_at(r, err, MLDE_EXIT_DATA, r->lineno,
+					       "invalid UTF-8 at byte %zu", i + 1);
+		}
+		i += k;
+	}
+	return 0;
+}
+
+/* Append s (n bytes) to the path buf, a NUL shown as \u0000. */
+static void path_add(char *buf, size_t cap, const char *s, size_t n)
+{
+	size_t at = strlen(buf);
+
+	for (size_t i = 0; i < n && at + 7 < cap; i++) {
+		if (s[i] == '\0') {
+			memcpy(buf + at, "\\u0000", 6);
+			at += 6;
+		} else {
+			buf[at++] = s[i];
+		}
+	}
+	buf[at] = '\0';
+}
+
+static bool has_nul(jv s)
+{
+	return memchr(jv_string_value(s), '\0', (size_t)jv_string_length_bytes(jv_copy(s))) != NULL;
+}
+
+/* Find the first string in v (borrowed) holding a NUL, key or value; its
+ * path ("query.image", "options[1]") in path.  true when found. */
+static bool find_nul(jv v, char *path, size_t cap)
+{
+	size_t mark = strlen(path);
+
+	switch (jv_get_kind(v)) {
+	case JV_KIND_STRING:
+		return has_nul(v);
+	case JV_KIND_ARRAY: {
+		int n = jv_array_length(jv_copy(v));
+
+		for (int i = 0; i < n; i++) {
+			jv e = jv_array_get(jv_copy(v), i);
+			bool found;
+
+			snprintf(path + mark, cap - mark, "[%d]", i);
+			found = find_nul(e, path, cap);
+			jv_free(e);
+			if (found)
+				return true;
+			path[mark] = '\0';
+		}
+		return false;
+	}
+	case JV_KIND_OBJECT: {
+		bool found = false;
+
+		jv_object_foreach(v, key, val) {
+			if (!found) {
+				if (mark > 0)
+					path_add(path, cap, ".", 1);
+				path_add(path, cap, jv_string_value(key),
+					 (size_t)jv_string_length_bytes(jv_copy(key)));
+				found = has_nul(key) || find_nul(val, path, cap);
+				if (!found)
+					path[mark] = '\0';
+			}
+			jv_free(key);
+			jv_free(val);
+		}
+		return found;
+	}
+	default:
+		return false;
+	}
+}
+
 int mlde_reader_next(mlde_reader *r, jv *out, mlde_error *err)
 {
 	char *line;
 	size_t len;
 	int got = mlde_reader_line(r, &line, &len, err);
+	bool nul;
 	jv v;
 
 	if (got <= 0)
 		return got;
 	if (len > (size_t)0x7fffffff)  /* jv_parse_sized takes an int */
 		return fail_at(r, err, MLDE_EXIT_DATA, r->lineno, "line longer than 2 GiB");
+	if (check_bytes(r, line, len, &nul, err) < 0)
+		return -1;
 	v = jv_parse_sized(line, (int)len);
 	if (!jv_is_valid(v)) {
 		char msg[512];
@@ -405,6 +622,15 @@ int mlde_reader_next(mlde_reader *r, jv *out, mlde_error *err)
 		jv_free(v);
 		return fail_at(r, err, MLDE_EXIT_DATA, r->lineno, "expected a JSON object, got %s",
 				 mlde_kind_name(kind));
+	}
+	if (nul) {
+		char path[256] = "";
+
+		if (find_nul(v, path, sizeof path)) {
+			jv_free(v);
+			return fail_at(r, err, MLDE_EXIT_DATA, r->lineno,
+				       "field '%s': NUL (\\u0000) in a string", path);
+		}
 	}
 	*out = v;
 	return 1;
@@ -423,6 +649,7 @@ struct mlde_writer {
 	char *zbuf;
 	size_t zcap;
 	bool failed;
+	bool finished;   /* mlde_writer_finish done: only the rename is left */
 };
 
 static void writer_free(mlde_writer *w)
@@ -508,8 +735,9 @@ static int drain(mlde_writer *w, bool end, mlde_error *err)
 {
 	ZSTD_inBuffer in = { w->buf, w->len, 0 };
 
-	if (w->failed) {
-		mlde_error_set(err, MLDE_EXIT_IO, "%s: write after an error", w->name);
+	if (w->failed || w->finished) {
+		mlde_error_set(err, MLDE_EXIT_IO, "%s: write after %s", w->name,
+			       w->failed ? "an error" : "the end");
 		return -1;
 	}
 	if (w->plain) {
@@ -592,9 +820,57 @@ int mlde_writer_put(mlde_writer *w, jv rec, mlde_error *err)
 	return rc;
 }
 
+int mlde_writer_finish(mlde_writer *w, mlde_error *err)
+{
+	if (w->finished)
+		return 0;
+	if (drain(w, true, err) < 0)
+		return -1;
+	if (w->file && mlde_atomic_ready(w->file, err) < 0) {
+		w->failed = true;
+		return -1;
+	}
+	w->finished = true;
+	return 0;
+}
+
+int mlde_writer_commit_all(mlde_writer **w, size_t n, mlde_error *err)
+{
+	char **renamed = mlde_xcalloc(n, sizeof *renamed);  /* FILEs this call made */
+	int rc = 0;
+
+	for (size_t i = 0; i < n && rc == 0; i++)
+		if (w[i])
+			rc = mlde_writer_finish(w[i], err);
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		mlde_writer *one = w[i];
+
+		if (!one)
+			continue;
+		/* a written-through target (a FIFO) is never removed */
+		if (one->file && !mlde_atomic_is_through(one->file))
+			renamed[i] = mlde_xstrdup(one->name);
+		w[i] = NULL;
+		rc = mlde_writer_close(one, err);
+		if (rc < 0) {
+			free(renamed[i]);
+			renamed[i] = NULL;
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (rc < 0 && renamed[i])
+			unlink(renamed[i]);
+		free(renamed[i]);
+		mlde_writer_abort(w[i]);
+		w[i] = NULL;
+	}
+	free(renamed);
+	return rc;
+}
+
 int mlde_writer_close(mlde_writer *w, mlde_error *err)
 {
-	int rc = drain(w, true, err);
+	int rc = mlde_writer_finish(w, err);
 
 	if (rc == 0 && w->file) {
 		mlde_atomic *file = w->file;

@@ -3,7 +3,9 @@
  * Reading: a named file or stdin ("-"); zstd is recognised by its magic
  * number, anything else is read as plain text.  Concatenated zstd frames are
  * one stream, as `zstd -dc` reads them.  One JSON value a line; CRLF and a
- * last line without a newline are accepted; blank lines are skipped.
+ * last line without a newline are accepted; blank lines are skipped.  A
+ * line libjq would change without a word is refused: bytes that are not
+ * UTF-8, a lone surrogate escape, a NUL in a string (mlde(7), INPUT).
  *
  * Writing: zstd to stdout (or -o FILE, through io/atomic.h: written as
  * FILE.tmp and renamed only when closed without error, or written through
@@ -65,6 +67,16 @@ bool mlde_writer_is_plain(const mlde_writer *w);
 /* Finish the stream, flush, and for -o commit FILE (rename FILE.tmp onto
  * it).  The writer is freed whatever the result. */
 int mlde_writer_close(mlde_writer *w, mlde_error *err);
+/* The first half of close: end the stream, flush and (for -o) fsync and
+ * close FILE.tmp, leaving only the rename.  0, or -1 with err set; either
+ * way close or abort follows. */
+int mlde_writer_finish(mlde_writer *w, mlde_error *err);
+/* Close n writers (NULL entries skipped) as one: every one finished first,
+ * then every FILE.tmp renamed; when one fails, the others are given up and
+ * the FILEs already renamed by this call are removed, so outputs made
+ * together (mlde-world's sets, mlde-gen's items and rejects) appear all or
+ * none.  Every w[i] is freed and set to NULL. */
+int mlde_writer_commit_all(mlde_writer **w, size_t n, mlde_error *err);
 /* Give up: leave the zstd frame unfinished (so a reader sees a truncated
  * stream, never a complete-looking one) and remove FILE.tmp. */
 void mlde_writer_abort(mlde_writer *w);

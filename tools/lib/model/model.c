@@ -349,12 +349,31 @@ static int meta_get_int(const mlde_st_file *f, const char *path, const char *key
 	return 0;
 }
 
+/* What is wrong with tensor d's values, or NULL; *bad the element.  Every
+ * value must be finite; a batch norm's running variance must also be >= 0,
+ * as a variance is: a negative one makes 1/sqrt(var + eps) a NaN or a huge
+ * scale, and the model would predict nonsense without a word. */
+static const char *tensor_fault(const tdesc *d, const float *v, size_t *bad)
+{
+	bool variance = d->buf == BUF_STATS && strstr(d->name, "running_var") != NULL;
+
+	for (size_t i = 0; i < d->count; i++) {
+		*bad = i;
+		if (!isfinite(v[i]))
+			return "not finite";
+		if (variance && v[i] < 0)
+			return "a running variance below 0";
+	}
+	return NULL;
+}
+
 int mlde_model_load(const char *path, mlde_model **out, mlde_error *err)
 {
 	mlde_st_file f;
 	mlde_model_cfg c;
 	mlde_model *m;
 	const char *fmt, *chans, *why;
+	size_t bad;
 
 	*out = NULL;
 	if (mlde_st_load(path, &f, err) < 0)
@@ -401,15 +420,14 @@ int mlde_model_load(const char *path, mlde_model **out, mlde_error *err)
 			mlde_model_free(m);
 			goto fail;
 		}
+		if ((why = tensor_fault(d, t->data, &bad))) {
+			mlde_error_set(err, MLDE_EXIT_DATA, "%s: tensor '%s': element %zu is %g: %s",
+				       path, d->name, bad, (double)t->data[bad], why);
+			mlde_model_free(m);
+			goto fail;
+		}
 		memcpy(m->buf[d->buf] + d->off, t->data, d->count * sizeof(float));
 	}
-	for (int b = 0; b < NBUF; b++)
-		for (size_t i = 0; i < m->len[b]; i++)
-			if (!isfinite(m->buf[b][i])) {
-				mlde_error_set(err, MLDE_EXIT_DATA, "%s: a weight is not finite", path);
-				mlde_model_free(m);
-				goto fail;
-			}
 	mlde_st_free(&f);
 	*out = m;
 	return 0;

@@ -44,11 +44,6 @@ static jv shape_json(const mlde_st_tensor *t)
 	return a;
 }
 
-static int write_all(FILE *fp, const void *p, size_t n)
-{
-	return fwrite(p, 1, n, fp) == n ? 0 : -1;
-}
-
 int mlde_st_save(const char *path, const mlde_st_tensor *t, size_t n, jv meta,
 		 mlde_error *err)
 {
@@ -58,7 +53,6 @@ int mlde_st_save(const char *path, const mlde_st_tensor *t, size_t n, jv meta,
 	char *text = NULL;
 	size_t tlen;
 	mlde_atomic *file;
-	FILE *fp;
 
 	if (jv_get_kind(meta) != JV_KIND_OBJECT) {
 		jv_free(meta);
@@ -99,20 +93,18 @@ int mlde_st_save(const char *path, const mlde_st_tensor *t, size_t n, jv meta,
 		free(text);
 		return -1;
 	}
-	fp = mlde_atomic_stream(file, err);
-	if (!fp)
-		goto drop;
-	if (write_all(fp, lenbuf, 8) < 0 || write_all(fp, text, tlen) < 0)
+	/* the header in one write, each tensor in one: no stdio, so every
+	 * failed write is seen with its errno (mlde_atomic_write) */
+	if (mlde_atomic_write(file, lenbuf, 8, err) < 0 ||
+	    mlde_atomic_write(file, text, tlen, err) < 0)
 		goto fail;
 	for (size_t i = 0; i < n; i++)
-		if (t[i].count && write_all(fp, t[i].data, t[i].count * sizeof(float)) < 0)
+		if (t[i].count &&
+		    mlde_atomic_write(file, t[i].data, t[i].count * sizeof(float), err) < 0)
 			goto fail;
 	free(text);
 	return mlde_atomic_commit(file, err);
 fail:
-	mlde_error_set(err, MLDE_EXIT_IO, "%s: write error: %s", mlde_atomic_name(file),
-		       strerror(errno));
-drop:
 	mlde_atomic_abort(file);
 	free(text);
 	return -1;

@@ -34,6 +34,18 @@ static int value_fault(mlde_record_fault *f, const char *field)
 	return -1;
 }
 
+/* A string field string_of refused: "WHERE: field 'x': NUL (\u0000) in a
+ * string"; otherwise as field_error. */
+static int string_error(mlde_error *err, mlde_record_fault *f, const char *where,
+			const char *field, jv_kind got)
+{
+	if (got != JV_KIND_STRING)
+		return field_error(err, f, where, field, got, "string");
+	mlde_error_set(err, MLDE_EXIT_DATA, "%s: field '%s': NUL (\\u0000) in a string", where,
+		       field);
+	return value_fault(f, field);
+}
+
 static jv_kind kind_of(jv rec, const char *f)
 {
 	jv v = jv_object_get(jv_copy(rec), jv_string(f));
@@ -43,8 +55,20 @@ static jv_kind kind_of(jv rec, const char *f)
 	return k;
 }
 
-/* The string field f of rec, or NULL with *kind saying what is there.  The
- * pointer lives as long as rec does: rec still holds the string. */
+/* A string's bytes as a C string, or NULL when it holds a NUL, which the
+ * C string would cut ("a\u0000b" would read as "a").  The JSONL reader
+ * refuses such lines already; this catches records made in memory (an
+ * LLM's reply). */
+static const char *c_string(jv s)
+{
+	const char *p = jv_string_value(s);
+
+	return strlen(p) == (size_t)jv_string_length_bytes(jv_copy(s)) ? p : NULL;
+}
+
+/* The string field f of rec, or NULL with *kind saying what is there
+ * (JV_KIND_STRING: a string holding a NUL).  The pointer lives as long as
+ * rec does: rec still holds the string. */
 static const char *string_of(jv rec, const char *f, jv_kind *kind)
 {
 	jv v = jv_object_get(jv_copy(rec), jv_string(f));
@@ -52,9 +76,22 @@ static const char *string_of(jv rec, const char *f, jv_kind *kind)
 
 	*kind = jv_get_kind(v);
 	if (*kind == JV_KIND_STRING)
-		s = jv_string_value(v);
+		s = c_string(v);
 	jv_free(v);
 	return s;
+}
+
+/* An optional string field: *out (NULL when absent or not a string, as
+ * before), or -1 when it is a string holding a NUL. */
+static int may_string(jv rec, const char *f, const char *where, const char **out,
+		      mlde_record_fault *fault, mlde_error *err)
+{
+	jv_kind k;
+
+	*out = string_of(rec, f, &k);
+	if (!*out && k == JV_KIND_STRING)
+		return string_error(err, fault, where, f, k);
+	return 0;
 }
 
 /* A string field that must be there: *out, or -1 with err set. */
@@ -65,7 +102,7 @@ static int need_string(jv rec, const char *f, const char *shown, const char *whe
 
 	*out = string_of(rec, f, &k);
 	if (!*out)
-		return field_error(err, fault, where, shown, k, "string");
+		return string_error(err, fault, where, shown, k);
 	return 0;
 }
 
@@ -99,8 +136,14 @@ static int check_options(jv rec, const char *where, mlde_item *it, mlde_error *e
 			jv_free(o);
 			goto out;
 		}
-		it->options[j] = jv_string_value(o);  /* rec holds it */
+		it->options[j] = c_string(o);  /* rec holds it */
 		jv_free(o);
+		if (!it->options[j]) {
+			mlde_error_set(err, MLDE_EXIT_DATA, "%s: field '" MLDE_F_OPTIONS "': option "
+				       "%d: NUL (\\u0000) in a string", where, j);
+			value_fault(&it->fault, MLDE_F_OPTIONS);
+			goto out;
+		}
 	}
 	it->nopt = n;
 	rc = 0;
@@ -149,15 +192,16 @@ int mlde_item_check(jv rec, int flags, const char *where, mlde_item *it, mlde_er
 		return -1;
 	it->type = string_of(rec, MLDE_F_TYPE, &k);
 	if (!it->type && k != JV_KIND_INVALID && k != JV_KIND_NULL)
-		return field_error(err, &it->fault, where, MLDE_F_TYPE, k, "string");
-	it->id = string_of(rec, MLDE_F_ID, &k);
-	it->rationale = string_of(rec, MLDE_F_RATIONALE, &k);
-	it->source = string_of(rec, MLDE_F_SOURCE, &k);
+		return string_error(err, &it->fault, where, MLDE_F_TYPE, k);
+	if (may_string(rec, MLDE_F_ID, where, &it->id, &it->fault, err) < 0 ||
+	    may_string(rec, MLDE_F_RATIONALE, where, &it->rationale, &it->fault, err) < 0 ||
+	    may_string(rec, MLDE_F_SOURCE, where, &it->source, &it->fault, err) < 0)
+		return -1;
 	it->question = string_of(rec, MLDE_F_QUESTION, &k);
 	if (!it->question) {
 		if ((flags & MLDE_ITEM_IMAGE_ONLY) && k == JV_KIND_INVALID)
 			return 0;
-		return field_error(err, &it->fault, where, MLDE_F_QUESTION, k, "string");
+		return string_error(err, &it->fault, where, MLDE_F_QUESTION, k);
 	}
 	if (check_options(rec, where, it, err) < 0)
 		return -1;
@@ -302,12 +346,12 @@ int mlde_eval_check(jv rec, const char *by, int flags, const char *where, mlde_e
 	key = jv_object_get(jv_copy(rec), jv_string(by));
 	k = jv_get_kind(key);
 	if (k == JV_KIND_STRING) {
-		e->key = jv_string_value(key);  /* rec still holds it */
+		e->key = c_string(key);  /* rec still holds it */
 		e->key_len = (size_t)jv_string_length_bytes(jv_copy(key));
 	}
 	jv_free(key);
 	if (!e->key)
-		return field_error(err, NULL, where, by, k, "string");
+		return string_error(err, NULL, where, by, k);
 	if ((flags & MLDE_EVAL_NEED_IMAGE) &&
 	    need_string(rec, MLDE_F_IMAGE, MLDE_F_IMAGE, where, &e->image, NULL, err) < 0)
 		return -1;

@@ -1,0 +1,94 @@
+#!/bin/sh
+# tests/fuzz/seed.sh NAME DIR BINDIR - seed the corpus DIR of fuzz target
+# NAME from the fixtures (tests/fixtures, ../shared/fixtures when there)
+# and from files the programs in BINDIR make at run time (a tiny world,
+# its images, world-backend replies, a tiny model).  Files already in DIR
+# stay: a corpus grows from run to run.
+# tests/fuzz/seed.sh --max-len NAME - the largest input worth trying.
+set -eu
+if [ "$1" = --max-len ]; then
+	case $2 in
+	safetensors) echo 65536 ;;
+	png) echo 16384 ;;
+	jsonl) echo 16384 ;;
+	*) echo 4096 ;;
+	esac
+	exit 0
+fi
+name=$1 dir=$2 bin=$3
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+mkdir -p "$dir"
+work=$(mktemp -d "${TMPDIR:-/tmp}/mlde-seed.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+export LC_ALL=C
+
+fixtures() {
+	find "$top/tests/fixtures" "$top/../shared/fixtures" -type f "$@" 2> /dev/null || true
+}
+# add FILE [PREFIX]: FILE (with PREFIX bytes before it) as a seed, named by
+# its checksum as libFuzzer names its own
+add() {
+	f=$work/seed
+	printf "${2:-}" > "$f"
+	head -c 60000 "$1" >> "$f"
+	cp "$f" "$dir/seed-$(cksum < "$f" | tr ' ' -)"
+}
+world() {
+	[ -d "$work/w" ] || "$bin/mlde-world" -q --seed 1 --out "$work/w" --images 3 --base 6 --val 4 --test 2
+}
+
+case $name in
+jsonl)
+	# the first byte chooses the framing (fuzz-jsonl.c): 0 as it is,
+	# 1 one frame, 2 two frames, 3 cut short, 4 a 64-byte line limit
+	world
+	for f in $(fixtures -name '*.jsonl') "$work"/w/*.jsonl.zst; do
+		add "$f" '\000\000'
+	done
+	for f in $(fixtures -name '*.jsonl'); do
+		head -5 "$f" > "$work/five"
+		add "$work/five" '\001\000'
+		add "$work/five" '\002\100'
+		add "$work/five" '\003\040'
+		add "$work/five" '\004\000'
+	done
+	printf '{"a":"x\\u0000y"}\n{"b":"\\ud83d\\ude00"}\r\n\n{"c":[1,{"d":null}]}' > "$work/edge"
+	add "$work/edge" '\000\000'
+	;;
+reply)
+	for f in $(fixtures -name '*completion*' -o -name '*batch_output*' -o -name '*error_bodies*'); do
+		add "$f"
+	done
+	world
+	"$bin/mlde-world" -q --seed 2 --out "$work/w2" --images 4 --base 2 --val 2 --test 2 --annotate
+	zstd -dcq "$work/w2/pool.jsonl.zst" | head -4 | jq -c '{id: "p\(input_line_number)", type: "spatial_relation", query: ., examples: []}' > "$work/plans.jsonl" 2> /dev/null || true
+	if [ -s "$work/plans.jsonl" ]; then
+		"$bin/mlde-gen" -q --backend world --emit raw -Z "$work/plans.jsonl" 2> /dev/null |
+			jq -r '.raw // empty' 2> /dev/null | awk -v d="$work" 'BEGIN { RS = "" } { f = d "/raw" NR; print > f; close(f) }' || true
+	fi
+	for f in "$work"/raw*; do [ -f "$f" ] && add "$f"; done
+	printf 'Question: What is left of the cube?\nChoices: (A) a ball (B) a cone\nAnswer: (A) a ball\nExplanation: it is.\n' > "$work/r1"
+	add "$work/r1"
+	;;
+template)
+	for f in "$top"/prompts/*.txt; do add "$f"; done
+	printf 'Type {{ .type }}: {{ $types[.type] }}\n{{ .examples | map(.question) | join("; ") }} {{ .query.objects | map(.bbox | box) }} {{ .examples[0].options | choices }}\n' > "$work/t1"
+	add "$work/t1"
+	;;
+png)
+	world
+	for f in $(find "$work/w/images" -name '*.png' | sort | head -4); do add "$f"; done
+	for f in $(fixtures -name '*.png'); do add "$f"; done
+	;;
+safetensors)
+	world
+	"$bin/mlde-train" -q -o "$work/m" --images "$work/w" --epochs 1 --batch 2 \
+		--arch c1=1,c2=1,c3=1,c4=1,film=0,dq=1,dh=1,dz=1,heads=0,dk=1,nq=1,na=1 "$work/w/base.jsonl.zst"
+	add "$work/m"
+	;;
+*)
+	echo "seed.sh: no seeds for '$name'" >&2
+	exit 2
+	;;
+esac
