@@ -619,11 +619,12 @@ int main(int argc, char **argv)
 	mlde_endpoint_free(&ep);  /* the client keeps its own copy of the key */
 	if (rc == 0)
 		rc = generate(&R, readers, nreaders, &err);
-	/* rejects first: a failure to commit them gives up the items too */
-	if (rc == 0)
-		rc = mlde_sink_close(&R.rej, &err);
-	if (rc == 0)
-		rc = mlde_sink_close(&R.out, &err);
+	/* items and rejects appear together or not at all */
+	if (rc == 0) {
+		mlde_sink **both[] = { &R.out, &R.rej };
+
+		rc = mlde_sink_close_all(both, 2, &err);
+	}
 	mlde_progress_wipe();
 	if (rc == 0)
 		summary(&R);

@@ -212,15 +212,11 @@ static int put(output *o, enum set_id set, jv rec, mlde_error *err)
 /* Rename the four sets into place, in order. */
 static int commit_sets(output *o, mlde_error *err)
 {
-	for (int set = SET_POOL; set <= SET_TEST; set++) {
-		mlde_writer *w = o->w[set];
-
-		o->w[set] = NULL;
-		if (mlde_writer_close(w, err) < 0)
-			return -1;
+	if (mlde_writer_commit_all(o->w, SET_TEST + 1, err) < 0)
+		return -1;
+	for (int set = SET_POOL; set <= SET_TEST; set++)
 		mlde_note(1, "%s: %ld %s", o->path[set], o->n[set],
 			  set == SET_POOL ? "pool records" : "items");
-	}
 	return 0;
 }
 

@@ -57,3 +57,25 @@ void mlde_sink_abort(mlde_sink **s)
 	free(*s);
 	*s = NULL;
 }
+
+int mlde_sink_close_all(mlde_sink **s[], size_t n, mlde_error *err)
+{
+	mlde_writer **w = mlde_xcalloc(n, sizeof *w);
+	int rc = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (!*s[i])
+			continue;
+		if (rc == 0 && mlde_sink_error(*s[i], err) < 0)
+			rc = -1;
+		w[i] = (*s[i])->w;
+		free(*s[i]);
+		*s[i] = NULL;
+	}
+	if (rc == 0)
+		rc = mlde_writer_commit_all(w, n, err);
+	for (size_t i = 0; rc < 0 && i < n; i++)
+		mlde_writer_abort(w[i]);  /* NULL after commit_all: a no-op */
+	free(w);
+	return rc;
+}

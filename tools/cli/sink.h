@@ -25,5 +25,9 @@ int mlde_sink_error(const mlde_sink *s, mlde_error *err);
 int mlde_sink_close(mlde_sink **s, mlde_error *err);
 /* Give up: FILE.tmp removed, a zstd stream left unfinished. */
 void mlde_sink_abort(mlde_sink **s);
+/* Close the n sinks *s[i] as one (mlde_writer_commit_all): every FILE
+ * appears, or none; a sink's own error gives them all up.  Each *s[i] is
+ * freed and set to NULL. */
+int mlde_sink_close_all(mlde_sink **s[], size_t n, mlde_error *err);
 
 #endif
