@@ -4,7 +4,8 @@
 # (tests/stand-in-model.pl, which answers each vision request by running
 # mlde-eval -m on the decoded image and the question read back from the
 # prompt) gives, through the http backend, the same pred for every test
-# item of a world as mlde-eval -m, and with --logprobs the same scores.
+# item of a world as mlde-eval -m, with --logprobs the same scores, and with
+# --embed (over /v1/embeddings) the same embeddings.
 # First the stand-in itself, against the request mlde-eval(1) documents,
 # sent by curl.
 . "$(dirname "$0")/../lib.sh"
@@ -141,8 +142,31 @@ is "$(jq -rn --slurpfile a direct.jsonl --slurpfile b http-lp.jsonl '[$a, $b] | 
 	"http --logprobs: the same scores as mlde-eval -m, to the fourth decimal"
 is "$(grep -c ' ok ' si.log)" "$(wc -l < test.jsonl | tr -d ' ')" "http --logprobs: new requests (the body differs)"
 
+# --embed over /v1/embeddings: the builtin model's image embeddings, of
+# items and of pool records alike.  To the printed precision less one unit
+# in the fourth decimal: the builtin's embedding moves in its last bits with
+# the batch it is computed in (mlde-eval -m --embed --batch 1 and --batch
+# 512 differ there too), and the stand-in's batches are not the direct run's.
+zstd -dcq w/pool.jsonl.zst | head -10 > pool.jsonl
+cat test.jsonl pool.jsonl > mixed.jsonl
+mlde-eval -q -Z -m model.st --images w --embed mixed.jsonl > direct-emb.jsonl
+: > si.log
+run mlde-eval -Z --backend http -m served-model --base-url "$URL" --images w --cache cache \
+	-j 16 --embed mixed.jsonl
+is "$status" 0 "http --embed: status 0"
+mv out http-emb.jsonl
+is "$(jq -c '[.image, .pred]' http-emb.jsonl | tr '\n' ' ')" "$(jq -c '[.image, .pred]' direct-emb.jsonl | tr '\n' ' ')" \
+	"http --embed: every item and pool record, in order, items with the same pred"
+is "$(jq -rn --slurpfile a direct-emb.jsonl --slurpfile b http-emb.jsonl '[$a, $b] | transpose
+	| map(select((.[0].embedding | length) != (.[1].embedding | length)
+		or ([.[0].embedding, .[1].embedding] | transpose | map(.[0] - .[1] | fabs) | max) > 0.000101)
+		| .[0].image) | join(" ")' 2>&1)" "" \
+	"http --embed: the same embedding as mlde-eval -m --embed, to the fourth decimal"
+is "$(jq -r '.embedding | length' http-emb.jsonl | sort -u)" 128 "http --embed: 128 numbers each"
+is "$(grep -c ' embedded ' si.log)" "$(wc -l < mixed.jsonl | tr -d ' ')" "http --embed: one embeddings request per record"
+
 # the key went to the server only
-for f in http.jsonl http-lp.jsonl http.err; do
+for f in http.jsonl http-lp.jsonl http-emb.jsonl http.err; do
 	unlike "$f" "${KEY#sk-}" "the key is not in $f"
 done
 holds "the key is not in the cache" not grep -rqF "${KEY#sk-}" cache
