@@ -4,8 +4,9 @@
 # (tests/stand-in-model.pl, which answers each vision request by running
 # mlde-eval -m on the decoded image and the question read back from the
 # prompt) gives, through the http backend, the same pred for every test
-# item of a world as mlde-eval -m, with --logprobs the same scores, and with
-# --embed (over /v1/embeddings) the same embeddings.
+# item of a world as mlde-eval -m, with --logprobs the same scores, with
+# --circular the same pred in every rotation, and with --embed (over
+# /v1/embeddings) the same embeddings.
 # First the stand-in itself, against the request mlde-eval(1) documents,
 # sent by curl.
 . "$(dirname "$0")/../lib.sh"
@@ -141,6 +142,23 @@ is "$(jq -rn --slurpfile a direct.jsonl --slurpfile b http-lp.jsonl '[$a, $b] | 
 		| map(.[0] - .[1] | fabs) | max) > 0.000101) | .[0].id) | join(" ")' 2>&1)" "" \
 	"http --logprobs: the same scores as mlde-eval -m, to the fourth decimal"
 is "$(grep -c ' ok ' si.log)" "$(wc -l < test.jsonl | tr -d ' ')" "http --logprobs: new requests (the body differs)"
+
+# --circular: the builtin model scores each option by its text, wherever
+# it stands, so every rotation must come back to the item's own pred
+: > si.log
+run mlde-eval -Z --backend http -m served-model --base-url "$URL" --images w --cache cache \
+	-j 16 --circular test.jsonl
+is "$status" 0 "http --circular: status 0"
+mv out http-circ.jsonl
+is "$(jq -r 'select((.circular | length) != (.options | length)) | .id' http-circ.jsonl)" "" \
+	"http --circular: a rotation per option on every record"
+is "$(jq -c '[.id, ([.circular[].pred] | unique)]' http-circ.jsonl | tr '\n' ' ')" \
+	"$(jq -c '[.id, [.pred]]' direct.jsonl | tr '\n' ' ')" \
+	"http --circular: every rotation's pred, in the item's order, is mlde-eval -m's"
+is "$(jq -c '[.id, .pred, .correct]' http-circ.jsonl | tr '\n' ' ')" "$(jq -c '[.id, .pred, .correct]' direct.jsonl | tr '\n' ' ')" \
+	"http --circular: so pred and correct are mlde-eval -m's"
+is "$(grep -c ' ok ' si.log)" "$(jq -s 'map(.options | length - 1) | add' test.jsonl)" \
+	"http --circular: one request per rotation, rotation 0 from the cache (the plain run's body)"
 
 # --embed over /v1/embeddings: the builtin model's image embeddings, of
 # items and of pool records alike.  To the printed precision less one unit
