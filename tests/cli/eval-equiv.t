@@ -98,6 +98,36 @@ if command -v curl > /dev/null; then
 	run curl -sS -o err.json -w '%{http_code}' --data-binary @badimg.json "$URL/chat/completions"
 	is "$(cat out)" 400 "stand-in: an image that does not decode: 400"
 	like err.json '"param":"messages\[0\]\.content\[0\]\.image_url\.url"' "  naming where"
+	# the checks it shares with stub-openai.pl --vision (tests/OpenAIChat.pm):
+	# JQ-EDIT of a sound body ~ the param ~ the code of the 400
+	U='.messages[0].content[0].image_url.url'
+	while IFS='~' read -r edit param code; do
+		jq -c "$edit" body1.json > bad.json
+		run curl -sS -o err.json -w '%{http_code}' --data-binary @bad.json "$URL/chat/completions"
+		is "$(cat out) $(jq -r '.error | "\(.param) \(.code) \(.type)"' err.json)" \
+			"400 $param $code invalid_request_error" "a 400 for $edit"
+	done <<-EOF
+	del(.model)~model~missing_required_parameter
+	.messages = []~messages~empty_array
+	.messages[0].role = "robot"~messages[0].role~invalid_value
+	.messages[0].content[1] = {type: "audio"}~messages[0].content[1].type~invalid_value
+	.messages[0].content[1].text = 7~messages[0].content[1].text~invalid_type
+	.messages[0].content |= .[1:]~messages~invalid_value
+	.messages = [{role: "system", content: [.messages[0].content[0]]}]~messages[0].content[0].type~invalid_value
+	$U |= sub("png"; "jpeg")~messages[0].content[0].image_url.url~invalid_image_format
+	$U |= sub("png"; "tiff")~messages[0].content[0].image_url.url~invalid_image_format
+	$U |= sub("=+$"; "")~messages[0].content[0].image_url.url~invalid_image_format
+	$U = "https://example.com/a.png"~messages[0].content[0].image_url.url~invalid_image_url
+	$U = "data:image/png;base64,aGVsbG8gd29ybGQh"~messages[0].content[0].image_url.url~invalid_image_format
+	.messages[0].content[0].image_url.detail = "max"~messages[0].content[0].image_url.detail~invalid_value
+	.temperature = "0"~temperature~invalid_type
+	.max_tokens = 0~max_tokens~integer_below_min_value
+	.logprobs = false~top_logprobs~invalid_value
+	.top_logprobs = 21~top_logprobs~invalid_value
+	EOF
+	printf 'not json' > bad.json
+	run curl -sS -o err.json -w '%{http_code}' --data-binary @bad.json "$URL/chat/completions"
+	is "$(cat out) $(jq -r .error.code err.json)" "400 invalid_json" "a 400 for a body that is not JSON"
 else
 	skip "stand-in against curl" "no curl"
 fi
