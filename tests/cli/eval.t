@@ -57,6 +57,11 @@ mlde-eval -q -m model.st --images w --threads 2 --batch 20 test.jsonl > ev4.zst
 same ev.zst ev4.zst "eval: two threads, the same output"
 run mlde-eval -q -Z -m model.st --images w test.jsonl
 is "$(head -c 1 out)" "{" "eval: -Z writes plain JSON Lines"
+mlde-eval -q --backend builtin -m model.st --images w test.jsonl > ev5.zst
+same ev.zst ev5.zst "eval: --backend builtin is the default, the same output"
+run mlde-eval --backend builtin -m model.st --images w --logprobs 3 test.jsonl
+is "$status:$(head -1 err)" "2:mlde-eval: --logprobs is an option of --backend http" \
+	"eval: an http option with the builtin model is a usage error"
 
 # --embed: items and pool records
 run mlde-eval -Z -m model.st --images w --embed test.jsonl
