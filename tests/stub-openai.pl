@@ -66,7 +66,8 @@ use OpenAIChat qw(decode_request jtype check_vision error_body_for token_logprob
 
 my %o = (delay => 0, 'retry-after' => 1, slow => 3, 'hold-after' => -1);
 GetOptions(\%o, 'port-file=s', 'log=s', 'auth-log=s', 'delay=f', 'retry-after=s',
-	'slow=f', 'hold-after=i', 'reply=s', 'vision', 'save-bodies=s') or die "usage: $0 --port-file F --log F [options]\n";
+	'slow=f', 'hold-after=i', 'reply=s', 'vision', 'save-bodies=s')
+	or die "usage: $0 --port-file F --log F [options]\n";
 
 my $srv = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0, Listen => 1024,
 	ReuseAddr => 1, Blocking => 0) or die "stub: listen: $!\n";
@@ -107,7 +108,8 @@ sub completion {
 	$text =~ s/\t/\\t/g;
 	$text =~ s/([\x00-\x1f])/sprintf("\\u%04x", ord($1))/ge;
 	return qq({"id":"chatcmpl-stub","object":"chat.completion","created":0,"model":"stub-model",)
-		. qq("choices":[{"index":0,"message":{"role":"assistant","content":"$text"},"logprobs":) . logprobs_json($_[0]) . qq(,"finish_reason":"stop"}],)
+		. qq("choices":[{"index":0,"message":{"role":"assistant","content":"$text"},)
+		. qq("logprobs":) . logprobs_json($_[0]) . qq(,"finish_reason":"stop"}],)
 		. qq("usage":{"prompt_tokens":100,"completion_tokens":20,"total_tokens":120}});
 }
 
