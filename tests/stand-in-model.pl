@@ -85,6 +85,9 @@ my $last_arrival = 0;
 my $seq = 0;
 my $running = 1;
 $SIG{TERM} = $SIG{INT} = sub { $running = 0 };
+# a test killed before its cleanup leaves no server behind: the stand-in
+# ends when whoever started it has gone
+my $parent = getppid();
 
 sub response {
 	my ($status, $body) = @_;
@@ -316,7 +319,7 @@ sub parse {
 	handle($fh, $body, $kind);
 }
 
-while ($running) {
+while ($running && getppid() == $parent) {
 	my $wait = @pending ? $last_arrival + $o{wait} - time : 0.5;
 	$wait = 0 if $wait < 0;
 	my ($r, $w) = IO::Select->select($sel_r, $sel_w, undef, $wait);

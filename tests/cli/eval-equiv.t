@@ -31,9 +31,11 @@ stop_server() { kill "$1" 2>/dev/null || :; wait "$1" 2>/dev/null || :; }
 # preds FILE: "id pred" per eval record
 preds() { jq -r '"\(.id) \(.pred)"' "$1" | tr '\n' ' '; }
 
-# a world with every type of question, and a model trained on it briefly
-mlde-world -q --seed 11 --out w --images 40 --base 400 --val 10 --test 60
-mlde-train -q -o model.st --images w --epochs 2 --batch 16 w/base.jsonl.zst
+# a world with every type of question, and a model trained on it briefly:
+# fixtures, made by the programs themselves even under make valgrind-check
+# (where training alone would take minutes)
+"$MLDE_BIN/mlde-world" -q --seed 11 --out w --images 40 --base 400 --val 10 --test 60
+"$MLDE_BIN/mlde-train" -q -o model.st --images w --epochs 2 --batch 16 w/base.jsonl.zst
 zstd -dcq w/test.jsonl.zst > test.jsonl
 run mlde-eval -Z -m model.st --images w test.jsonl
 is "$status" 0 "builtin: status 0"
