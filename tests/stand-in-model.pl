@@ -25,11 +25,17 @@
 # log(p), -9999 for 0), at most the request's top_logprobs of them.  With
 # --name the request's model must be NAME (404 otherwise, as vLLM answers).
 #
+# POST .../embeddings (vLLM's chat-style multimodal embeddings: messages with
+# one image) is answered with mlde-eval --embed's embedding of the image,
+# {"object": "list", "data": [{"object": "embedding", "index": 0,
+# "embedding": [...]}]}, from the same batched runs.
+#
 # --log gets one line per request:
 #   T SHA ACTION image_sha=SHA reply=LETTER batch=N
-# (SHA: the first 16 hex digits of the body's sha256; ACTION ok, invalid,
-# unknown-model or failed; image_sha as stub-openai.pl logs it; N the size of
-# the mlde-eval run that answered it).
+# (SHA: the first 16 hex digits of the body's sha256; ACTION ok, embedded,
+# invalid, unknown-model or failed; image_sha as stub-openai.pl logs it;
+# LETTER - for an embedding; N the size of the mlde-eval run that answered
+# it).
 use strict;
 use warnings;
 use IO::Socket::INET;
@@ -79,6 +85,9 @@ my $last_arrival = 0;
 my $seq = 0;
 my $running = 1;
 $SIG{TERM} = $SIG{INT} = sub { $running = 0 };
+# a test killed before its cleanup leaves no server behind: the stand-in
+# ends when whoever started it has gone
+my $parent = getppid();
 
 sub response {
 	my ($status, $body) = @_;
@@ -157,7 +166,7 @@ sub parse_prompt {
 
 # One request in: refused at once, or an item waiting for the next run.
 sub handle {
-	my ($fh, $body) = @_;
+	my ($fh, $body, $kind) = @_;
 	my $sha = substr(sha256_hex($body), 0, 16);
 	my $req = decode_request($body);
 	my @images;
@@ -170,13 +179,16 @@ sub handle {
 	}
 	my ($user) = grep { $_->{role} eq 'user' } reverse @{ $req->{messages} };
 	my @parts = ref $user->{content} ? @{ $user->{content} } : ();
-	my $text = join("\n", map { $_->{text} } grep { $_->{type} eq 'text' } @parts);
-	my ($hint, $question, $options) = parse_prompt($text);
 	return refuse($fh, $sha, 400, 'The stand-in takes one image in the last user message; this request has '
 		. scalar(@images) . '.', 'messages', 'invalid_value', \@images) unless @images == 1
 		&& grep { $_->{type} eq 'image_url' } @parts;
-	return refuse($fh, $sha, 400, 'The stand-in cannot read a question and options lettered A, B, ... from the text.',
-		'messages', 'invalid_value', \@images) unless defined $question;
+	my ($hint, $question, $options);
+	if ($kind eq 'chat') {
+		my $text = join("\n", map { $_->{text} } grep { $_->{type} eq 'text' } @parts);
+		($hint, $question, $options) = parse_prompt($text);
+		return refuse($fh, $sha, 400, 'The stand-in cannot read a question and options lettered A, B, ... from the text.',
+			'messages', 'invalid_value', \@images) unless defined $question;
+	}
 	my $img = $images[0];
 	my $file = "$img->{sha}.$ext{$img->{type}}";
 	if (!-e "$work/images/$file") {
@@ -185,10 +197,14 @@ sub handle {
 		close $f or die "stand-in: $file: $!\n";
 		rename("$work/images/$file.tmp", "$work/images/$file") or die "stand-in: $file: $!\n";
 	}
-	my $item = { id => 'r' . ++$seq, image => $file, question => $question, options => $options, answer => 0 };
-	$item->{hint} = $hint if defined $hint;
+	# an embedding request is an image-only (pool) record
+	my $item = { id => 'r' . ++$seq, image => $file };
+	if ($kind eq 'chat') {
+		@$item{qw(question options answer)} = ($question, $options, 0);
+		$item->{hint} = $hint if defined $hint;
+	}
 	my $k = jtype($req->{top_logprobs}) eq 'number' ? $req->{top_logprobs} : 0;
-	push @pending, { fh => $fh, sha => $sha, image => $img->{sha}, item => $item, model => $req->{model},
+	push @pending, { kind => $kind, fh => $fh, sha => $sha, image => $img->{sha}, item => $item, model => $req->{model},
 		logprobs => (jtype($req->{logprobs}) eq 'boolean' && $req->{logprobs}) ? 1 : 0, k => $k };
 	$last_arrival = time;
 }
@@ -215,9 +231,17 @@ sub completion {
 		. ',"finish_reason":"stop"}],"usage":{"prompt_tokens":0,"completion_tokens":1,"total_tokens":1}}';
 }
 
-# The eval records of one mlde-eval run over the items, by id; or an error.
+sub embedding_reply {
+	my ($p, $rec) = @_;
+	return '{"object":"list","data":[{"object":"embedding","index":0,"embedding":'
+		. $json->encode($rec->{embedding}) . '}],"model":' . $json->encode($p->{model})
+		. ',"usage":{"prompt_tokens":0,"total_tokens":0}}';
+}
+
+# The eval records of one mlde-eval run over the items (with --embed when
+# embed), by id; or an error.
 sub run_eval {
-	my ($items) = @_;
+	my ($items, $embed) = @_;
 	my $in = "$work/batch.jsonl";
 	open(my $f, '>', $in) or die "stand-in: $in: $!\n";
 	print $f $json->encode($_), "\n" for @$items;
@@ -225,7 +249,8 @@ sub run_eval {
 	my $pid = open(my $out, '-|') // die "stand-in: fork: $!\n";
 	if (!$pid) {
 		open(STDERR, '>', "$work/eval.err") or die "stand-in: eval.err: $!\n";
-		exec($eval, '-q', '-Z', '-m', $o{model}, '--images', "$work/images", $in) or die "stand-in: $eval: $!\n";
+		exec($eval, '-q', '-Z', '-m', $o{model}, '--images', "$work/images", ($embed ? '--embed' : ()), $in)
+			or die "stand-in: $eval: $!\n";
 	}
 	my %recs;
 	while (my $line = <$out>) {
@@ -243,10 +268,13 @@ sub run_eval {
 # Run the waiting requests through mlde-eval and answer them.
 sub run_batch {
 	my @batch = splice(@pending, 0, $o{'max-batch'});
-	my ($recs, $why) = run_eval([map { $_->{item} } @batch]);
+	my ($recs, $why) = run_eval([map { $_->{item} } @batch], scalar grep { $_->{kind} eq 'embed' } @batch);
 	for my $p (@batch) {
 		my $rec = $recs ? $recs->{ $p->{item}{id} } : undef;
-		if ($rec && jtype($rec->{pred}) eq 'number') {
+		if ($p->{kind} eq 'embed' && $rec && jtype($rec->{embedding}) eq 'array') {
+			log_line($p->{sha}, 'embedded', $p->{image}, undef, scalar @batch);
+			answer($p->{fh}, response(200, embedding_reply($p, $rec)));
+		} elsif ($p->{kind} eq 'chat' && $rec && jtype($rec->{pred}) eq 'number') {
 			log_line($p->{sha}, 'ok', $p->{image}, chr(ord('A') + $rec->{pred}), scalar @batch);
 			answer($p->{fh}, response(200, completion($p, $rec)));
 		} else {
@@ -283,14 +311,15 @@ sub parse {
 	my $body = substr($$buf, $end + 4, $len);
 	substr($$buf, 0, $end + 4 + $len) = '';
 	$busy{$fh} = 1;
-	if ($method ne 'POST' || $path !~ m{/chat/completions\z}) {
+	my $kind = $method ne 'POST' ? '' : $path =~ m{/chat/completions\z} ? 'chat' : $path =~ m{/embeddings\z} ? 'embed' : '';
+	if (!$kind) {
 		return answer($fh, response(404, error_body_for({ message => "stand-in: no route $method $path",
 			param => undef, code => 'not_found' })));
 	}
-	handle($fh, $body);
+	handle($fh, $body, $kind);
 }
 
-while ($running) {
+while ($running && getppid() == $parent) {
 	my $wait = @pending ? $last_arrival + $o{wait} - time : 0.5;
 	$wait = 0 if $wait < 0;
 	my ($r, $w) = IO::Select->select($sel_r, $sel_w, undef, $wait);

@@ -26,21 +26,31 @@
 #                 read and the connection closed, nothing answered (a fresh
 #                 connection gets a normal answer)
 #       v1only    404 ({"detail":"Not Found"}) unless the path starts with /v1/
-#   @reply-b64=BASE64@   the reply text is this (decoded), else --reply TEXT,
-#                        else the most likely letter of @logprobs=...@, else
-#                        a valid question (mlde-gen's)
-#   @logprobs=A:0.7,B:0.2,C:0.1@   when the request asks for them ("logprobs":
-#                        true), the choice carries log-probabilities in
-#                        OpenAI's format: choices[0].logprobs.content, one
-#                        {token, logprob, bytes, top_logprobs} per token of the
-#                        reply; the first token that is a lone letter of the
-#                        marker (" B", "(B" -> "B") gets the marker's letters
-#                        as its top_logprobs (in the marker's order, at most
-#                        the request's "top_logprobs"; write the most likely
-#                        first, as OpenAI orders them), log(p) each (-9999 for
-#                        p = 0, OpenAI's "very unlikely"); every other token
-#                        gets logprob 0.  Not asked for: "logprobs": null.
+#   @reply-b64=BASE64@   the reply text is this (decoded), else a valid question
 # --hold-after N: after N answers, hold every request unanswered (for kill tests).
+# --port N: listen on N (default: any free port), to stand in for a stopped stub.
+#
+# It records one line per request in --log:
+#   T SHA ATTEMPT ACTION auth=yes|no key_in_body=0|1 path=PATH
+# (SHA: sha256 of the body, ACTION: what it did), with --vision followed by
+#   image_sha=SHA[,SHA...]
+# (the first 16 hex digits of the sha256 of each image's decoded bytes, in
+# request order: compare with `sha256sum FILE`), and the Authorization header
+# values in --auth-log.  On SIGTERM it appends "cpu USER SYS" to --log.
+#
+# For vision requests (mlde-eval --backend http; the checks are in
+# tests/OpenAIChat.pm):
+# --reply TEXT: the reply text when no @reply-b64@ names one (else the most
+#   likely letter of a @logprobs=...@ marker, else mlde-gen's question).
+# @logprobs=A:0.7,B:0.2,C:0.1@ in the body: when the request asks for them
+#   ("logprobs": true), the choice carries log-probabilities in OpenAI's
+#   format: choices[0].logprobs.content, one {token, logprob, bytes,
+#   top_logprobs} per token of the reply; the first token that is a lone
+#   letter of the marker (" B", "(B" -> "B") gets the marker's letters as its
+#   top_logprobs (in the marker's order, at most the request's "top_logprobs";
+#   write the most likely first, as OpenAI orders them), log(p) each (-9999
+#   for p = 0, OpenAI's "very unlikely"); every other token gets logprob 0.
+#   Not asked for: "logprobs": null.
 # --save-bodies DIR: write each request's body to DIR/SHA.json (SHA as in the
 #   log), for a benchmark to send the very same bodies with another client.
 # --vision: every request must be a vision chat completion as OpenAI's API
@@ -53,15 +63,6 @@
 #   of the right types when present.  A request that is not gets a 400 with an
 #   OpenAI-style error body ({"error": {message, type: invalid_request_error,
 #   param: where, code}}) and the log line action "invalid".
-# --port N: listen on N (default: any free port), to stand in for a stopped stub.
-#
-# It records one line per request in --log:
-#   T SHA ATTEMPT ACTION auth=yes|no key_in_body=0|1 path=PATH
-# (SHA: sha256 of the body, ACTION: what it did), with --vision followed by
-#   image_sha=SHA[,SHA...]
-# (the first 16 hex digits of the sha256 of each image's decoded bytes, in
-# request order: compare with `sha256sum FILE`), and the Authorization header
-# values in --auth-log.  On SIGTERM it appends "cpu USER SYS" to --log.
 use strict;
 use warnings;
 use IO::Socket::INET;
@@ -76,9 +77,13 @@ use lib $FindBin::Bin;
 use OpenAIChat qw(decode_request jtype check_vision error_body_for token_logprob);
 
 my %o = (delay => 0, 'retry-after' => 1, slow => 3, 'hold-after' => -1);
+# the vision mode's options first, the others left for the call below
+Getopt::Long::Configure('pass_through');
+GetOptions(\%o, 'reply=s', 'vision', 'save-bodies=s');
+Getopt::Long::Configure('no_pass_through');
+
 GetOptions(\%o, 'port-file=s', 'log=s', 'auth-log=s', 'delay=f', 'retry-after=s',
-	'slow=f', 'hold-after=i', 'reply=s', 'vision', 'save-bodies=s', 'port=i')
-	or die "usage: $0 --port-file F --log F [options]\n";
+	'slow=f', 'hold-after=i', 'port=i') or die "usage: $0 --port-file F --log F [options]\n";
 
 my $srv = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => $o{port} // 0, Listen => 1024,
 	ReuseAddr => 1, Blocking => 0) or die "stub: listen: $!\n";
@@ -99,6 +104,8 @@ my $sel_r = IO::Select->new($srv);
 my $sel_w = IO::Select->new();
 my (%in, %out, %busy);   # per connection: read buffer, write buffer, request pending
 my %continued;           # per connection: "100 Continue" sent for the request coming in
+our $answering;          # the request handle() is answering ({body, req}): completion()
+                         # reads from it whether log-probabilities were asked for
 my @timers;              # [due, fh, response, close_after]
 my %attempts;            # body sha -> attempts seen
 my $answered = 0;
@@ -119,7 +126,8 @@ sub completion {
 	$text =~ s/\t/\\t/g;
 	$text =~ s/([\x00-\x1f])/sprintf("\\u%04x", ord($1))/ge;
 	return qq({"id":"chatcmpl-stub","object":"chat.completion","created":0,"model":"stub-model",)
-		. qq("choices":[{"index":0,"message":{"role":"assistant","content":"$text"},"logprobs":) . logprobs_json($_[0]) . qq(,"finish_reason":"stop"}],)
+		. qq("choices":[{"index":0,"message":{"role":"assistant","content":"$text"},)
+		. qq("logprobs":) . logprobs_json($_[0]) . qq(,"finish_reason":"stop"}],)
 		. qq("usage":{"prompt_tokens":100,"completion_tokens":20,"total_tokens":120}});
 }
 
@@ -147,88 +155,6 @@ sub reset_conn {
 	my ($fh) = @_;
 	setsockopt($fh, SOL_SOCKET, SO_LINGER, pack('ii', 1, 0));
 	drop($fh);
-}
-
-# ---- --reply, the @logprobs=...@ marker and --vision (the checks are in
-# tests/OpenAIChat.pm): kept out of the fault dispatch in handle(), which
-# other tests extend ----
-
-# The request handle() is answering ({body, req}): completion() reads from it
-# whether log-probabilities were asked for.
-our $answering;
-
-# --vision: a request that is not a vision chat completion is answered 400
-# here, before any scripted fault (a real server checks first); true when
-# it was.  Sets the log line's image_sha tail.
-sub vision_refused {
-	my ($fh, $sha, $n, $auth, $key_in_body, $path, $tail) = @_;
-	return 0 unless $o{vision};
-	my $req = $answering->{req} = decode_request($answering->{body});
-	my @images;
-	my $why = check_vision($req, \@images);
-	$$tail = ' image_sha=' . (@images ? join(',', map { $_->{sha} } @images) : '-');
-	return 0 unless $why;
-	printf $log "%.3f %s %d invalid auth=%s key_in_body=%d path=%s%s\n", time, substr($sha, 0, 16), $n,
-		defined $auth ? 'yes' : 'no', $key_in_body, $path, $$tail;
-	push @timers, [time + $o{delay}, $fh, response(400, error_body_for($why)), 0];
-	return 1;
-}
-
-# --save-bodies DIR: each request body in DIR/SHA.json (SHA as logged), once
-sub save_body {
-	my ($sha, $body) = @_;
-	my $file = "$o{'save-bodies'}/" . substr($sha, 0, 16) . '.json';
-	return if -e $file;
-	open(my $f, '>:raw', "$file.tmp") or die "stub: $file: $!\n";
-	print $f $body;
-	close $f or die "stub: $file: $!\n";
-	rename("$file.tmp", $file) or die "stub: $file: $!\n";
-}
-
-# The @logprobs=A:0.7,B:0.2@ marker of a body: ([letter, p], ...), or ().
-sub logprobs_marker {
-	my ($body) = @_;
-	return () unless $body =~ /\@logprobs=([A-Za-z]:[0-9.eE+-]+(?:,[A-Za-z]:[0-9.eE+-]+)*)\@/;
-	return map { [split /:/, $_, 2] } split /,/, $1;
-}
-
-# The reply when the body names none: --reply, else the most likely letter
-# of a logprobs marker, else undef (mlde-gen's question).
-sub default_reply {
-	my ($body) = @_;
-	return $o{reply} if defined $o{reply};
-	my @top = logprobs_marker($body);
-	return undef unless @top;
-	my $best = $top[0];
-	$_->[1] > $best->[1] and $best = $_ for @top;
-	return $best->[0];
-}
-
-# choices[0].logprobs for the reply text: null unless the body has a
-# logprobs marker and the request asks for log-probabilities.
-sub logprobs_json {
-	my ($text) = @_;
-	return 'null' unless $answering;
-	my @top = logprobs_marker($answering->{body});
-	return 'null' unless @top;
-	my $req = $answering->{req} //= decode_request($answering->{body});
-	return 'null' unless jtype($req) eq 'object' && jtype($req->{logprobs}) eq 'boolean' && $req->{logprobs};
-	my $k = jtype($req->{top_logprobs}) eq 'number' ? $req->{top_logprobs} : 0;
-	my %p = map { $_->[0] => $_->[1] } @top;
-	my $chars = $text;
-	utf8::decode($chars);  # tokens of characters when the reply is UTF-8
-	my ($letter_seen, @content) = (0);
-	for my $tok ($chars =~ /(\s*[[:alnum:]]+|\s*[^[:alnum:]\s]|\s+)/g) {
-		if (!$letter_seen && $tok =~ /\A(\s*)([A-Za-z])\z/ && exists $p{$2}) {
-			my $pre = $1;
-			$letter_seen = 1;
-			my @alts = map { token_logprob("$pre$_->[0]", $_->[1]) } @top[0 .. ($k < @top ? $k : @top) - 1];
-			push @content, token_logprob($tok, $p{$2}, \@alts);
-		} else {
-			push @content, token_logprob($tok, 1, [$k > 0 ? token_logprob($tok, 1) : ()]);
-		}
-	}
-	return '{"content":[' . join(',', @content) . '],"refusal":null}';
 }
 
 # A valid completion whose text ends with the key, every byte of it a \u escape.
@@ -386,6 +312,84 @@ sub send_out {
 	} else {
 		$sel_w->remove($fh);
 	}
+}
+
+# ---- --reply, the @logprobs=...@ marker and --vision (the checks are in
+# tests/OpenAIChat.pm): kept out of the fault dispatch in handle(), which
+# other tests extend ----
+
+# --vision: a request that is not a vision chat completion is answered 400
+# here, before any scripted fault (a real server checks first); true when
+# it was.  Sets the log line's image_sha tail.
+sub vision_refused {
+	my ($fh, $sha, $n, $auth, $key_in_body, $path, $tail) = @_;
+	return 0 unless $o{vision};
+	my $req = $answering->{req} = decode_request($answering->{body});
+	my @images;
+	my $why = check_vision($req, \@images);
+	$$tail = ' image_sha=' . (@images ? join(',', map { $_->{sha} } @images) : '-');
+	return 0 unless $why;
+	printf $log "%.3f %s %d invalid auth=%s key_in_body=%d path=%s%s\n", time, substr($sha, 0, 16), $n,
+		defined $auth ? 'yes' : 'no', $key_in_body, $path, $$tail;
+	push @timers, [time + $o{delay}, $fh, response(400, error_body_for($why)), 0];
+	return 1;
+}
+
+# --save-bodies DIR: each request body in DIR/SHA.json (SHA as logged), once
+sub save_body {
+	my ($sha, $body) = @_;
+	my $file = "$o{'save-bodies'}/" . substr($sha, 0, 16) . '.json';
+	return if -e $file;
+	open(my $f, '>:raw', "$file.tmp") or die "stub: $file: $!\n";
+	print $f $body;
+	close $f or die "stub: $file: $!\n";
+	rename("$file.tmp", $file) or die "stub: $file: $!\n";
+}
+
+# The @logprobs=A:0.7,B:0.2@ marker of a body: ([letter, p], ...), or ().
+sub logprobs_marker {
+	my ($body) = @_;
+	return () unless $body =~ /\@logprobs=([A-Za-z]:[0-9.eE+-]+(?:,[A-Za-z]:[0-9.eE+-]+)*)\@/;
+	return map { [split /:/, $_, 2] } split /,/, $1;
+}
+
+# The reply when the body names none: --reply, else the most likely letter
+# of a logprobs marker, else undef (mlde-gen's question).
+sub default_reply {
+	my ($body) = @_;
+	return $o{reply} if defined $o{reply};
+	my @top = logprobs_marker($body);
+	return undef unless @top;
+	my $best = $top[0];
+	$_->[1] > $best->[1] and $best = $_ for @top;
+	return $best->[0];
+}
+
+# choices[0].logprobs for the reply text: null unless the body has a
+# logprobs marker and the request asks for log-probabilities.
+sub logprobs_json {
+	my ($text) = @_;
+	return 'null' unless $answering;
+	my @top = logprobs_marker($answering->{body});
+	return 'null' unless @top;
+	my $req = $answering->{req} //= decode_request($answering->{body});
+	return 'null' unless jtype($req) eq 'object' && jtype($req->{logprobs}) eq 'boolean' && $req->{logprobs};
+	my $k = jtype($req->{top_logprobs}) eq 'number' ? $req->{top_logprobs} : 0;
+	my %p = map { $_->[0] => $_->[1] } @top;
+	my $chars = $text;
+	utf8::decode($chars);  # tokens of characters when the reply is UTF-8
+	my ($letter_seen, @content) = (0);
+	for my $tok ($chars =~ /(\s*[[:alnum:]]+|\s*[^[:alnum:]\s]|\s+)/g) {
+		if (!$letter_seen && $tok =~ /\A(\s*)([A-Za-z])\z/ && exists $p{$2}) {
+			my $pre = $1;
+			$letter_seen = 1;
+			my @alts = map { token_logprob("$pre$_->[0]", $_->[1]) } @top[0 .. ($k < @top ? $k : @top) - 1];
+			push @content, token_logprob($tok, $p{$2}, \@alts);
+		} else {
+			push @content, token_logprob($tok, 1, [$k > 0 ? token_logprob($tok, 1) : ()]);
+		}
+	}
+	return '{"content":[' . join(',', @content) . '],"refusal":null}';
 }
 
 while ($running) {

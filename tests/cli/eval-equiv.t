@@ -4,7 +4,9 @@
 # (tests/stand-in-model.pl, which answers each vision request by running
 # mlde-eval -m on the decoded image and the question read back from the
 # prompt) gives, through the http backend, the same pred for every test
-# item of a world as mlde-eval -m, and with --logprobs the same scores.
+# item of a world as mlde-eval -m, with --logprobs the same scores, with
+# --circular the same pred in every rotation, and with --embed (over
+# /v1/embeddings) the same embeddings.
 # First the stand-in itself, against the request mlde-eval(1) documents,
 # sent by curl.
 . "$(dirname "$0")/../lib.sh"
@@ -29,9 +31,11 @@ stop_server() { kill "$1" 2>/dev/null || :; wait "$1" 2>/dev/null || :; }
 # preds FILE: "id pred" per eval record
 preds() { jq -r '"\(.id) \(.pred)"' "$1" | tr '\n' ' '; }
 
-# a world with every type of question, and a model trained on it briefly
-mlde-world -q --seed 11 --out w --images 40 --base 400 --val 10 --test 60
-mlde-train -q -o model.st --images w --epochs 2 --batch 16 w/base.jsonl.zst
+# a world with every type of question, and a model trained on it briefly:
+# fixtures, made by the programs themselves even under make valgrind-check
+# (where training alone would take minutes)
+"$MLDE_BIN/mlde-world" -q --seed 11 --out w --images 40 --base 400 --val 10 --test 60
+"$MLDE_BIN/mlde-train" -q -o model.st --images w --epochs 2 --batch 16 w/base.jsonl.zst
 zstd -dcq w/test.jsonl.zst > test.jsonl
 run mlde-eval -Z -m model.st --images w test.jsonl
 is "$status" 0 "builtin: status 0"
@@ -96,6 +100,36 @@ if command -v curl > /dev/null; then
 	run curl -sS -o err.json -w '%{http_code}' --data-binary @badimg.json "$URL/chat/completions"
 	is "$(cat out)" 400 "stand-in: an image that does not decode: 400"
 	like err.json '"param":"messages\[0\]\.content\[0\]\.image_url\.url"' "  naming where"
+	# the checks it shares with stub-openai.pl --vision (tests/OpenAIChat.pm):
+	# JQ-EDIT of a sound body ~ the param ~ the code of the 400
+	U='.messages[0].content[0].image_url.url'
+	while IFS='~' read -r edit param code; do
+		jq -c "$edit" body1.json > bad.json
+		run curl -sS -o err.json -w '%{http_code}' --data-binary @bad.json "$URL/chat/completions"
+		is "$(cat out) $(jq -r '.error | "\(.param) \(.code) \(.type)"' err.json)" \
+			"400 $param $code invalid_request_error" "a 400 for $edit"
+	done <<-EOF
+	del(.model)~model~missing_required_parameter
+	.messages = []~messages~empty_array
+	.messages[0].role = "robot"~messages[0].role~invalid_value
+	.messages[0].content[1] = {type: "audio"}~messages[0].content[1].type~invalid_value
+	.messages[0].content[1].text = 7~messages[0].content[1].text~invalid_type
+	.messages[0].content |= .[1:]~messages~invalid_value
+	.messages = [{role: "system", content: [.messages[0].content[0]]}]~messages[0].content[0].type~invalid_value
+	$U |= sub("png"; "jpeg")~messages[0].content[0].image_url.url~invalid_image_format
+	$U |= sub("png"; "tiff")~messages[0].content[0].image_url.url~invalid_image_format
+	$U |= sub("=+$"; "")~messages[0].content[0].image_url.url~invalid_image_format
+	$U = "https://example.com/a.png"~messages[0].content[0].image_url.url~invalid_image_url
+	$U = "data:image/png;base64,aGVsbG8gd29ybGQh"~messages[0].content[0].image_url.url~invalid_image_format
+	.messages[0].content[0].image_url.detail = "max"~messages[0].content[0].image_url.detail~invalid_value
+	.temperature = "0"~temperature~invalid_type
+	.max_tokens = 0~max_tokens~integer_below_min_value
+	.logprobs = false~top_logprobs~invalid_value
+	.top_logprobs = 21~top_logprobs~invalid_value
+	EOF
+	printf 'not json' > bad.json
+	run curl -sS -o err.json -w '%{http_code}' --data-binary @bad.json "$URL/chat/completions"
+	is "$(cat out) $(jq -r .error.code err.json)" "400 invalid_json" "a 400 for a body that is not JSON"
 else
 	skip "stand-in against curl" "no curl"
 fi
@@ -141,8 +175,48 @@ is "$(jq -rn --slurpfile a direct.jsonl --slurpfile b http-lp.jsonl '[$a, $b] | 
 	"http --logprobs: the same scores as mlde-eval -m, to the fourth decimal"
 is "$(grep -c ' ok ' si.log)" "$(wc -l < test.jsonl | tr -d ' ')" "http --logprobs: new requests (the body differs)"
 
+# --circular: the builtin model scores each option by its text, wherever
+# it stands, so every rotation must come back to the item's own pred
+: > si.log
+run mlde-eval -Z --backend http -m served-model --base-url "$URL" --images w --cache cache \
+	-j 16 --circular test.jsonl
+is "$status" 0 "http --circular: status 0"
+mv out http-circ.jsonl
+is "$(jq -r 'select((.circular | length) != (.options | length)) | .id' http-circ.jsonl)" "" \
+	"http --circular: a rotation per option on every record"
+is "$(jq -c '[.id, ([.circular[].pred] | unique)]' http-circ.jsonl | tr '\n' ' ')" \
+	"$(jq -c '[.id, [.pred]]' direct.jsonl | tr '\n' ' ')" \
+	"http --circular: every rotation's pred, in the item's order, is mlde-eval -m's"
+is "$(jq -c '[.id, .pred, .correct]' http-circ.jsonl | tr '\n' ' ')" "$(jq -c '[.id, .pred, .correct]' direct.jsonl | tr '\n' ' ')" \
+	"http --circular: so pred and correct are mlde-eval -m's"
+is "$(grep -c ' ok ' si.log)" "$(jq -s 'map(.options | length - 1) | add' test.jsonl)" \
+	"http --circular: one request per rotation, rotation 0 from the cache (the plain run's body)"
+
+# --embed over /v1/embeddings: the builtin model's image embeddings, of
+# items and of pool records alike.  To the printed precision less one unit
+# in the fourth decimal: the builtin's embedding moves in its last bits with
+# the batch it is computed in (mlde-eval -m --embed --batch 1 and --batch
+# 512 differ there too), and the stand-in's batches are not the direct run's.
+zstd -dcq w/pool.jsonl.zst | head -10 > pool.jsonl
+cat test.jsonl pool.jsonl > mixed.jsonl
+mlde-eval -q -Z -m model.st --images w --embed mixed.jsonl > direct-emb.jsonl
+: > si.log
+run mlde-eval -Z --backend http -m served-model --base-url "$URL" --images w --cache cache \
+	-j 16 --embed mixed.jsonl
+is "$status" 0 "http --embed: status 0"
+mv out http-emb.jsonl
+is "$(jq -c '[.image, .pred]' http-emb.jsonl | tr '\n' ' ')" "$(jq -c '[.image, .pred]' direct-emb.jsonl | tr '\n' ' ')" \
+	"http --embed: every item and pool record, in order, items with the same pred"
+is "$(jq -rn --slurpfile a direct-emb.jsonl --slurpfile b http-emb.jsonl '[$a, $b] | transpose
+	| map(select((.[0].embedding | length) != (.[1].embedding | length)
+		or ([.[0].embedding, .[1].embedding] | transpose | map(.[0] - .[1] | fabs) | max) > 0.000101)
+		| .[0].image) | join(" ")' 2>&1)" "" \
+	"http --embed: the same embedding as mlde-eval -m --embed, to the fourth decimal"
+is "$(jq -r '.embedding | length' http-emb.jsonl | sort -u)" 128 "http --embed: 128 numbers each"
+is "$(grep -c ' embedded ' si.log)" "$(wc -l < mixed.jsonl | tr -d ' ')" "http --embed: one embeddings request per record"
+
 # the key went to the server only
-for f in http.jsonl http-lp.jsonl http.err; do
+for f in http.jsonl http-lp.jsonl http-emb.jsonl http.err; do
 	unlike "$f" "${KEY#sk-}" "the key is not in $f"
 done
 holds "the key is not in the cache" not grep -rqF "${KEY#sk-}" cache
