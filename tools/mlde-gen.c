@@ -178,6 +178,10 @@ static int admit(run *R, const mlde_reader *r, jv plan, mlde_error *err)
 		jv_free(plan);
 		return -1;
 	}
+	/* an empty explanation line would go unseen in the prompt */
+	if (mlde_prompt_unexplained(&R->prompt, p.type))
+		mlde_warn("type '%s' has no explanation in %s: its prompt says nothing of it",
+			  p.type, R->prompt.types_path);
 	s = mlde_xmalloc(sizeof *s);
 	memset(s, 0, sizeof *s);
 	s->plan = plan;
