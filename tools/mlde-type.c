@@ -508,7 +508,8 @@ static void summary(const run *R)
 		  R->prompt_tokens, R->completion_tokens);
 	if (R->stray)
 		mlde_note(1, "%lu reply lines were no \"N<TAB>TYPE\" of the batch", R->stray);
-	if (R->rejected + R->failed > 0 && !R->rej)
+	/* (the sinks are closed by now: ask the option) */
+	if (R->rejected + R->failed > 0 && !R->opt->rejects)
 		mlde_warn("%lu rejects not kept: --rejects FILE keeps them", R->rejected + R->failed);
 }
 
