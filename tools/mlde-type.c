@@ -157,6 +157,7 @@ static bool has_type(jv item)
 	return has;
 }
 
+/* The id of item (borrowed), malloc'd; "" when it has none. */
 static char *item_id(jv item)
 {
 	jv v = jv_object_get(jv_copy(item), jv_string(MLDE_F_ID));
@@ -215,7 +216,8 @@ static int submit(run *R, mlde_error *err)
 	group *g = R->cur;
 	mlde_error terr;
 	jv rec = prompt_record(g);
-	char *prompt, *body, *first;
+	jv head = jv_array_get(jv_copy(g->items), g->asked[0]);
+	char *prompt, *body, *first = item_id(head);
 	size_t plen, len;
 	int rc = 0;
 
@@ -223,7 +225,7 @@ static int submit(run *R, mlde_error *err)
 	mlde_error_clear(&terr);
 	prompt = mlde_template_render(R->prompt.tpl, rec, &plen, &terr);
 	jv_free(rec);
-	first = item_id(jv_array_get(jv_copy(g->items), g->asked[0]));
+	jv_free(head);
 	if (!prompt) {
 		mlde_error_set(err, MLDE_EXIT_DATA, "batch of item %s: %.700s", first, terr.msg);
 		free(first);
