@@ -490,4 +490,13 @@ run mlde-gen --emit prompt -Z --prompt "$PROMPTS/default.txt" plans.zst
 unlike err "has no explanation" "the embedded world's types: all explained, no warning"
 run mlde-gen --emit prompt -Z --prompt t.txt made.jsonl
 is "$(cat err)" "mlde-gen: 3 plan records = 3 prompts" "no types file (a template that takes none): no warning"
+# a run whose rejects are kept does not warn that they are lost
+jq -nc '{id: "r1", type: "spatial_relation", query: {image: "x.png"}, reply: "no question here"}' > norq.jsonl
+start_stub kept
+run mlde-gen --prompt echo.txt --cache cache-kept --base-url "http://127.0.0.1:$PORT/v1" -Z --rejects kept.jsonl norq.jsonl
+is "$(jq -r .reason kept.jsonl)" "no-question" "a rejected reply, kept in --rejects"
+unlike err "rejects not kept" "--rejects given: no warning that the rejects are lost"
+run mlde-gen --prompt echo.txt --cache cache-kept --base-url "http://127.0.0.1:$PORT/v1" -Z norq.jsonl
+like err "^mlde-gen: 1 rejects not kept: --rejects FILE keeps them$" "without --rejects: the warning"
+stop_stub "$PID"
 done_testing
