@@ -178,6 +178,10 @@ static int admit(run *R, const mlde_reader *r, jv plan, mlde_error *err)
 		jv_free(plan);
 		return -1;
 	}
+	/* an empty explanation line would go unseen in the prompt */
+	if (mlde_prompt_unexplained(&R->prompt, p.type))
+		mlde_warn("type '%s' has no explanation in %s: its prompt says nothing of it",
+			  p.type, R->prompt.types_path);
 	s = mlde_xmalloc(sizeof *s);
 	memset(s, 0, sizeof *s);
 	s->plan = plan;
@@ -422,7 +426,8 @@ static void summary(const run *R)
 	if (R->opt->http.rpm > 0.0 || R->opt->http.tpm > 0.0)
 		mlde_note(1, "--rpm/--tpm held back %lu of %lu requests", st.http.limited,
 			  st.http.ok + st.http.failed);
-	if (R->rejected + R->failed > 0 && !R->rej)
+	/* the sinks are closed (NULL) by now: ask the option */
+	if (R->rejected + R->failed > 0 && !R->opt->rejects)
 		mlde_warn("%lu rejects not kept: --rejects FILE keeps them", R->rejected + R->failed);
 	mlde_buf_free(&b);
 }

@@ -470,4 +470,33 @@ is "$(head -c 1 plain.out)" "{" "MLDE_PLAIN=1: plain JSON Lines on a pipe"
 MLDE_PLAIN=1 mlde-gen -q --backend world -o plain.zst plans.zst
 is "$(od -An -tx1 -N4 plain.zst | tr -d ' ')" "28b52ffd" "MLDE_PLAIN=1: -o FILE is still zstd"
 
+
+# ---- a type without an explanation in the types file: a warning ----
+# (once per type, naming it and the file), not a silent empty line; the
+# types the default template is given all have one
+jq -c '.type = "made_up"' one.jsonl > made.jsonl
+jq -c '.id = "p2" | .type = "made_up"' one.jsonl >> made.jsonl
+jq -c '.id = "p3" | .type = "other_made_up"' one.jsonl >> made.jsonl
+run mlde-gen --emit prompt -Z --prompt "$PROMPTS/default.txt" made.jsonl
+is "$status" 0 "unexplained types: still status 0"
+is "$(grep -c "warning\|has no explanation" err)" 2 "one warning per unexplained type"
+like err "^mlde-gen: type 'made_up' has no explanation in $PROMPTS/types.json: its prompt says nothing of it$" \
+	"the warning names the type and the types file"
+like err "type 'other_made_up' has no explanation" "... each type"
+echo '{"made_up": {"title": "made up"}}' > partial.json
+run mlde-gen --emit prompt -Z --prompt "$PROMPTS/default.txt" --types partial.json made.jsonl
+like err "type 'made_up' has no explanation in partial.json" "a type with a title and no explain string: warned"
+run mlde-gen --emit prompt -Z --prompt "$PROMPTS/default.txt" plans.zst
+unlike err "has no explanation" "the embedded world's types: all explained, no warning"
+run mlde-gen --emit prompt -Z --prompt t.txt made.jsonl
+is "$(cat err)" "mlde-gen: 3 plan records = 3 prompts" "no types file (a template that takes none): no warning"
+# a run whose rejects are kept does not warn that they are lost
+jq -nc '{id: "r1", type: "spatial_relation", query: {image: "x.png"}, reply: "no question here"}' > norq.jsonl
+start_stub kept
+run mlde-gen --prompt echo.txt --cache cache-kept --base-url "http://127.0.0.1:$PORT/v1" -Z --rejects kept.jsonl norq.jsonl
+is "$(jq -r .reason kept.jsonl)" "no-question" "a rejected reply, kept in --rejects"
+unlike err "rejects not kept" "--rejects given: no warning that the rejects are lost"
+run mlde-gen --prompt echo.txt --cache cache-kept --base-url "http://127.0.0.1:$PORT/v1" -Z norq.jsonl
+like err "^mlde-gen: 1 rejects not kept: --rejects FILE keeps them$" "without --rejects: the warning"
+stop_stub "$PID"
 done_testing

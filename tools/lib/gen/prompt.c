@@ -132,6 +132,7 @@ int mlde_prompt_load(mlde_prompt *p, const char *path, const char *types_path, m
 	jv types = jv_object();
 
 	memset(p, 0, sizeof *p);
+	p->types = p->unexplained = jv_invalid();
 	p->types_path = types_path ? mlde_xstrdup(types_path) : types_beside(path);
 	if (p->types_path) {
 		jv_free(types);
@@ -141,6 +142,8 @@ int mlde_prompt_load(mlde_prompt *p, const char *path, const char *types_path, m
 			return -1;
 		}
 	}
+	p->types = jv_copy(types);
+	p->unexplained = jv_object();
 	p->tpl = mlde_template_load(path, jv_object_set(jv_object(), jv_string("types"), types),
 				    err);
 	if (p->tpl)
@@ -149,8 +152,30 @@ int mlde_prompt_load(mlde_prompt *p, const char *path, const char *types_path, m
 	return p->tpl ? 0 : -1;
 }
 
+const char *mlde_prompt_unexplained(mlde_prompt *p, const char *type)
+{
+	jv entry, explain;
+	bool explained;
+
+	/* not loaded, or no types file: a template without one asks for none */
+	if (!p->types_path || jv_get_kind(p->types) != JV_KIND_OBJECT)
+		return NULL;
+	entry = jv_object_get(jv_copy(p->types), jv_string(type));
+	explain = jv_get_kind(entry) == JV_KIND_OBJECT
+		  ? jv_object_get(jv_copy(entry), jv_string("explain")) : jv_invalid();
+	explained = jv_get_kind(explain) == JV_KIND_STRING && jv_string_value(explain)[0];
+	jv_free(explain);
+	jv_free(entry);
+	if (explained || jv_object_has(jv_copy(p->unexplained), jv_string(type)))
+		return NULL;
+	p->unexplained = jv_object_set(p->unexplained, jv_string(type), jv_true());
+	return type;
+}
+
 void mlde_prompt_free(mlde_prompt *p)
 {
+	jv_free(p->types);
+	jv_free(p->unexplained);
 	mlde_template_free(p->tpl);
 	free(p->types_path);
 	memset(p, 0, sizeof *p);

@@ -5,6 +5,8 @@
 #ifndef MLDE_PROMPT_H
 #define MLDE_PROMPT_H
 
+#include <jv.h>
+
 #include "base/err.h"
 #include "base/sha256.h"
 #include "gen/template.h"
@@ -14,6 +16,8 @@ typedef struct mlde_prompt {
 	char name[256];              /* the template's file name without its extension */
 	char sha256[MLDE_SHA256_HEX];  /* of the template's text, then the types file's */
 	char *types_path;            /* the types file read, or NULL when none */
+	jv types;                    /* its object (an empty one without a file) */
+	jv unexplained;              /* the types told by mlde_prompt_unexplained, as keys */
 } mlde_prompt;
 
 /* Load the template at path with the types of types_path (NULL: types.json
@@ -22,6 +26,12 @@ typedef struct mlde_prompt {
  * either way mlde_prompt_free frees it. */
 int mlde_prompt_load(mlde_prompt *p, const char *path, const char *types_path, mlde_error *err);
 void mlde_prompt_free(mlde_prompt *p);
+/* type, the first time it is asked about, when the types file gives it no
+ * explanation (no object under its name, or no non-empty "explain"
+ * string in it): the template's explanation line would be empty.  NULL
+ * when it is explained, or was returned before, or there is no types file
+ * (a template that takes none).  For the program to warn once per type. */
+const char *mlde_prompt_unexplained(mlde_prompt *p, const char *type);
 /* The default template (malloc'd): $MLDE_PROMPTS/default.txt, else
  * prompts/default.txt (or share/mlde/prompts/default.txt) in a directory
  * above the running program, else prompts/default.txt. */
