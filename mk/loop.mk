@@ -110,6 +110,7 @@ EVAL_HTTP = $(EVAL_LAUNCHER) $(BINDIR)/mlde-eval -q --backend http --images $(IM
 # Iteration 0: trained on the base set, or MODEL0 as it is.
 ifeq ($(no_base),yes)
 $(call ckpt,0): | $(RUN)/iter0 $(RUN)/knobs
+	@test -e $(MODEL0) || { echo "mk/loop.mk: MODEL0=$(MODEL0): no such file or directory" >&2; exit 1; }
 	@ln -sfn $(abspath $(MODEL0)) $@
 else ifeq ($(strip $(TRAIN_CMD)),)
 $(call ckpt,0): $(BASE_ITEMS) $(BINDIR)/mlde-train | $(RUN)/iter0 $(RUN)/knobs

@@ -25,6 +25,12 @@
 # log(p), -9999 for 0), at most the request's top_logprobs of them.  With
 # --name the request's model must be NAME (404 otherwise, as vLLM answers).
 #
+# POST /v1/load_lora_adapter {"lora_name": NAME, "lora_path": FILE} is
+# vLLM's run-time LoRA loading (VLLM_ALLOW_RUNTIME_LORA_UPDATING=True):
+# after it, requests naming NAME are answered with the model file FILE (an
+# mlde-train file), as vLLM answers them with the adapter.  vLLM's answers:
+# 200 and a line of text; 400 for a name already loaded or a missing path.
+#
 # --log gets one line per request:
 #   T SHA ACTION image_sha=SHA reply=LETTER batch=N
 # (SHA: the first 16 hex digits of the body's sha256; ACTION ok, invalid,
@@ -77,6 +83,7 @@ my %continued;           # per connection: "100 Continue" sent for the request c
 my @pending;             # requests waiting for the next mlde-eval run
 my $last_arrival = 0;
 my $seq = 0;
+my %lora;                # loaded adapter name -> model file
 my $running = 1;
 $SIG{TERM} = $SIG{INT} = sub { $running = 0 };
 
@@ -164,7 +171,7 @@ sub handle {
 	if (my $why = check_vision($req, \@images)) {
 		return refuse($fh, $sha, 400, $why->{message}, $why->{param}, $why->{code}, \@images);
 	}
-	if (defined $o{name} && $req->{model} ne $o{name}) {
+	if (defined $o{name} && $req->{model} ne $o{name} && !exists $lora{ $req->{model} }) {
 		return refuse($fh, $sha, 404, "The model `$req->{model}` does not exist.", 'model',
 			'model_not_found', \@images);
 	}
@@ -189,6 +196,7 @@ sub handle {
 	$item->{hint} = $hint if defined $hint;
 	my $k = jtype($req->{top_logprobs}) eq 'number' ? $req->{top_logprobs} : 0;
 	push @pending, { fh => $fh, sha => $sha, image => $img->{sha}, item => $item, model => $req->{model},
+		file => $lora{ $req->{model} } // $o{model},
 		logprobs => (jtype($req->{logprobs}) eq 'boolean' && $req->{logprobs}) ? 1 : 0, k => $k };
 	$last_arrival = time;
 }
@@ -217,7 +225,7 @@ sub completion {
 
 # The eval records of one mlde-eval run over the items, by id; or an error.
 sub run_eval {
-	my ($items) = @_;
+	my ($items, $model) = @_;
 	my $in = "$work/batch.jsonl";
 	open(my $f, '>', $in) or die "stand-in: $in: $!\n";
 	print $f $json->encode($_), "\n" for @$items;
@@ -225,7 +233,7 @@ sub run_eval {
 	my $pid = open(my $out, '-|') // die "stand-in: fork: $!\n";
 	if (!$pid) {
 		open(STDERR, '>', "$work/eval.err") or die "stand-in: eval.err: $!\n";
-		exec($eval, '-q', '-Z', '-m', $o{model}, '--images', "$work/images", $in) or die "stand-in: $eval: $!\n";
+		exec($eval, '-q', '-Z', '-m', $model, '--images', "$work/images", $in) or die "stand-in: $eval: $!\n";
 	}
 	my %recs;
 	while (my $line = <$out>) {
@@ -242,8 +250,14 @@ sub run_eval {
 
 # Run the waiting requests through mlde-eval and answer them.
 sub run_batch {
-	my @batch = splice(@pending, 0, $o{'max-batch'});
-	my ($recs, $why) = run_eval([map { $_->{item} } @batch]);
+	# one model file a run: the first request's, and those of the same
+	my $file = $pending[0]{file};
+	my (@batch, @rest);
+	for my $p (@pending) {
+		if ($p->{file} eq $file && @batch < $o{'max-batch'}) { push @batch, $p } else { push @rest, $p }
+	}
+	@pending = @rest;
+	my ($recs, $why) = run_eval([map { $_->{item} } @batch], $file);
 	for my $p (@batch) {
 		my $rec = $recs ? $recs->{ $p->{item}{id} } : undef;
 		if ($rec && jtype($rec->{pred}) eq 'number') {
@@ -255,6 +269,29 @@ sub run_batch {
 				. ($why // 'no eval record for the item'), param => undef, code => 'server_error' })));
 		}
 	}
+}
+
+# vLLM's POST /v1/load_lora_adapter: NAME answers with the model file
+# lora_path from now on.
+sub load_lora {
+	my ($fh, $body) = @_;
+	my $sha = substr(sha256_hex($body), 0, 16);
+	my $req = eval { $json->decode($body) };
+	my ($name, $path) = ref $req eq 'HASH' ? @$req{qw(lora_name lora_path)} : ();
+	my $why = !defined $name || !defined $path || ref $name || ref $path
+		? 'lora_name and lora_path are both required.'
+		: exists $lora{$name} ? "The lora adapter '$name' has already been loaded."
+		: !-e $path ? "No adapter found at '$path'." : undef;
+	if (defined $why) {
+		printf $log "%.3f %s lora-refused name=%s\n", time, $sha, $name // '-';
+		return answer($fh, response(400, $json->encode({ object => 'error', message => $why,
+			type => 'InvalidUserInput', param => undef, code => 400 })));
+	}
+	$lora{$name} = $path;
+	printf $log "%.3f %s lora-loaded name=%s\n", time, $sha, $name;
+	answer($fh, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: "
+		. length("Success: LoRA adapter '$name' added successfully.")
+		. "\r\n\r\nSuccess: LoRA adapter '$name' added successfully.");
 }
 
 # Parse what a connection has sent: one request at a time.
@@ -283,6 +320,7 @@ sub parse {
 	my $body = substr($$buf, $end + 4, $len);
 	substr($$buf, 0, $end + 4 + $len) = '';
 	$busy{$fh} = 1;
+	return load_lora($fh, $body) if $method eq 'POST' && $path =~ m{/v1/load_lora_adapter\z};
 	if ($method ne 'POST' || $path !~ m{/chat/completions\z}) {
 		return answer($fh, response(404, error_body_for({ message => "stand-in: no route $method $path",
 			param => undef, code => 'not_found' })));
