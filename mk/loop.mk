@@ -10,7 +10,10 @@
 # evaluated on val (which feeds the next iteration) and test (held out,
 # for the report only).  Every recipe writes $@.tmp (the programs' -o) and
 # renames; .DELETE_ON_ERROR removes a half-made target (but a failed gen's
-# rejects).
+# rejects).  What each step reads and runs is a knob of mk/config.mk ("The
+# real loop"): the defaults are the embedded world and the builtin model;
+# with an external trainer iterN/EXPORT_FILE is the training file, and with
+# a serve command iterN/served says that model N answers as its name.
 
 W := $(RUN)/world
 empty :=
