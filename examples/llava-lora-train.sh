@@ -31,14 +31,16 @@ set -eu
 [ "$#" -eq 3 ] || { echo "usage: $0 TRAIN_FILE PREV OUT" >&2; exit 2; }
 train_file=$1 out=$3
 : "${LLAVA_DIR:=./LLaVA}" "${LLAVA_BASE:=liuhaotian/llava-v1.5-7b}" "${GPUS:=8}"
-: "${BATCH:=16}" "${GRAD_ACC:=1}" "${DS_CONFIG:=$LLAVA_DIR/scripts/zero3.json}"
+: "${BATCH:=16}" "${GRAD_ACC:=1}"
+[ -f "$LLAVA_DIR/llava/train/train_mem.py" ] ||
+	{ echo "$0: $LLAVA_DIR/llava/train/train_mem.py: not found (set LLAVA_DIR)" >&2; exit 1; }
+LLAVA_DIR=$(cd "$LLAVA_DIR" && pwd)
+: "${DS_CONFIG:=$LLAVA_DIR/scripts/zero3.json}"
 lr=${MLDE_LR:-1e-4}
 epochs=${MLDE_EPOCHS:-1}
 seed=${MLDE_SEED:-1}
 
 [ -f "$train_file" ] || { echo "$0: $train_file: no such file" >&2; exit 1; }
-[ -f "$LLAVA_DIR/llava/train/train_mem.py" ] ||
-	{ echo "$0: $LLAVA_DIR/llava/train/train_mem.py: not found (set LLAVA_DIR)" >&2; exit 1; }
 mkdir -p "$out"
 # image paths in the training file are absolute (mlde-export --image-root),
 # so the image folder is /
