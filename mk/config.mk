@@ -53,6 +53,80 @@ RETRIEVAL ?= similar
 BACKEND ?= world
 GEN_FLAGS ?=
 
+# ---- The real loop (examples/llava-vllm.mk): what each step reads and
+# runs.  Every default is the embedded loop.  A knob of this part is written
+# into RUN/knobs only when CONFIG, the command line or the environment sets
+# it (so the embedded loop's knobs file is as it was).
+REAL_KNOBS := VAL_ITEMS TEST_ITEMS POOL BASE_ITEMS MODEL0 IMAGES CHECKPOINT \
+	EVAL_BACKEND EVAL_FLAGS SERVED_PREFIX SERVED_MODEL0 EMBED EMBED_FLAGS \
+	TRAIN_CMD EXPORT EXPORT_FILE SERVE_CMD
+REAL_KNOBS_SET := $(foreach k,$(REAL_KNOBS),$(if $(filter undefined default,$(origin $(k))),,$(k)))
+
+# The benchmark (items, mlde-import): val drives the loop, test is held
+# out for the report
+VAL_ITEMS ?= $(W)/val.jsonl.zst
+TEST_ITEMS ?= $(W)/test.jsonl.zst
+# the image pool generation draws from (pool records, mlde-import coco)
+POOL ?= $(W)/pool.jsonl.zst
+# the base training set: iteration 0 is trained on it, and every later
+# training file starts with it.  Empty for none: iteration 0 is then MODEL0
+# as it is (a local file or directory, linked as RUN/iter0/CHECKPOINT)
+BASE_ITEMS ?= $(W)/base.jsonl.zst
+MODEL0 ?=
+# the directory the image paths of items and pool records are relative to
+IMAGES ?= $(W)
+# the name of each iteration's checkpoint in RUN/iterN/: a file or a
+# directory, whatever the trainer writes
+CHECKPOINT ?= model.safetensors
+
+# Evaluation: builtin (mlde-eval -m on the checkpoint, an mlde-train file)
+# or http (mlde-eval --backend http -m NAME, the model as served; EVAL_FLAGS
+# give --base-url, -j, --cache...).  Iteration N's model is served as
+# SERVED_PREFIX followed by N; with no base set, iteration 0's as
+# SERVED_MODEL0 (the name the server gives the model it started with)
+EVAL_BACKEND ?= builtin
+EVAL_FLAGS ?=
+SERVED_PREFIX ?= iter
+SERVED_MODEL0 ?=
+
+# Image embeddings, for finding pool images like the bad cases
+# (RETRIEVAL=similar): model (the builtin model of iteration N-1 embeds the
+# pool and the val items of N-1: the checkpoints are mlde-train files), http
+# (a served embedding model, mlde-eval --backend http --embed with
+# EVAL_FLAGS and EMBED_FLAGS: --embed-url, --embed-model), none (the records
+# as they are: embeddings the user brings, or RETRIEVAL=random)
+EMBED ?= model
+EMBED_FLAGS ?=
+
+# Training: empty TRAIN_CMD is the builtin mlde-train.  Otherwise iteration
+# N runs `TRAIN_CMD TRAIN_FILE PREV OUT`: TRAIN_FILE is RUN/iterN/EXPORT_FILE,
+# the base set and every iteration's generated items so far (in that order)
+# written by `EXPORT FILE...` (to its stdout); PREV the checkpoint of N-1
+# (at 0: MODEL0, or "" when empty); OUT where to write the new one (renamed
+# to RUN/iterN/CHECKPOINT when the command exits 0 and OUT exists; the step
+# fails otherwise).  Absolute paths.  The environment holds MLDE_ITER,
+# MLDE_EPOCHS and MLDE_LR (BASE_EPOCHS and LR at 0, ITER_EPOCHS and ITER_LR
+# after), MLDE_SEED, MLDE_BATCH, MLDE_THREADS, MLDE_IMAGES (IMAGES, absolute)
+# and MLDE_BIN (the programs' directory)
+TRAIN_CMD ?=
+EXPORT ?= $(BINDIR)/mlde-export llava --image-root $(abspath $(IMAGES))
+EXPORT_FILE ?= train.json
+
+# Serving: empty SERVE_CMD serves nothing (the checkpoint file is the model).
+# Otherwise, before iteration N's model is evaluated, SERVE_CMD makes it
+# answer as its name: in it $(SERVE_NAME) is that name, $(SERVE_CHECKPOINT)
+# the checkpoint (absolute) and $(SERVE_ITER) N (refer to them in a `=`
+# assignment).  RUN/iterN/served records that it was done; remove it to
+# serve again (after a server restart)
+SERVE_CMD ?=
+
+# A launcher put before the heavy steps' commands (train; evaluate and
+# embed), e.g. srun under Slurm: TRAIN_LAUNCHER = srun -N1 --gres=gpu:8.
+# Where a step runs does not change what it makes: not in RUN/knobs.
+LAUNCHER ?=
+TRAIN_LAUNCHER ?= $(LAUNCHER)
+EVAL_LAUNCHER ?= $(LAUNCHER)
+
 # The question types the report and the weakness table always list
 TYPES ?= scene_understanding instance_identity instance_attributes \
 	instance_location instances_counting spatial_relation \

@@ -10,12 +10,20 @@
 # evaluated on val (which feeds the next iteration) and test (held out,
 # for the report only).  Every recipe writes $@.tmp (the programs' -o) and
 # renames; .DELETE_ON_ERROR removes a half-made target (but a failed gen's
-# rejects).
+# rejects).  What each step reads and runs is a knob of mk/config.mk ("The
+# real loop"): the defaults are the embedded world and the builtin model;
+# with an external trainer iterN/EXPORT_FILE is the training file, and with
+# a serve command iterN/served says that model N answers as its name.
 
 W := $(RUN)/world
 empty :=
 space := $(empty) $(empty)
 comma := ,
+# what SERVE_CMD sees outside its step (RUN/knobs records it so); each
+# serve step sets its own
+SERVE_ITER = N
+SERVE_NAME = $(SERVED_PREFIX)N
+SERVE_CHECKPOINT = $(abspath $(RUN))/iterN/$(CHECKPOINT)
 WORLD_SETS := $(W)/pool.jsonl.zst $(W)/base.jsonl.zst $(W)/val.jsonl.zst $(W)/test.jsonl.zst
 
 # timed NAME, COMMAND: run COMMAND, adding its time to times.tsv and to
@@ -39,7 +47,10 @@ $(RUN) $(ITER_DIRS):
 LOOP_KNOBS := SEED THREADS WORLD_IMAGES WORLD_BASE WORLD_MIX WORLD_VAL WORLD_TEST \
 	BASE_EPOCHS ITER_EPOCHS LR ITER_LR BATCH WEIGHT BUDGET STRATEGY TEMPERATURE \
 	EXAMPLES TOPK RETRIEVAL BACKEND GEN_FLAGS TYPES
+LOOP_KNOBS += $(REAL_KNOBS_SET)
 knobs_now := $(foreach k,$(LOOP_KNOBS),$(k)=$(subst $(space),$(comma),$(strip $($(k)))))
+# each word of knobs_now as one shell word (command knobs hold quotes)
+knobs_quoted := $(foreach w,$(knobs_now),'$(subst ','\'',$(w))')
 ifneq ($(filter iter% $(RUN)/%,$(MAKECMDGOALS)),)
 knobs_then := $(strip $(shell cat $(RUN)/knobs 2>/dev/null))
 ifneq ($(knobs_then),)
@@ -51,11 +62,11 @@ endif
 endif
 endif
 
-KNOBS_ID := $(shell printf '%s\n' $(knobs_now) | cksum | cut -d' ' -f1)
+KNOBS_ID := $(shell printf '%s\n' $(knobs_quoted) | cksum | cut -d' ' -f1)
 TIMES_RECORD = $(dir $(RUN)).times/$(KNOBS_ID).tsv
 
 $(RUN)/knobs: | $(RUN)
-	@printf '%s\n' $(knobs_now) > $@.tmp && mv $@.tmp $@
+	@printf '%s\n' $(knobs_quoted) > $@.tmp && mv $@.tmp $@
 
 # The world is a directory: made beside its place and renamed as a whole.
 $(WORLD_SETS) &: $(BINDIR)/mlde-world | $(RUN)/knobs
@@ -65,18 +76,113 @@ $(WORLD_SETS) &: $(BINDIR)/mlde-world | $(RUN)/knobs
 		--val $(WORLD_VAL) --test $(WORLD_TEST))
 	@rm -rf $(W) && mv $(W).tmp $(W)
 
-TRAIN = $(BINDIR)/mlde-train $(LONG_Q) --threads $(THREADS) --seed $(SEED) --batch $(BATCH) \
-	--images $(W)
-EVAL = $(BINDIR)/mlde-eval -q --threads $(THREADS) --images $(W)
+# ---- what each step runs (mk/config.mk, "The real loop") ----
+ckpt = $(RUN)/iter$(1)/$(CHECKPOINT)
+gens_upto = $(foreach i,$(shell seq 1 $(1)),$(RUN)/iter$(i)/gen.jsonl.zst)
+no_base := $(if $(strip $(BASE_ITEMS)),,yes)
+http_eval := $(filter http,$(EVAL_BACKEND))
+# the name iteration N's model answers as (http)
+served_name = $(if $(and $(filter 0,$(1)),$(no_base)),$(SERVED_MODEL0),$(SERVED_PREFIX)$(1))
+# whether the loop serves iteration N's model (iteration 0 without a base
+# set is the model the server started with)
+serving = $(and $(strip $(SERVE_CMD)),$(if $(and $(filter 0,$(1)),$(no_base)),,yes))
+# what the evaluation of iteration N's model waits for
+eval_needs = $(if $(http_eval),,$(call ckpt,$(1))) $(if $(call serving,$(1)),$(RUN)/iter$(1)/served,$(if \
+	$(http_eval),$(call ckpt,$(1))))
 
-$(RUN)/iter0/model.safetensors: $(W)/base.jsonl.zst $(BINDIR)/mlde-train | $(RUN)/iter0
-	@$(call timed,iter0 train,$(TRAIN) --epochs $(BASE_EPOCHS) --lr $(LR) -o $@ $<)
+ifneq ($(filter iter% $(RUN)/%,$(MAKECMDGOALS)),)
+ifeq ($(filter builtin http,$(EVAL_BACKEND)),)
+$(error EVAL_BACKEND=$(EVAL_BACKEND): builtin or http)
+endif
+ifeq ($(filter model http none,$(EMBED)),)
+$(error EMBED=$(EMBED): model, http or none)
+endif
+ifeq ($(EMBED)$(http_eval),http)
+$(error EMBED=http embeds through the evaluation's server: it needs EVAL_BACKEND=http)
+endif
+ifeq ($(no_base)$(strip $(MODEL0)),yes)
+$(error BASE_ITEMS is empty: MODEL0 must name iteration 0's checkpoint)
+endif
+endif
 
-# Every model on val (embedded: its bad cases lead the next plan) and test.
-$(RUN)/iter%/val.eval.jsonl.zst: $(RUN)/iter%/model.safetensors $(W)/val.jsonl.zst $(BINDIR)/mlde-eval
-	@$(call timed,iter$* eval val,$(EVAL) --embed -m $< -o $@ $(W)/val.jsonl.zst)
-$(RUN)/iter%/test.eval.jsonl.zst: $(RUN)/iter%/model.safetensors $(W)/test.jsonl.zst $(BINDIR)/mlde-eval
-	@$(call timed,iter$* eval test,$(EVAL) -m $< -o $@ $(W)/test.jsonl.zst)
+TRAIN = $(TRAIN_LAUNCHER) $(BINDIR)/mlde-train $(LONG_Q) --threads $(THREADS) --seed $(SEED) --batch $(BATCH) \
+	--images $(IMAGES)
+EVAL = $(EVAL_LAUNCHER) $(BINDIR)/mlde-eval -q --threads $(THREADS) --images $(IMAGES)
+EVAL_HTTP = $(EVAL_LAUNCHER) $(BINDIR)/mlde-eval -q --backend http --images $(IMAGES) $(EVAL_FLAGS)
+
+# Iteration 0: trained on the base set, or MODEL0 as it is.
+ifeq ($(no_base),yes)
+$(call ckpt,0): | $(RUN)/iter0 $(RUN)/knobs
+	@test -e $(MODEL0) || { echo "mk/loop.mk: MODEL0=$(MODEL0): no such file or directory" >&2; exit 1; }
+	@ln -sfn $(abspath $(MODEL0)) $@
+else ifeq ($(strip $(TRAIN_CMD)),)
+$(call ckpt,0): $(BASE_ITEMS) $(BINDIR)/mlde-train | $(RUN)/iter0 $(RUN)/knobs
+	@$(call timed,iter0 train,$(TRAIN) --epochs $(BASE_EPOCHS) --lr $(LR) -o $@ $(BASE_ITEMS))
+endif
+
+# TRAIN_EXTERNAL N, PREV, EPOCHS, LR: iteration N's training file (the base
+# set and the generated items so far, exported) and its checkpoint, made by
+# TRAIN_CMD; OUT must exist when it exits 0.  (User knobs are expanded in
+# the recipe, $$(...), as they may hold commas.)
+define TRAIN_EXTERNAL
+$(RUN)/iter$(1)/$(EXPORT_FILE): $(BASE_ITEMS) $(call gens_upto,$(1)) | $(RUN)/iter$(1) $(RUN)/knobs
+	@$$(call timed,iter$(1) export,$$(EXPORT) $(BASE_ITEMS) $(call gens_upto,$(1))) > $$@.tmp || \
+		{ rm -f $$@.tmp; exit 1; }
+	@mv $$@.tmp $$@
+
+$(call ckpt,$(1)): $(2) $(RUN)/iter$(1)/$(EXPORT_FILE) | $(RUN)/knobs
+	@rm -rf $$@.tmp
+	@$$(call timed,iter$(1) train,env MLDE_ITER=$(1) MLDE_EPOCHS=$(3) MLDE_LR=$(4) MLDE_SEED=$(SEED) \
+		MLDE_BATCH=$(BATCH) MLDE_THREADS=$(THREADS) MLDE_IMAGES=$(abspath $(IMAGES)) \
+		MLDE_BIN=$(abspath $(BINDIR)) $$(TRAIN_LAUNCHER) $$(TRAIN_CMD) \
+		$(abspath $(RUN)/iter$(1)/$(EXPORT_FILE)) '$(if $(2),$(abspath $(2)))' $$(abspath $$@.tmp))
+	@test -e $$@.tmp || { echo "mk/loop.mk: iter$(1) train: TRAIN_CMD exited 0 but wrote no $$@.tmp" >&2; \
+		exit 1; }
+	@rm -rf $$@ && mv $$@.tmp $$@
+endef
+
+# SERVE N: iteration N's checkpoint made to answer as its name, by SERVE_CMD
+# (with SERVE_ITER, SERVE_NAME and SERVE_CHECKPOINT set for it)
+define SERVE
+$(RUN)/iter$(1)/served: SERVE_ITER = $(1)
+$(RUN)/iter$(1)/served: SERVE_NAME = $(call served_name,$(1))
+$(RUN)/iter$(1)/served: SERVE_CHECKPOINT = $(abspath $(call ckpt,$(1)))
+$(RUN)/iter$(1)/served: $(call ckpt,$(1)) | $(RUN)/knobs
+	@$$(call timed,iter$(1) serve,$$(SERVE_CMD))
+	@printf '%s\t%s\n' '$$(SERVE_NAME)' '$$(SERVE_CHECKPOINT)' > $$@.tmp && mv $$@.tmp $$@
+endef
+
+# EVALS N: iteration N's model on val (its bad cases embedded: they lead
+# the next plan) and on test.  With an http evaluation and EMBED=model the
+# val items are embedded by the builtin model first (val.embedded), and
+# the server's evaluation keeps their embedding.
+define EVALS
+ifeq ($(http_eval),)
+$(RUN)/iter$(1)/val.eval.jsonl.zst: $(call eval_needs,$(1)) $(VAL_ITEMS) $(BINDIR)/mlde-eval | $(RUN)/knobs
+	@$$(call timed,iter$(1) eval val,$$(EVAL) $$(EVAL_FLAGS) $(if $(filter model,$(EMBED)),--embed) \
+		-m $(call ckpt,$(1)) -o $$@ $(VAL_ITEMS))
+$(RUN)/iter$(1)/test.eval.jsonl.zst: $(call eval_needs,$(1)) $(TEST_ITEMS) $(BINDIR)/mlde-eval | $(RUN)/knobs
+	@$$(call timed,iter$(1) eval test,$$(EVAL) $$(EVAL_FLAGS) -m $(call ckpt,$(1)) -o $$@ $(TEST_ITEMS))
+else
+ifeq ($(EMBED),model)
+$(RUN)/iter$(1)/val.embedded.jsonl.zst: $(call ckpt,$(1)) $(VAL_ITEMS) $(BINDIR)/mlde-eval | $(RUN)/knobs
+	@$$(call timed,iter$(1) embed val,$$(EVAL) $$(EMBED_FLAGS) --embed -m $(call ckpt,$(1)) -Z \
+		-o $$@.plain.tmp $(VAL_ITEMS))
+	@jq -c 'del(.pred, .correct, .scores, .model)' $$@.plain.tmp | zstd -q > $$@.tmp && \
+		rm -f $$@.plain.tmp && mv $$@.tmp $$@
+$(RUN)/iter$(1)/val.eval.jsonl.zst: $(call eval_needs,$(1)) $(RUN)/iter$(1)/val.embedded.jsonl.zst \
+		$(BINDIR)/mlde-eval | $(RUN)/knobs
+	@$$(call timed,iter$(1) eval val,$$(EVAL_HTTP) -m $(call served_name,$(1)) -o $$@ \
+		$(RUN)/iter$(1)/val.embedded.jsonl.zst)
+else
+$(RUN)/iter$(1)/val.eval.jsonl.zst: $(call eval_needs,$(1)) $(VAL_ITEMS) $(BINDIR)/mlde-eval | $(RUN)/knobs
+	@$$(call timed,iter$(1) eval val,$$(EVAL_HTTP) $(if $(filter http,$(EMBED)),--embed $$(EMBED_FLAGS)) \
+		-m $(call served_name,$(1)) -o $$@ $(VAL_ITEMS))
+endif
+$(RUN)/iter$(1)/test.eval.jsonl.zst: $(call eval_needs,$(1)) $(TEST_ITEMS) $(BINDIR)/mlde-eval | $(RUN)/knobs
+	@$$(call timed,iter$(1) eval test,$$(EVAL_HTTP) -m $(call served_name,$(1)) -o $$@ $(TEST_ITEMS))
+endif
+endef
 
 prev = $(shell echo $$(($(1) - 1)))
 # a seed of its own for each iteration's sampling and generation
@@ -87,9 +193,6 @@ define ITERATION
 $(RUN)/iter$(1)/weak.jsonl.zst: $(RUN)/iter$(call prev,$(1))/val.eval.jsonl.zst $(BINDIR)/mlde-weak | $(RUN)/iter$(1)
 	@$$(call timed,iter$(1) weak,$(BINDIR)/mlde-weak -q --weight $(WEIGHT) \
 		$$(addprefix --type ,$(TYPES)) -o $$@ $$<)
-
-$(RUN)/iter$(1)/pool.jsonl.zst: $(RUN)/iter$(call prev,$(1))/model.safetensors $(W)/pool.jsonl.zst $(BINDIR)/mlde-eval | $(RUN)/iter$(1)
-	@$$(call timed,iter$(1) embed pool,$(EVAL) --embed -m $$< -o $$@ $(W)/pool.jsonl.zst)
 
 $(RUN)/iter$(1)/plan.jsonl.zst: $(RUN)/iter$(1)/weak.jsonl.zst $(RUN)/iter$(1)/pool.jsonl.zst \
 		$(RUN)/iter$(call prev,$(1))/val.eval.jsonl.zst $(BINDIR)/mlde-sample
@@ -106,14 +209,38 @@ $(RUN)/iter$(1)/plan.jsonl.zst: $(RUN)/iter$(1)/weak.jsonl.zst $(RUN)/iter$(1)/p
 .PRECIOUS: $(RUN)/iter$(1)/rejects.jsonl.zst
 $(RUN)/iter$(1)/gen.jsonl.zst $(RUN)/iter$(1)/rejects.jsonl.zst &: $(RUN)/iter$(1)/plan.jsonl.zst $(BINDIR)/mlde-gen
 	@$$(call timed,iter$(1) gen,$(BINDIR)/mlde-gen $(LONG_Q) --backend $(BACKEND) --seed $(call iter_seed,$(1)) \
-		$(GEN_FLAGS) --rejects $(RUN)/iter$(1)/rejects.jsonl.zst \
+		$$(GEN_FLAGS) --rejects $(RUN)/iter$(1)/rejects.jsonl.zst \
 		-o $(RUN)/iter$(1)/gen.jsonl.zst $$<)
 
-# cumulative: the base set and every iteration's generated items so far
-$(RUN)/iter$(1)/model.safetensors: $(RUN)/iter$(call prev,$(1))/model.safetensors \
-		$(W)/base.jsonl.zst $(foreach i,$(shell seq 1 $(1)),$(RUN)/iter$(i)/gen.jsonl.zst) $(BINDIR)/mlde-train
-	@$$(call timed,iter$(1) train,$(TRAIN) --init $$< --epochs $(ITER_EPOCHS) --lr $(ITER_LR) \
-		-o $$@ $$(filter %.jsonl.zst,$$^))
+endef
+
+# POOL_STEP N: the pool embedded for iteration N's plan, by model N-1
+# (EMBED=model), by the served embedding model (http), or as it is (none)
+define POOL_STEP
+ifeq ($(EMBED),none)
+$(RUN)/iter$(1)/pool.jsonl.zst: $(POOL) | $(RUN)/iter$(1) $(RUN)/knobs
+	@ln -sfn $(abspath $(POOL)) $$@
+else ifeq ($(EMBED),http)
+$(RUN)/iter$(1)/pool.jsonl.zst: $(call eval_needs,$(call prev,$(1))) $(POOL) $(BINDIR)/mlde-eval | $(RUN)/iter$(1)
+	@$$(call timed,iter$(1) embed pool,$$(EVAL_HTTP) --embed $$(EMBED_FLAGS) \
+		-m $(call served_name,$(call prev,$(1))) -o $$@ $(POOL))
+else
+$(RUN)/iter$(1)/pool.jsonl.zst: $(call ckpt,$(call prev,$(1))) $(POOL) $(BINDIR)/mlde-eval | $(RUN)/iter$(1)
+	@$$(call timed,iter$(1) embed pool,$$(EVAL) $$(EMBED_FLAGS) --embed -m $(call ckpt,$(call prev,$(1))) \
+		-o $$@ $(POOL))
+endif
+endef
+
+# TRAIN_STEP N: model N fine-tuned from N-1 on the base set and every
+# iteration's generated items so far (cumulative), by mlde-train or TRAIN_CMD
+define TRAIN_STEP
+ifeq ($(strip $(TRAIN_CMD)),)
+$(call ckpt,$(1)): $(call ckpt,$(call prev,$(1))) $(BASE_ITEMS) $(call gens_upto,$(1)) $(BINDIR)/mlde-train
+	@$$(call timed,iter$(1) train,$$(TRAIN) --init $(call ckpt,$(call prev,$(1))) --epochs $(ITER_EPOCHS) \
+		--lr $(ITER_LR) -o $$@ $(BASE_ITEMS) $(call gens_upto,$(1)))
+else
+$(call TRAIN_EXTERNAL,$(1),$(call ckpt,$(call prev,$(1))),$(ITER_EPOCHS),$(ITER_LR))
+endif
 endef
 
 EVALS_UPTO = $(foreach i,$(shell seq 0 $(1)),$(RUN)/iter$(i)/val.eval.jsonl.zst \
@@ -134,4 +261,15 @@ iter$(1)-files: $(call EVALS_UPTO,$(1))
 endef
 
 $(foreach n,$(shell seq 1 $(ITERS_MAX)),$(eval $(call ITERATION,$(n))))
+$(foreach n,$(shell seq 1 $(ITERS_MAX)),$(eval $(call POOL_STEP,$(n))))
+$(foreach n,$(shell seq 1 $(ITERS_MAX)),$(eval $(call TRAIN_STEP,$(n))))
+$(foreach n,$(shell seq 0 $(ITERS_MAX)),$(eval $(call EVALS,$(n))))
+ifneq ($(strip $(TRAIN_CMD)),)
+ifeq ($(no_base),)
+$(eval $(call TRAIN_EXTERNAL,0,$(MODEL0),$(BASE_EPOCHS),$(LR)))
+endif
+endif
+ifneq ($(strip $(SERVE_CMD)),)
+$(foreach n,$(shell seq 0 $(ITERS_MAX)),$(if $(call serving,$(n)),$(eval $(call SERVE,$(n)))))
+endif
 $(foreach n,$(shell seq 0 $(ITERS_MAX)),$(eval $(call ITER_GOAL,$(n))))

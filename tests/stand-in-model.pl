@@ -30,6 +30,12 @@
 # {"object": "list", "data": [{"object": "embedding", "index": 0,
 # "embedding": [...]}]}, from the same batched runs.
 #
+# POST /v1/load_lora_adapter {"lora_name": NAME, "lora_path": FILE} is
+# vLLM's run-time LoRA loading (VLLM_ALLOW_RUNTIME_LORA_UPDATING=True):
+# after it, requests naming NAME are answered with the model file FILE (an
+# mlde-train file), as vLLM answers them with the adapter.  vLLM's answers:
+# 200 and a line of text; 400 for a name already loaded or a missing path.
+#
 # --log gets one line per request:
 #   T SHA ACTION image_sha=SHA reply=LETTER batch=N
 # (SHA: the first 16 hex digits of the body's sha256; ACTION ok, embedded,
@@ -83,6 +89,7 @@ my %continued;           # per connection: "100 Continue" sent for the request c
 my @pending;             # requests waiting for the next mlde-eval run
 my $last_arrival = 0;
 my $seq = 0;
+my %lora;                # loaded adapter name -> model file
 my $running = 1;
 $SIG{TERM} = $SIG{INT} = sub { $running = 0 };
 # a test killed before its cleanup leaves no server behind: the stand-in
@@ -173,7 +180,7 @@ sub handle {
 	if (my $why = check_vision($req, \@images)) {
 		return refuse($fh, $sha, 400, $why->{message}, $why->{param}, $why->{code}, \@images);
 	}
-	if (defined $o{name} && $req->{model} ne $o{name}) {
+	if (defined $o{name} && $req->{model} ne $o{name} && !exists $lora{ $req->{model} }) {
 		return refuse($fh, $sha, 404, "The model `$req->{model}` does not exist.", 'model',
 			'model_not_found', \@images);
 	}
@@ -205,6 +212,7 @@ sub handle {
 	}
 	my $k = jtype($req->{top_logprobs}) eq 'number' ? $req->{top_logprobs} : 0;
 	push @pending, { kind => $kind, fh => $fh, sha => $sha, image => $img->{sha}, item => $item, model => $req->{model},
+		file => $lora{ $req->{model} } // $o{model},
 		logprobs => (jtype($req->{logprobs}) eq 'boolean' && $req->{logprobs}) ? 1 : 0, k => $k };
 	$last_arrival = time;
 }
@@ -241,7 +249,7 @@ sub embedding_reply {
 # The eval records of one mlde-eval run over the items (with --embed when
 # embed), by id; or an error.
 sub run_eval {
-	my ($items, $embed) = @_;
+	my ($items, $model, $embed) = @_;
 	my $in = "$work/batch.jsonl";
 	open(my $f, '>', $in) or die "stand-in: $in: $!\n";
 	print $f $json->encode($_), "\n" for @$items;
@@ -249,7 +257,7 @@ sub run_eval {
 	my $pid = open(my $out, '-|') // die "stand-in: fork: $!\n";
 	if (!$pid) {
 		open(STDERR, '>', "$work/eval.err") or die "stand-in: eval.err: $!\n";
-		exec($eval, '-q', '-Z', '-m', $o{model}, '--images', "$work/images", ($embed ? '--embed' : ()), $in)
+		exec($eval, '-q', '-Z', '-m', $model, '--images', "$work/images", ($embed ? '--embed' : ()), $in)
 			or die "stand-in: $eval: $!\n";
 	}
 	my %recs;
@@ -267,8 +275,14 @@ sub run_eval {
 
 # Run the waiting requests through mlde-eval and answer them.
 sub run_batch {
-	my @batch = splice(@pending, 0, $o{'max-batch'});
-	my ($recs, $why) = run_eval([map { $_->{item} } @batch], scalar grep { $_->{kind} eq 'embed' } @batch);
+	# one model file a run: the first request's, and those of the same
+	my $file = $pending[0]{file};
+	my (@batch, @rest);
+	for my $p (@pending) {
+		if ($p->{file} eq $file && @batch < $o{'max-batch'}) { push @batch, $p } else { push @rest, $p }
+	}
+	@pending = @rest;
+	my ($recs, $why) = run_eval([map { $_->{item} } @batch], $file, scalar grep { $_->{kind} eq 'embed' } @batch);
 	for my $p (@batch) {
 		my $rec = $recs ? $recs->{ $p->{item}{id} } : undef;
 		if ($p->{kind} eq 'embed' && $rec && jtype($rec->{embedding}) eq 'array') {
@@ -283,6 +297,29 @@ sub run_batch {
 				. ($why // 'no eval record for the item'), param => undef, code => 'server_error' })));
 		}
 	}
+}
+
+# vLLM's POST /v1/load_lora_adapter: NAME answers with the model file
+# lora_path from now on.
+sub load_lora {
+	my ($fh, $body) = @_;
+	my $sha = substr(sha256_hex($body), 0, 16);
+	my $req = eval { $json->decode($body) };
+	my ($name, $path) = ref $req eq 'HASH' ? @$req{qw(lora_name lora_path)} : ();
+	my $why = !defined $name || !defined $path || ref $name || ref $path
+		? 'lora_name and lora_path are both required.'
+		: exists $lora{$name} ? "The lora adapter '$name' has already been loaded."
+		: !-e $path ? "No adapter found at '$path'." : undef;
+	if (defined $why) {
+		printf $log "%.3f %s lora-refused name=%s\n", time, $sha, $name // '-';
+		return answer($fh, response(400, $json->encode({ object => 'error', message => $why,
+			type => 'InvalidUserInput', param => undef, code => 400 })));
+	}
+	$lora{$name} = $path;
+	printf $log "%.3f %s lora-loaded name=%s\n", time, $sha, $name;
+	answer($fh, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: "
+		. length("Success: LoRA adapter '$name' added successfully.")
+		. "\r\n\r\nSuccess: LoRA adapter '$name' added successfully.");
 }
 
 # Parse what a connection has sent: one request at a time.
@@ -311,6 +348,7 @@ sub parse {
 	my $body = substr($$buf, $end + 4, $len);
 	substr($$buf, 0, $end + 4 + $len) = '';
 	$busy{$fh} = 1;
+	return load_lora($fh, $body) if $method eq 'POST' && $path =~ m{/v1/load_lora_adapter\z};
 	my $kind = $method ne 'POST' ? '' : $path =~ m{/chat/completions\z} ? 'chat' : $path =~ m{/embeddings\z} ? 'embed' : '';
 	if (!$kind) {
 		return answer($fh, response(404, error_body_for({ message => "stand-in: no route $method $path",

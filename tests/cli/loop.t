@@ -149,6 +149,41 @@ holds "  having built nothing" not test -e f/iter1/plan.jsonl.zst
 run loop "$SCRATCH/f/iter1/plan.jsonl.zst" RUN="$SCRATCH/f" CONFIG="$SCRATCH/mine.mk" BUDGET=20
 same plan.before f/iter1/plan.jsonl.zst "  the same knobs again: made as before"
 
+# the real loop's knobs (mk/config.mk): at their defaults they are not in
+# RUN/knobs, so the embedded loop's file is as it was
+holds "the embedded run's knobs name no knob of the real loop" \
+	not grep -Eq '^(VAL_ITEMS|TEST_ITEMS|POOL|BASE_ITEMS|EVAL_BACKEND|EMBED|TRAIN_CMD|SERVE_CMD|EXPORT)=' a/knobs
+# a launcher goes before the heavy steps only, and is no knob of the files
+run loop -n iter1 RUN="$SCRATCH/t" LAUNCHER=nice
+like out "'iter0 train' +nice .*/mlde-train " "LAUNCHER: before the training"
+like out "'iter0 eval val' +nice .*/mlde-eval " "  the evaluations"
+like out "'iter1 embed pool' +nice .*/mlde-eval " "  and the embedding"
+unlike out "'iter1 (gen|weak|sample)' +nice" "  not the light steps"
+run loop -n iter1 RUN="$SCRATCH/t" LAUNCHER=nice TRAIN_LAUNCHER=
+unlike out "'iter0 train' +nice" "TRAIN_LAUNCHER= : none before the training"
+like out "'iter0 eval test' +nice " "  the others keep LAUNCHER"
+run loop "$SCRATCH/g/iter0/model.safetensors" RUN="$SCRATCH/g" TRAIN_LAUNCHER=nice EMBED=model
+is "$status" 0 "a step under a launcher runs"
+holds "  a real-loop knob set is in RUN/knobs" grep -qx 'EMBED=model' g/knobs
+holds "  a launcher is not" not grep -q LAUNCHER g/knobs
+# embeddings none: the pool as it is, val evaluated without --embed
+run loop -n iter1 RUN="$SCRATCH/t" EMBED=none RETRIEVAL=random
+like out "^ln -sfn .*/world/pool\.jsonl\.zst $SCRATCH/t/iter1/pool\.jsonl\.zst$" "EMBED=none: the pool linked, not embedded"
+unlike out "'iter0 eval val'.* --embed " "  and val evaluated without --embed"
+run loop -n iter1 RUN="$SCRATCH/t" EMBED=clip
+is "$status" 2 "EMBED=clip: make stops"
+like err "EMBED=clip: model, http or none" "  naming the choices"
+run loop -n iter1 RUN="$SCRATCH/t" EMBED=http
+like err "EMBED=http embeds through the evaluation's server: it needs EVAL_BACKEND=http" "EMBED=http with the builtin evaluation: stops"
+run loop -n iter1 RUN="$SCRATCH/t" BASE_ITEMS=
+like err "BASE_ITEMS is empty: MODEL0 must name iteration 0's checkpoint" "no base set and no MODEL0: stops"
+# no base set: iteration 0 is MODEL0, linked; the later ones train on the
+# generated items alone
+run loop -n iter1 RUN="$SCRATCH/t" BASE_ITEMS= MODEL0="$SCRATCH/g/iter0/model.safetensors"
+like out "^ln -sfn $SCRATCH/g/iter0/model\.safetensors $SCRATCH/t/iter0/model\.safetensors$" "no base set: iteration 0 is MODEL0, linked"
+like out "'iter1 train' .*-o $SCRATCH/t/iter1/model\.safetensors +$SCRATCH/t/iter1/gen\.jsonl\.zst$" \
+	"  and iteration 1 trains on its generated items alone"
+
 # the ablation: both strategies from one world and baseline, and the table
 SMALL="$TINY BUDGET=60"
 run loop ablation SEEDS=1 ABLATION_ITERS=1 ABLATION_DIR="$SCRATCH/abl"
