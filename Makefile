@@ -39,7 +39,7 @@ MLDE_CFLAGS = -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes \
 	-D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Itools/lib -Itools $(PKG_CFLAGS) $(SANFLAGS)
 LDLIBS_ALL = -Wl,--as-needed $(PKG_LIBS) -ljq -lm -lpthread
 
-PROGRAMS := mlde-weak mlde-sample mlde-world mlde-gen mlde-train mlde-eval mlde-import
+PROGRAMS := mlde-weak mlde-sample mlde-world mlde-gen mlde-train mlde-eval mlde-import mlde-prompt
 # tools/lib/ is the library: it returns errors and never prints or exits.
 # tools/cli/ is the program layer every program links besides: options,
 # diagnostics, progress, the exit path.
