@@ -201,10 +201,10 @@ static void free_items(items *I)
 }
 
 /* The review of item i by reviewer, built from the item. */
-static mlde_review review_of(const items *I, size_t i, const char *reviewer, mlde_verdict v,
+static mlde_ipo_review review_of(const items *I, size_t i, const char *reviewer, mlde_verdict v,
 			     const char *reason)
 {
-	mlde_review r = {
+	mlde_ipo_review r = {
 		.item = I->it[i].id, .prompt_version = mlde_item_prompt_version(I->rec[i]),
 		.prompt_sha256 = mlde_item_prompt_sha256(I->rec[i]), .type = I->it[i].type,
 		.verdict = v, .reason = reason, .reviewer = reviewer,
@@ -264,7 +264,7 @@ static void print_item(const items *I, size_t i, const mlde_review_log *log,
 {
 	const mlde_item *it = &I->it[i];
 	const char *version = mlde_item_prompt_version(I->rec[i]);
-	const mlde_review *r = mlde_review_log_find(log, it->id, reviewer);
+	const mlde_ipo_review *r = mlde_review_log_find(log, it->id, reviewer);
 
 	printf("\n== item %zu of %zu (%zu reviewed): %s\n", i + 1, I->n,
 	       reviewed_count(I, log, reviewer), it->id);
@@ -355,7 +355,7 @@ static int review_tty(const items *I, mlde_review_log *log, const options *o, ml
 		return 0;
 	}
 	for (;;) {
-		mlde_review r;
+		mlde_ipo_review r;
 		int v = -1;
 
 		print_item(I, (size_t)at, log, o->reviewer, o->images);
@@ -364,16 +364,16 @@ static int review_tty(const items *I, mlde_review_log *log, const options *o, ml
 		if (!read_line(line, sizeof line) || strcmp(line, "q") == 0)
 			break;
 		if (strcmp(line, "y") == 0)
-			v = MLDE_VERDICT_CORRECT;
+			v = MLDE_IPO_CORRECT;
 		else if (strcmp(line, "s") == 0)
-			v = MLDE_VERDICT_SKIP;
+			v = MLDE_IPO_SKIP;
 		else if (line[0] == 'n' && (line[1] == '\0' || line[1] == ' ')) {
 			/* "n why" gives the reason at once */
 			if (line[1] == ' ' && line[2])
 				pick_reason(log, line + 2, reason, sizeof reason);
 			else if (!ask_reason(log, reason, sizeof reason))
 				break;
-			v = MLDE_VERDICT_WRONG;
+			v = MLDE_IPO_WRONG;
 		} else if (strcmp(line, "p") == 0) {
 			at = at > 0 ? at - 1 : at;
 			continue;
@@ -385,7 +385,7 @@ static int review_tty(const items *I, mlde_review_log *log, const options *o, ml
 			continue;
 		}
 		r = review_of(I, (size_t)at, o->reviewer, (mlde_verdict)v,
-			      v == MLDE_VERDICT_WRONG ? reason : NULL);
+			      v == MLDE_IPO_WRONG ? reason : NULL);
 		if (mlde_review_log_append(log, &r, err) < 0)
 			return -1;
 		at = next_unreviewed(I, log, o->reviewer, (size_t)at + 1);
@@ -455,7 +455,7 @@ static jv state_json(const server *S)
 static jv item_json(const server *S, size_t i)
 {
 	const mlde_item *it = &S->I->it[i];
-	const mlde_review *r = mlde_review_log_find(S->log, it->id, S->o->reviewer);
+	const mlde_ipo_review *r = mlde_review_log_find(S->log, it->id, S->o->reviewer);
 	const char *version = mlde_item_prompt_version(S->I->rec[i]);
 	jv o = jv_object(), opts = jv_array(), rev = jv_null();
 
@@ -523,13 +523,13 @@ static void take_verdict(server *S, const mlde_httpd_req *req, mlde_httpd_resp *
 			 jv_get_kind(id) == JV_KIND_STRING ? jv_string_value(id) : "(not a string)");
 		reply_error(resp, 400, msg);
 	} else if (jv_get_kind(verdict) != JV_KIND_STRING ||
-		   (v = mlde_verdict_parse(jv_string_value(verdict))) < 0) {
+		   (v = mlde_verdict_parse(jv_string_value(verdict))) < 0 || v == MLDE_IPO_CANNOT) {
 		reply_error(resp, 400, "verdict: not one of correct, wrong, skip");
-	} else if (v == MLDE_VERDICT_WRONG && !rs) {
+	} else if (v == MLDE_IPO_WRONG && !rs) {
 		reply_error(resp, 400, "a wrong verdict needs a reason");
 	} else {
-		mlde_review r = review_of(S->I, (size_t)i, S->o->reviewer, (mlde_verdict)v,
-					  v == MLDE_VERDICT_WRONG ? rs : NULL);
+		mlde_ipo_review r = review_of(S->I, (size_t)i, S->o->reviewer, (mlde_verdict)v,
+					  v == MLDE_IPO_WRONG ? rs : NULL);
 
 		if (mlde_review_log_append(S->log, &r, &S->err) < 0) {
 			reply_error(resp, 500, S->err.msg);
@@ -698,7 +698,7 @@ static int judge_one(judging *J, asker *A, mlde_window_done *d, mlde_error *err)
 	jv text = reply_text(A, d, J->I->it[i].id);
 	char reason[600], why[200];
 	mlde_verdict v;
-	mlde_review r;
+	mlde_ipo_review r;
 
 	free(d->reply);
 	if (!jv_is_valid(text))
@@ -706,11 +706,11 @@ static int judge_one(judging *J, asker *A, mlde_window_done *d, mlde_error *err)
 	if (mlde_judge_reply(jv_string_value(text), &v, reason, sizeof reason, why, sizeof why) < 0) {
 		/* recorded as a skip, with why: the same request gets the same
 		 * cached reply, so asking again would change nothing */
-		v = MLDE_VERDICT_SKIP;
+		v = MLDE_IPO_SKIP;
 		snprintf(reason, sizeof reason, "unreadable judge reply: %s", why);
 		J->unreadable++;
 	} else {
-		v == MLDE_VERDICT_CORRECT ? J->correct++ : J->wrong++;
+		v == MLDE_IPO_CORRECT ? J->correct++ : J->wrong++;
 	}
 	jv_free(text);
 	r = review_of(J->I, i, J->reviewer, v, reason);
@@ -1129,7 +1129,8 @@ static int refine(const options *o, const mlde_endpoint *ep, char **files, int n
 	if (rc == 0) {
 		/* the new version must still be a template mlde-gen can use */
 		mlde_template *t = mlde_template_new("the new prompt", prompt, strlen(prompt),
-						     jv_object(), err);
+						     jv_object_set(jv_object(), jv_string("types"),
+								   jv_object()), err);
 
 		rc = t ? 0 : -1;
 		mlde_template_free(t);

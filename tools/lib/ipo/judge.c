@@ -71,7 +71,7 @@ int mlde_judge_reply(const char *text, mlde_verdict *verdict, char *reason, size
 			snprintf(what + strlen(what), sizeof what - strlen(what), "%s%s",
 				 *what ? ", " : "", failed[i]);
 	}
-	*verdict = *what ? MLDE_VERDICT_WRONG : MLDE_VERDICT_CORRECT;
+	*verdict = *what ? MLDE_IPO_WRONG : MLDE_IPO_CORRECT;
 	if (!line_value(text, "Reason", given, sizeof given))
 		given[0] = '\0';
 	if (*what)

@@ -14,16 +14,16 @@
 #include "io/jsonl.h"
 #include "record/record.h"
 
-static const char *const verdict_names[] = { "correct", "wrong", "skip" };
+static const char *const verdict_names[] = { "correct", "wrong", "skip", "cannot-judge" };
 
 const char *mlde_verdict_name(mlde_verdict v)
 {
-	return (unsigned)v < 3 ? verdict_names[v] : "?";
+	return (unsigned)v < 4 ? verdict_names[v] : "?";
 }
 
 int mlde_verdict_parse(const char *s)
 {
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < 4; i++)
 		if (s && strcmp(s, verdict_names[i]) == 0)
 			return i;
 	return -1;
@@ -34,7 +34,7 @@ static jv string_or_null(const char *s)
 	return s ? jv_string(s) : jv_null();
 }
 
-jv mlde_review_record(const mlde_review *r)
+jv mlde_ipo_review_record(const mlde_ipo_review *r)
 {
 	char now[32];
 	jv o = jv_object();
@@ -77,7 +77,7 @@ static int text_field(jv rec, const char *key, bool required, const char *where,
 	return -1;
 }
 
-int mlde_review_check(jv rec, const char *where, mlde_review *r, mlde_error *err)
+int mlde_review_check(jv rec, const char *where, mlde_ipo_review *r, mlde_error *err)
 {
 	const char *verdict;
 	int v;
@@ -98,12 +98,12 @@ int mlde_review_check(jv rec, const char *where, mlde_review *r, mlde_error *err
 		return -1;
 	if ((v = mlde_verdict_parse(verdict)) < 0) {
 		mlde_error_set(err, MLDE_EXIT_DATA,
-			       "%s: field 'verdict': '%.100s' is not one of correct, wrong, skip",
+			       "%s: field 'verdict': '%.100s' is not one of correct, wrong, skip, cannot-judge",
 			       where, verdict);
 		return -1;
 	}
 	r->verdict = (mlde_verdict)v;
-	if (r->verdict == MLDE_VERDICT_WRONG && (!r->reason || !*r->reason)) {
+	if (r->verdict == MLDE_IPO_WRONG && (!r->reason || !*r->reason)) {
 		mlde_error_set(err, MLDE_EXIT_DATA, "%s: field 'reason': a wrong verdict needs one",
 			       where);
 		return -1;
@@ -158,11 +158,11 @@ struct mlde_review_log {
 	char *path;
 	int fd;
 	jv *recs;             /* each record, owning the strings revs point into */
-	mlde_review *revs;
+	mlde_ipo_review *revs;
 	size_t n, cap;
 };
 
-static void log_push(mlde_review_log *l, jv rec, const mlde_review *r)
+static void log_push(mlde_review_log *l, jv rec, const mlde_ipo_review *r)
 {
 	if (l->n == l->cap) {
 		l->cap = l->cap ? 2 * l->cap : 64;
@@ -180,7 +180,7 @@ static int take_line(mlde_review_log *l, char *line, size_t len, unsigned long l
 		     mlde_error *err)
 {
 	char where[600], msg[300];
-	mlde_review r;
+	mlde_ipo_review r;
 	jv rec;
 
 	snprintf(where, sizeof where, "%s:%lu", l->path, lineno);
@@ -305,13 +305,13 @@ mlde_review_log *mlde_review_log_open(const char *path, mlde_error *err)
 	return l;
 }
 
-int mlde_review_log_append(mlde_review_log *l, const mlde_review *r, mlde_error *err)
+int mlde_review_log_append(mlde_review_log *l, const mlde_ipo_review *r, mlde_error *err)
 {
-	jv rec = mlde_review_record(r);
+	jv rec = mlde_ipo_review_record(r);
 	jv line = jv_dump_string(jv_copy(rec), 0);
 	size_t n = (size_t)jv_string_length_bytes(jv_copy(line));
 	char *buf = mlde_xmalloc(n + 1);
-	mlde_review back;
+	mlde_ipo_review back;
 	int rc;
 
 	memcpy(buf, jv_string_value(line), n);
@@ -334,7 +334,7 @@ int mlde_review_log_append(mlde_review_log *l, const mlde_review *r, mlde_error 
 	return 0;
 }
 
-const mlde_review *mlde_review_log_find(const mlde_review_log *l, const char *item,
+const mlde_ipo_review *mlde_review_log_find(const mlde_review_log *l, const char *item,
 					const char *reviewer)
 {
 	for (size_t i = l->n; i-- > 0;)
@@ -349,7 +349,7 @@ size_t mlde_review_log_count(const mlde_review_log *l)
 	return l->n;
 }
 
-const mlde_review *mlde_review_log_get(const mlde_review_log *l, size_t i)
+const mlde_ipo_review *mlde_review_log_get(const mlde_review_log *l, size_t i)
 {
 	return i < l->n ? &l->revs[i] : NULL;
 }
@@ -359,13 +359,13 @@ jv mlde_review_log_reasons(const mlde_review_log *l)
 	jv out = jv_array();
 
 	for (size_t i = 0; i < l->n; i++) {
-		const mlde_review *r = &l->revs[i];
+		const mlde_ipo_review *r = &l->revs[i];
 		bool seen = false;
 
-		if (r->verdict != MLDE_VERDICT_WRONG || !r->reason || !*r->reason)
+		if (r->verdict != MLDE_IPO_WRONG || !r->reason || !*r->reason)
 			continue;
 		for (size_t j = 0; j < i && !seen; j++)
-			seen = l->revs[j].verdict == MLDE_VERDICT_WRONG && l->revs[j].reason &&
+			seen = l->revs[j].verdict == MLDE_IPO_WRONG && l->revs[j].reason &&
 			       strcmp(l->revs[j].reason, r->reason) == 0;
 		if (!seen)
 			out = jv_array_append(out, jv_string(r->reason));
@@ -402,7 +402,7 @@ int mlde_review_read(const char *path, jv *recs, mlde_error *err)
 		return -1;
 	while ((got = mlde_reader_next(r, &rec, err)) > 0) {
 		char where[600];
-		mlde_review rv;
+		mlde_ipo_review rv;
 
 		snprintf(where, sizeof where, "%s:%lu", mlde_reader_name(r), mlde_reader_lineno(r));
 		if (mlde_review_check(rec, where, &rv, err) < 0) {

@@ -1,6 +1,8 @@
 /* review.h - review records of Interactive Prompt Optimization: one verdict
  * on one generated item (correct, wrong with a reason, or skip), by a person
- * or an automatic reviewer, and the log they are appended to.  The log is
+ * or an automatic reviewer, and the log they are appended to.  The world
+ * reviewer (tools/lib/world/review.h) writes the same record, with its
+ * "detail" beside (unknown fields are kept).  The log is
  * JSON Lines, each record written whole with one write(2) and fsync'd before
  * the next verdict is taken, so closing the page or killing the program
  * loses nothing; it is never rewritten (an item judged again gets a new
@@ -24,13 +26,16 @@
 #define MLDE_F_TIME "time"
 
 typedef enum mlde_verdict {
-	MLDE_VERDICT_CORRECT,
-	MLDE_VERDICT_WRONG,
-	MLDE_VERDICT_SKIP,
+	MLDE_IPO_CORRECT,
+	MLDE_IPO_WRONG,
+	MLDE_IPO_SKIP,
+	MLDE_IPO_CANNOT,   /* "cannot-judge": an automatic reviewer's "not mine
+			    * to say" (the world's, tools/lib/world/review.h);
+			    * counted as a skip */
 } mlde_verdict;
 
 /* One review.  Strings borrowed (from the record checked, or the caller's). */
-typedef struct mlde_review {
+typedef struct mlde_ipo_review {
 	const char *item;            /* the item's id */
 	const char *prompt_version;  /* its provenance's prompt, NULL: unknown */
 	const char *prompt_sha256;   /* NULL: unknown */
@@ -39,20 +44,20 @@ typedef struct mlde_review {
 	const char *reason;          /* NULL or "": none (a wrong verdict needs one) */
 	const char *reviewer;
 	const char *time;            /* ISO 8601 UTC; NULL when building: now */
-} mlde_review;
+} mlde_ipo_review;
 
-/* "correct", "wrong", "skip"; and back (-1 for anything else). */
+/* "correct", "wrong", "skip", "cannot-judge"; and back (-1 for anything else). */
 const char *mlde_verdict_name(mlde_verdict v);
 int mlde_verdict_parse(const char *s);
 
 /* The record of r: item, prompt_version, prompt_sha256, type, verdict,
  * reason (null when none), reviewer, time. */
-jv mlde_review_record(const mlde_review *r);
+jv mlde_ipo_review_record(const mlde_ipo_review *r);
 /* Check rec (borrowed) as a review record and fill r (pointing into rec):
  * "item", "verdict", "reviewer" strings, the verdict one of the three, a
  * wrong verdict with a non-empty reason; the others strings or null.
  * -1 with err (MLDE_EXIT_DATA, "WHERE: field 'NAME': what"). */
-int mlde_review_check(jv rec, const char *where, mlde_review *r, mlde_error *err);
+int mlde_review_check(jv rec, const char *where, mlde_ipo_review *r, mlde_error *err);
 
 /* The prompt version of a generated item (borrowed): provenance.prompt,
  * and its sha256, or NULL when it has none. */
@@ -74,14 +79,14 @@ typedef struct mlde_review_log mlde_review_log;
  * be opened (MLDE_EXIT_IO), a bad record (MLDE_EXIT_DATA, "PATH:LINE"). */
 mlde_review_log *mlde_review_log_open(const char *path, mlde_error *err);
 /* Append r's record and fsync: 0, or -1 with err (MLDE_EXIT_IO). */
-int mlde_review_log_append(mlde_review_log *l, const mlde_review *r, mlde_error *err);
+int mlde_review_log_append(mlde_review_log *l, const mlde_ipo_review *r, mlde_error *err);
 /* The last record of item by reviewer (NULL: anyone), or NULL: borrowed,
  * valid while the log is open. */
-const mlde_review *mlde_review_log_find(const mlde_review_log *l, const char *item,
+const mlde_ipo_review *mlde_review_log_find(const mlde_review_log *l, const char *item,
 					const char *reviewer);
 /* Records held (read and appended), and record i of them. */
 size_t mlde_review_log_count(const mlde_review_log *l);
-const mlde_review *mlde_review_log_get(const mlde_review_log *l, size_t i);
+const mlde_ipo_review *mlde_review_log_get(const mlde_review_log *l, size_t i);
 /* The distinct non-empty reasons of wrong verdicts, in the order first
  * seen (a JSON array of strings, new). */
 jv mlde_review_log_reasons(const mlde_review_log *l);

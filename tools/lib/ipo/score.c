@@ -61,9 +61,9 @@ static mlde_score *slot(mlde_scores *s, const char *version, const char *type)
 
 static void tally(mlde_score *sc, mlde_verdict v)
 {
-	if (v == MLDE_VERDICT_CORRECT)
+	if (v == MLDE_IPO_CORRECT)
 		sc->correct++;
-	else if (v == MLDE_VERDICT_WRONG)
+	else if (v == MLDE_IPO_WRONG)
 		sc->wrong++;
 	else
 		sc->skipped++;
@@ -83,7 +83,7 @@ static int by_version_type(const void *a, const void *b)
 
 /* Is record i the last of its item and reviewer (of its item, with no
  * reviewer asked for: one verdict per item per reviewer)? */
-static bool is_last(const mlde_review *r, size_t n, size_t i)
+static bool is_last(const mlde_ipo_review *r, size_t n, size_t i)
 {
 	for (size_t j = i + 1; j < n; j++)
 		if (strcmp(r[j].item, r[i].item) == 0 && strcmp(r[j].reviewer, r[i].reviewer) == 0)
@@ -94,7 +94,7 @@ static bool is_last(const mlde_review *r, size_t n, size_t i)
 void mlde_scores_count(mlde_scores *s, jv recs, const char *reviewer)
 {
 	size_t n = (size_t)jv_array_length(jv_copy(recs)), k = 0;
-	mlde_review *r = mlde_xcalloc(n ? n : 1, sizeof *r);
+	mlde_ipo_review *r = mlde_xcalloc(n ? n : 1, sizeof *r);
 	jv *hold = mlde_xcalloc(n ? n : 1, sizeof *hold);
 	mlde_error err;
 
