@@ -35,6 +35,7 @@
 #include "ipo/score.h"
 #include "ipo/version.h"
 #include "record/record.h"
+#include "world/review.h"
 
 #define SYNOPSIS "mlde-prompt review|judge|refine|score|log [OPTION]... [FILE]..."
 
@@ -48,6 +49,8 @@ static const char help[] =
 	"      LOG at once, and a rerun resumes at the first unreviewed item\n"
 	"  mlde-prompt judge [--images DIR] [--judge-prompt FILE] [ENDPOINT] -o LOG ITEMS...\n"
 	"      a second model judges each item not yet judged in LOG\n"
+	"  mlde-prompt judge --world PLANS -o LOG ITEMS...\n"
+	"      the embedded world judges each item from its image's annotations\n"
 	"  mlde-prompt refine --prompt FILE [--meta FILE] [--items FILE] [--yes]\n"
 	"                     [ENDPOINT] REVIEWS...\n"
 	"      an LLM rewrites the prompt from its reviewed failures into the\n"
@@ -65,6 +68,8 @@ static const char help[] =
 	"  --reviewer NAME   the reviewer's name (default $USER); score: only theirs\n"
 	"  --judge-prompt FILE\n"
 	"                    the judge's template (default: judge.txt of the prompts)\n"
+	"  --world PLANS     judge: the world reviewer, from the plan records the items\n"
+	"                    were made for (their query's annotations); nothing is sent\n"
 	"  --types FILE      question-type explanations, $types in the templates\n"
 	"                    (default: types.json beside the template)\n"
 	"  --prompt FILE     the prompt version to refine, or one of its family (log)\n"
@@ -91,7 +96,7 @@ static const char help[] =
 
 enum { OPT_SERVE = MLDE_OPT_FIRST_PRIVATE, OPT_PORT, OPT_TTY, OPT_IMAGES, OPT_REVIEWER,
        OPT_JUDGE_PROMPT, OPT_TYPES, OPT_PROMPT, OPT_META, OPT_ITEMS, OPT_YES, OPT_VERSION_OF,
-       OPT_TSV, OPT_SEED };
+       OPT_TSV, OPT_SEED, OPT_WORLD };
 
 static const struct option longopts[] = {
 	MLDE_COMMON_LONGOPTS,
@@ -108,6 +113,7 @@ static const struct option longopts[] = {
 	{ "yes", no_argument, 0, OPT_YES },
 	{ "prompt-version", required_argument, 0, OPT_VERSION_OF },
 	{ "tsv", no_argument, 0, OPT_TSV },
+	{ "world", required_argument, 0, OPT_WORLD },
 	MLDE_ENDPOINT_LONGOPTS,
 	{ "seed", required_argument, 0, OPT_SEED },
 	{ 0, 0, 0, 0 },
@@ -120,6 +126,7 @@ typedef struct options {
 	bool serve, tty, yes, tsv, temperature_set, max_tokens_set;
 	long port;
 	const char *images, *reviewer, *judge_prompt, *types, *prompt, *meta, *items, *version;
+	const char *world;  /* judge: the plan records, for the world reviewer */
 	mlde_endpoint_opts http;
 	unsigned long long seed;
 } options;
@@ -783,6 +790,67 @@ static int judge(const items *I, mlde_review_log *log, const options *o, const m
 	return rc;
 }
 
+/* The world reviewer: each item judged from the annotations of the plan
+ * it was made for (its provenance.plan in PLANS); an item whose plan is
+ * not there is cannot-judge (not-a-world-scene). */
+static int judge_world(const items *I, mlde_review_log *log, const char *plans_path,
+		       mlde_error *err)
+{
+	mlde_reader *r = mlde_reader_open(plans_path, err);
+	jv plans = jv_object(), rec;
+	unsigned long n[3] = { 0 }, already = 0;
+	int got;
+
+	if (!r)
+		return -1;
+	while ((got = mlde_reader_next(r, &rec, err)) > 0) {
+		jv id = jv_object_get(jv_copy(rec), jv_string(MLDE_F_ID));
+
+		if (jv_get_kind(id) == JV_KIND_STRING)
+			plans = jv_object_set(plans, id, rec);
+		else
+			jv_free(id), jv_free(rec);
+	}
+	mlde_reader_close(r);
+	for (size_t i = 0; i < I->n && got == 0; i++) {
+		const char *pid = NULL;
+		jv prov = jv_object_get(jv_copy(I->rec[i]), jv_string(MLDE_F_PROVENANCE)), plan;
+		mlde_review rv;
+		mlde_ipo_review ir;
+		int v;
+
+		if (mlde_review_log_find(log, I->it[i].id, MLDE_REVIEWER_WORLD)) {
+			already++;
+			jv_free(prov);
+			continue;
+		}
+		if (jv_get_kind(prov) == JV_KIND_OBJECT) {
+			jv p = jv_object_get(jv_copy(prov), jv_string(MLDE_F_PLAN));
+
+			pid = jv_get_kind(p) == JV_KIND_STRING ? jv_string_value(p) : NULL;
+			jv_free(p);  /* prov holds it */
+		}
+		plan = pid ? jv_object_get(jv_copy(plans), jv_string(pid)) : jv_null();
+		jv_free(prov);
+		if (!jv_is_valid(plan))
+			plan = jv_null();
+		v = mlde_world_review_plan(I->rec[i], plan, &rv);
+		jv_free(plan);
+		n[v]++;
+		ir = review_of(I, i, MLDE_REVIEWER_WORLD,
+			       v == 0 ? MLDE_IPO_CORRECT : v == 1 ? MLDE_IPO_WRONG : MLDE_IPO_CANNOT,
+			       v == 0 ? NULL : rv.reason);
+		if (mlde_review_log_append(log, &ir, err) < 0)
+			got = -1;
+	}
+	jv_free(plans);
+	if (got == 0)
+		mlde_note(0, "%zu items: the world judged %lu correct, %lu wrong, %lu it cannot judge, "
+			  "%lu judged before, in %s", I->n, n[0], n[1], n[2], already,
+			  mlde_review_log_path(log));
+	return got;
+}
+
 /* ---- refine ---- */
 
 /* The review records of FILES (latest per item and reviewer), as one array. */
@@ -1391,6 +1459,7 @@ static void parse_options(mlde_cli *cli, int *argc, char **argv, options *opt)
 		case OPT_YES: opt->yes = true; break;
 		case OPT_VERSION_OF: opt->version = optarg; break;
 		case OPT_TSV: opt->tsv = true; break;
+		case OPT_WORLD: opt->world = optarg; break;
 		case OPT_SEED:
 			opt->seed = (unsigned long long)mlde_cli_long(cli, "--seed", optarg, 0, 2147483647L);
 			break;
@@ -1415,6 +1484,8 @@ static void check_command(const mlde_cli *cli, options *o, int nfiles, const cha
 	o->cmd = (enum command)k;
 	if (o->serve && o->tty)
 		mlde_cli_usage_error(cli, "--serve and --tty: one or the other");
+	if (o->world && o->cmd != CMD_JUDGE)
+		mlde_cli_usage_error(cli, "--world is an option of judge");
 	if ((o->serve || o->tty || o->port) && o->cmd != CMD_REVIEW)
 		mlde_cli_usage_error(cli, "--serve, --tty and --port are options of review");
 	if ((o->cmd == CMD_REVIEW || o->cmd == CMD_JUDGE) && (!cli->out.path || !strcmp(cli->out.path, "-")))
@@ -1450,7 +1521,7 @@ int main(int argc, char **argv)
 	if (opt.cmd == CMD_REVIEW && !opt.reviewer)
 		opt.reviewer = getenv("USER") && *getenv("USER") ? getenv("USER") : "anonymous";
 	mlde_endpoint_default_url(&opt.http);
-	if ((opt.cmd == CMD_JUDGE || opt.cmd == CMD_REFINE) && !opt.http.offline) {
+	if ((opt.cmd == CMD_JUDGE || opt.cmd == CMD_REFINE) && !opt.http.offline && !opt.world) {
 		mlde_cli_endpoint(&ep, &cli, opt.http.base_url, "/chat/completions", opt.http.key_file);
 		opt.http.jobs = mlde_cli_jobs_fit(opt.http.jobs);
 	} else {
@@ -1465,7 +1536,8 @@ int main(int argc, char **argv)
 		if (rc == 0 && !(log = mlde_review_log_open(cli.out.path, &err)))
 			rc = -1;
 		if (rc == 0)
-			rc = opt.cmd == CMD_JUDGE ? judge(&I, log, &opt, &ep, &err)
+			rc = opt.cmd == CMD_JUDGE && opt.world ? judge_world(&I, log, opt.world, &err)
+			     : opt.cmd == CMD_JUDGE ? judge(&I, log, &opt, &ep, &err)
 			     : opt.tty ? review_tty(&I, log, &opt, &err) : review_serve(&I, log, &opt, &err);
 		break;
 	case CMD_REFINE:
