@@ -52,7 +52,7 @@ static const char help[] =
 	"  mlde-prompt judge --world PLANS -o LOG ITEMS...\n"
 	"      the embedded world judges each item from its image's annotations\n"
 	"  mlde-prompt refine --prompt FILE [--meta FILE] [--items FILE] [--yes]\n"
-	"                     [ENDPOINT] REVIEWS...\n"
+	"                     [--reply-file FILE | ENDPOINT] REVIEWS...\n"
 	"      an LLM rewrites the prompt from its reviewed failures into the\n"
 	"      next version beside it (NAME.vN.txt), after the person accepts\n"
 	"  mlde-prompt score [--tsv] [--reviewer NAME] [--prompt-version V] REVIEWS...\n"
@@ -76,6 +76,8 @@ static const char help[] =
 	"  --meta FILE       the refining template (default: refine.txt of the prompts)\n"
 	"  --items FILE      the reviewed items, whose text goes with each failure\n"
 	"  --yes             accept the new version without asking\n"
+	"  --reply-file FILE refine: take the reply from FILE (one got from a chat\n"
+	"                    window, or written by hand) rather than ask; nothing sent\n"
 	"  --prompt-version V\n"
 	"                    score: only prompt version V\n"
 	"  --tsv             score: a table for people rather than JSON Lines\n"
@@ -96,7 +98,7 @@ static const char help[] =
 
 enum { OPT_SERVE = MLDE_OPT_FIRST_PRIVATE, OPT_PORT, OPT_TTY, OPT_IMAGES, OPT_REVIEWER,
        OPT_JUDGE_PROMPT, OPT_TYPES, OPT_PROMPT, OPT_META, OPT_ITEMS, OPT_YES, OPT_VERSION_OF,
-       OPT_TSV, OPT_SEED, OPT_WORLD };
+       OPT_TSV, OPT_SEED, OPT_WORLD, OPT_REPLY_FILE };
 
 static const struct option longopts[] = {
 	MLDE_COMMON_LONGOPTS,
@@ -114,6 +116,7 @@ static const struct option longopts[] = {
 	{ "prompt-version", required_argument, 0, OPT_VERSION_OF },
 	{ "tsv", no_argument, 0, OPT_TSV },
 	{ "world", required_argument, 0, OPT_WORLD },
+	{ "reply-file", required_argument, 0, OPT_REPLY_FILE },
 	MLDE_ENDPOINT_LONGOPTS,
 	{ "seed", required_argument, 0, OPT_SEED },
 	{ 0, 0, 0, 0 },
@@ -127,6 +130,7 @@ typedef struct options {
 	long port;
 	const char *images, *reviewer, *judge_prompt, *types, *prompt, *meta, *items, *version;
 	const char *world;  /* judge: the plan records, for the world reviewer */
+	const char *reply_file;  /* refine: the reply, got elsewhere; nothing sent */
 	mlde_endpoint_opts http;
 	unsigned long long seed;
 } options;
@@ -1187,8 +1191,16 @@ static int refine(const options *o, const mlde_endpoint *ep, char **files, int n
 		rc = mlde_prompt_load(&meta, meta_path, o->types, err);
 	if (rc == 0 && !(text = mlde_template_render(meta.tpl, input, &len, err)))
 		rc = -1;
-	if (rc == 0)
+	if (rc == 0 && o->reply_file) {
+		char *got = read_text(o->reply_file, err);
+
+		rc = got ? 0 : -1;
+		if (got)
+			reply = jv_string(got);
+		free(got);
+	} else if (rc == 0) {
 		rc = ask_once(o, ep, text, &reply, err);
+	}
 	if (rc == 0 && mlde_refine_reply(jv_string_value(reply), &prompt, &changes, why, sizeof why) < 0) {
 		mlde_error_set(err, MLDE_EXIT_DATA, "the refining reply: %s; it begins: %.120s", why,
 			       jv_string_value(reply));
@@ -1460,6 +1472,7 @@ static void parse_options(mlde_cli *cli, int *argc, char **argv, options *opt)
 		case OPT_VERSION_OF: opt->version = optarg; break;
 		case OPT_TSV: opt->tsv = true; break;
 		case OPT_WORLD: opt->world = optarg; break;
+		case OPT_REPLY_FILE: opt->reply_file = optarg; break;
 		case OPT_SEED:
 			opt->seed = (unsigned long long)mlde_cli_long(cli, "--seed", optarg, 0, 2147483647L);
 			break;
@@ -1484,6 +1497,8 @@ static void check_command(const mlde_cli *cli, options *o, int nfiles, const cha
 	o->cmd = (enum command)k;
 	if (o->serve && o->tty)
 		mlde_cli_usage_error(cli, "--serve and --tty: one or the other");
+	if (o->reply_file && o->cmd != CMD_REFINE)
+		mlde_cli_usage_error(cli, "--reply-file is an option of refine");
 	if (o->world && o->cmd != CMD_JUDGE)
 		mlde_cli_usage_error(cli, "--world is an option of judge");
 	if ((o->serve || o->tty || o->port) && o->cmd != CMD_REVIEW)
@@ -1521,7 +1536,8 @@ int main(int argc, char **argv)
 	if (opt.cmd == CMD_REVIEW && !opt.reviewer)
 		opt.reviewer = getenv("USER") && *getenv("USER") ? getenv("USER") : "anonymous";
 	mlde_endpoint_default_url(&opt.http);
-	if ((opt.cmd == CMD_JUDGE || opt.cmd == CMD_REFINE) && !opt.http.offline && !opt.world) {
+	if ((opt.cmd == CMD_JUDGE || opt.cmd == CMD_REFINE) && !opt.http.offline && !opt.world &&
+	    !opt.reply_file) {
 		mlde_cli_endpoint(&ep, &cli, opt.http.base_url, "/chat/completions", opt.http.key_file);
 		opt.http.jobs = mlde_cli_jobs_fit(opt.http.jobs);
 	} else {

@@ -244,6 +244,13 @@ run mlde-prompt refine --yes --base-url "$BASE" --cache rc3 --prompt pr/default.
 is "$status" 1 "a new prompt that is no template: status 1"
 like err "the new prompt:1: jq: " "... naming the hole"
 stop_stub "$PID"
+# a reply got elsewhere: the same parse, diff, version and lineage; nothing sent
+printf '<prompt>\nA prompt written by hand, {{ .type }}.\n</prompt>\n' > hand.txt
+run mlde-prompt refine --yes --base-url http://127.0.0.1:1/v1 --reply-file hand.txt --prompt pr/default.txt rev.jsonl
+is "$status:$(cat pr/default.v4.txt)" "0:A prompt written by hand, {{ .type }}." "--reply-file: the reply from a file, nothing sent"
+is "$(jq -r 'select(.version == "default.v4") | .changes' pr/default.lineage.jsonl)" null "... with no changelog in it, none in the lineage"
+run mlde-prompt score --reply-file hand.txt rev.jsonl
+is "$status" 2 "--reply-file on score: usage status"
 run mlde-prompt refine --yes --base-url http://127.0.0.1:1/v1 --prompt pr/default.v9.txt rev.jsonl
 is "$status" 3 "a version that does not exist: I/O status"
 like err "pr/default.v9.txt: No such file or directory" "... naming it"
