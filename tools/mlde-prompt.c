@@ -864,8 +864,11 @@ static int read_reviews(char **files, int nfiles, jv *recs, mlde_error *err)
 	for (int f = 0; f < nfiles; f++) {
 		jv more;
 
-		if (mlde_review_read(files[f], &more, err) < 0)
+		if (mlde_review_read(files[f], &more, err) < 0) {
+			jv_free(*recs);
+			*recs = jv_invalid();
 			return -1;
+		}
 		jv_array_foreach(more, i, rec)
 			*recs = jv_array_append(*recs, rec);
 		jv_free(more);
@@ -1083,7 +1086,7 @@ static int accept_or_edit(const char *dir, const char *version, const char *old_
 	}
 }
 
-/* "reason (n), reason (n), ..." of the first few reasons. */
+/* "reason (n), reason (n), ..." of the first few reasons (borrowed). */
 static char *reason_summary(jv reasons)
 {
 	mlde_buf b = { 0 };
@@ -1389,7 +1392,7 @@ static int show_log(const options *o, char **files, int nfiles, mlde_error *err)
 	char *copy = mlde_xstrdup(o->prompt), *base = mlde_xstrdup(basename(copy)), *dir;
 	char family[256], *lineage, *root;
 	mlde_scores S = { 0 };
-	jv recs = jv_array(), lin;
+	jv recs = jv_invalid(), lin;
 	long num;
 	int rc = 0;
 
@@ -1418,12 +1421,13 @@ static int show_log(const options *o, char **files, int nfiles, mlde_error *err)
 		jv_array_foreach(lin, i, rec) {
 			jv reasons = jv_object_get(jv_copy(rec), jv_string("reasons"));
 			char *sum = jv_get_kind(reasons) == JV_KIND_ARRAY ? reason_summary(reasons)
-				    : (jv_free(reasons), mlde_xstrdup(""));
+				    : mlde_xstrdup("");
 			const char *v = str_of(rec, "version"), *p = str_of(rec, "parent"),
 				   *d = str_of(rec, "date");
 
 			log_row(&S, v ? v : "?", p ? p : "?", d ? d : "?", sum);
 			free(sum);
+			jv_free(reasons);
 			jv_free(rec);
 		}
 		jv_free(lin);

@@ -395,11 +395,12 @@ void mlde_review_log_close(mlde_review_log *l)
 int mlde_review_read(const char *path, jv *recs, mlde_error *err)
 {
 	mlde_reader *r = mlde_reader_open(path, err);
-	jv out = jv_array(), rec;
+	jv out, rec;
 	int got;
 
 	if (!r)
 		return -1;
+	out = jv_array();
 	while ((got = mlde_reader_next(r, &rec, err)) > 0) {
 		char where[600];
 		mlde_ipo_review rv;
