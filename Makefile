@@ -39,7 +39,8 @@ MLDE_CFLAGS = -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes \
 	-D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Itools/lib -Itools $(PKG_CFLAGS) $(SANFLAGS)
 LDLIBS_ALL = -Wl,--as-needed $(PKG_LIBS) -ljq -lm -lpthread
 
-PROGRAMS := mlde-weak mlde-sample mlde-world mlde-gen mlde-train mlde-eval mlde-import mlde-export mlde-type
+PROGRAMS := mlde-weak mlde-sample mlde-world mlde-gen mlde-train mlde-eval mlde-import mlde-export \
+	mlde-type mlde-prompt
 # tools/lib/ is the library: it returns errors and never prints or exits.
 # tools/cli/ is the program layer every program links besides: options,
 # diagnostics, progress, the exit path.
@@ -112,7 +113,7 @@ check: $(BINS) $(UNIT_BIN) $(BENCH_BIN) $(FAULT_SHIM)
 	$(TEST_ENV) MLDE_BIN=$(abspath $(BINDIR)) MLDE_TESTBIN=$(abspath $(O)/tests) MLDE_MAKEVARS="SANITIZE=$(SANITIZE)" \
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
 	LSAN_OPTIONS=suppressions=$(abspath tests/lsan.supp):print_suppressions=0 \
-	$(PROVE) $(PROVE_FLAGS) tests/unit/*.t tests/cli/*.t
+	$(PROVE) $(PROVE_FLAGS) tests/unit/*.t tests/cli/*.t tests/browser/*.t
 
 # The command-line tests again, every program under valgrind (slow).
 valgrind-check: $(BINS)
@@ -153,6 +154,8 @@ help:
 	@echo "make ablation   the loop with ABS and with uniform sampling, SEEDS=\"$(SEEDS)\","
 	@echo "                into $(ABLATION_DIR)/, and the two side by side"
 	@echo "make check      run every test (SANITIZE=1: with ASan and UBSan)"
+	@echo "make browser-deps    Chromium and puppeteer-core, for the review page's"
+	@echo "                browser test (tests/browser/review.t)"
 	@echo "make valgrind-check  the command-line tests under valgrind"
 	@echo "make valgrind-main   the main path of every program under valgrind"
 	@echo "make bench      run the benchmarks, with this machine's cores, CPU and sgemm rate"
@@ -180,6 +183,13 @@ FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-fra
 FUZZ_CFLAGS = -g -O1 -std=c11 -Wall -Wextra -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
 	-Itools/lib -Itools $(PKG_CFLAGS) $(FUZZ_SAN)
 FUZZ_LIB_OBJ := $(LIB_SRC:%.c=$(FUZZ_O)/%.o)
+
+# The review page's browser test (tests/browser/review.t, run by make check,
+# skipped without them) needs Chromium and puppeteer-core: installed only
+# by this goal (mk/deps.sh browser), never by make or make check.
+.PHONY: browser-deps
+browser-deps:
+	@sh mk/deps.sh browser
 
 .PHONY: fuzz fuzz-build fuzz-deps
 fuzz-deps:

@@ -1,5 +1,5 @@
 #!/bin/sh
-# mk/deps.sh ensure|check|install PACKAGE... | fuzz - the Debian packages mlde needs.
+# mk/deps.sh ensure|check|install PACKAGE... | fuzz | browser - the Debian packages mlde needs.
 # ensure: look cheaply for what the build, the loop and the tests use (the
 # commands, the libraries through pkg-config, libjq's header); when something
 # is missing, install PACKAGE... as root, or print the command and fail.
@@ -7,6 +7,8 @@
 # install: apt-get install them whatever is there (`make deps`).
 # fuzz: clang and its libFuzzer runtime, for `make fuzz` only (no other
 # goal needs clang).
+# browser: Chromium (apt) and puppeteer-core (npm, into build/browser), for
+# the review page's browser test (tests/browser/review.t) only.
 set -eu
 mode=$1
 shift
@@ -47,7 +49,29 @@ fuzz_missing() {
 		echo "libFuzzer (libclang-rt-dev)"
 }
 
+# browser_missing: what the browser test needs that is not there
+BROWSER_NPM=puppeteer-core@22
+browser_missing() {
+	[ -x /usr/bin/chromium ] || echo chromium
+	command -v npm > /dev/null 2>&1 || echo npm
+	NODE_PATH=build/browser/node_modules node -e 'require("puppeteer-core")' 2> /dev/null ||
+		echo "puppeteer-core (npm)"
+}
+
 case $mode in
+browser)
+	gone=$(browser_missing | tr '\n' ' ')
+	[ -z "$gone" ] && exit 0
+	echo "mlde: the browser test needs: $gone" >&2
+	case $gone in *chromium* | *"npm "*) install chromium npm ;; esac
+	mkdir -p build/browser
+	npm install --prefix build/browser --no-audit --no-fund --no-save "$BROWSER_NPM"
+	gone=$(browser_missing | tr '\n' ' ')
+	if [ -n "$gone" ]; then
+		echo "mlde: still missing after installing: $gone" >&2
+		exit 1
+	fi
+	;;
 fuzz)
 	gone=$(fuzz_missing | tr '\n' ' ')
 	[ -z "$gone" ] && exit 0
@@ -80,7 +104,7 @@ check)
 	exit 1
 	;;
 *)
-	echo "usage: mk/deps.sh ensure|check|install PACKAGE... | fuzz" >&2
+	echo "usage: mk/deps.sh ensure|check|install PACKAGE... | fuzz | browser" >&2
 	exit 2
 	;;
 esac

@@ -21,12 +21,13 @@
 #include "gen/window.h"
 #include "io/jsonl.h"
 #include "record/record.h"
+#include "world/worldgen.h"
 
 #define SYNOPSIS "mlde-gen [-qvZ] [-o FILE] [-LEVEL] [--backend http|world] " \
 	"[--emit prompt|raw|item] [--prompt FILE] [--types FILE] [--rejects FILE] " \
 	"[--cache DIR] [--offline] [--base-url URL] [--model NAME] [--temperature T] " \
 	"[--max-tokens N] [--api-key-file FILE] [-j N] [--rpm N] [--tpm N] [--retries N] " \
-	"[--timeout S] [--backoff S] [--seed S] [--progress] [FILE...]"
+	"[--timeout S] [--backoff S] [--seed S] [--world-faults SPEC] [--progress] [FILE...]"
 
 static const char help[] =
 	"Read plan records (mlde-sample; FILE, or stdin) and write one generated\n"
@@ -49,6 +50,10 @@ static const char help[] =
 	"  --offline         send nothing: a reply missing from the cache is a failure\n"
 	MLDE_ENDPOINT_HELP("gpt-4o", "0.7", "512")
 	"  --seed S          seed of the requests and the world generator (default 1)\n"
+	"  --world-faults SPEC  world backend: make LLM mistakes at these rates,\n"
+	"                    KIND=RATE,... (all, wrong-answer, absent-object,\n"
+	"                    other-type, coordinates, duplicate-options); each\n"
+	"                    faulty item's provenance names its fault (default: none)\n"
 	"  --progress        progress on stderr even when it is not a terminal\n"
 	MLDE_HELP_OUTPUT
 	"  -q, --quiet       errors only\n"
@@ -58,7 +63,7 @@ static const char help[] =
 	"4 requests failed for good (see mlde(7)).\n";
 
 enum { OPT_BACKEND = MLDE_OPT_FIRST_PRIVATE, OPT_EMIT, OPT_PROMPT, OPT_TYPES, OPT_REJECTS,
-       OPT_SEED, OPT_PROGRESS };
+       OPT_SEED, OPT_PROGRESS, OPT_WORLD_FAULTS };
 
 static const struct option longopts[] = {
 	MLDE_COMMON_LONGOPTS,
@@ -70,6 +75,7 @@ static const struct option longopts[] = {
 	MLDE_ENDPOINT_LONGOPTS,
 	{ "seed", required_argument, 0, OPT_SEED },
 	{ "progress", no_argument, 0, OPT_PROGRESS },
+	{ "world-faults", required_argument, 0, OPT_WORLD_FAULTS },
 	{ 0, 0, 0, 0 },
 };
 
@@ -83,6 +89,7 @@ typedef struct options {
 	mlde_endpoint_opts http;  /* the server, the client and the cache */
 	bool progress;
 	unsigned long long seed;
+	mlde_world_faults faults;  /* all 0: off */
 } options;
 
 /* One plan record on its way through the window: the user pointer of its
@@ -195,7 +202,7 @@ static int admit(run *R, const mlde_reader *r, jv plan, mlde_error *err)
 	}
 	s->seed = mlde_request_seed(s->id, o->seed);
 	body = o->backend == BACKEND_WORLD
-		? mlde_request_world(plan, s->seed, &len)
+		? mlde_request_world(plan, s->seed, &o->faults, &len)
 		: mlde_request_chat(o->http.model, prompt, o->http.temperature, o->http.max_tokens,
 				    s->seed, &len);
 	if (o->emit == EMIT_PROMPT) {
@@ -221,8 +228,8 @@ static char *world_reply(void *ctx, void *user, const char *body, size_t len, si
 {
 	const slot *s = user;
 
-	(void)ctx, (void)body, (void)len, (void)err;
-	return mlde_request_world_reply(s->plan, s->seed, reply_len);
+	(void)body, (void)len, (void)err;
+	return mlde_request_world_reply(s->plan, s->seed, ctx, reply_len);
 }
 
 /* ---- results ---- */
@@ -253,8 +260,10 @@ static void put_reject(run *R, const slot *s, const char *reason, const char *de
 	put(R->rej, mlde_reject_record(s->id, reason, detail, raw, s->sha));
 }
 
-/* The generated item of a parsed reply (model: consumed, a string). */
-static jv item_record(const run *R, const slot *s, const mlde_reply *rep, jv model)
+/* The generated item of a parsed reply (model: consumed, a string; fault:
+ * the world backend's fault, or NULL). */
+static jv item_record(const run *R, const slot *s, const mlde_reply *rep, jv model,
+		      const char *fault)
 {
 	mlde_plan p;
 	mlde_error err;
@@ -280,6 +289,13 @@ static jv item_record(const run *R, const slot *s, const mlde_reply *rep, jv mod
 			it.options[i] = rep->options[i];
 		o = mlde_item_set_provenance(mlde_item_record(&it), &prov);
 	}
+	/* the truth of a --world-faults run, for measuring reviewers */
+	if (mlde_world_faults_on(&R->opt->faults)) {
+		jv pv = jv_object_get(jv_copy(o), jv_string(MLDE_F_PROVENANCE));
+
+		pv = jv_object_set(pv, jv_string("fault"), fault ? jv_string(fault) : jv_null());
+		o = jv_object_set(o, jv_string(MLDE_F_PROVENANCE), pv);
+	}
 	jv_free(model);
 	return o;
 }
@@ -287,9 +303,10 @@ static jv item_record(const run *R, const slot *s, const mlde_reply *rep, jv mod
 /* Write the item of a parsed reply, if it passes the check mlde-train and
  * mlde-eval apply when reading items; if not (a bug), it goes to the
  * rejects as MLDE_REJECT_INVALID_ITEM with the reply text (raw, consumed). */
-static void put_item(run *R, const slot *s, const mlde_reply *rep, jv model, jv raw)
+static void put_item(run *R, const slot *s, const mlde_reply *rep, jv model, jv raw,
+		     const char *fault)
 {
-	jv item = item_record(R, s, rep, model);
+	jv item = item_record(R, s, rep, model, fault);
 	mlde_error err;
 	mlde_item it;
 
@@ -309,7 +326,7 @@ static void put_item(run *R, const slot *s, const mlde_reply *rep, jv model, jv 
 static void emit_reply(run *R, const slot *s, const mlde_window_done *d)
 {
 	const options *o = R->opt;
-	jv body, text, model;
+	jv body, text, model, fault;
 	mlde_reply rep;
 	char why[200];
 
@@ -328,6 +345,7 @@ static void emit_reply(run *R, const slot *s, const mlde_window_done *d)
 		jv_free(model);
 		model = jv_string(o->backend == BACKEND_WORLD ? "world" : o->http.model);
 	}
+	fault = jv_object_get(jv_copy(body), jv_string("fault"));
 	jv_free(body);
 	if (o->emit == EMIT_RAW) {
 		jv rec = jv_object_set(jv_object(), jv_string("plan"), jv_string(s->id));
@@ -336,6 +354,7 @@ static void emit_reply(run *R, const slot *s, const mlde_window_done *d)
 		rec = jv_object_set(rec, jv_string("request_sha256"), jv_string(s->sha));
 		put(R->out, rec);
 		R->raws++;
+		jv_free(fault);
 		return;
 	}
 	if (mlde_reply_parse(jv_string_value(text), (size_t)jv_string_length_bytes(jv_copy(text)),
@@ -344,8 +363,10 @@ static void emit_reply(run *R, const slot *s, const mlde_window_done *d)
 		put_reject(R, s, rep.reason, rep.detail, text);
 		jv_free(model);
 	} else {
-		put_item(R, s, &rep, model, text);
+		put_item(R, s, &rep, model, text,
+			 jv_get_kind(fault) == JV_KIND_STRING ? jv_string_value(fault) : NULL);
 	}
+	jv_free(fault);
 	mlde_reply_free(&rep);
 }
 
@@ -503,6 +524,14 @@ static void parse_options(mlde_cli *cli, int *argc, char **argv, options *opt)
 		case OPT_TYPES: opt->types = optarg; break;
 		case OPT_REJECTS: opt->rejects = optarg; break;
 		case OPT_PROGRESS: opt->progress = true; break;
+		case OPT_WORLD_FAULTS: {
+			mlde_error ferr;
+
+			mlde_error_clear(&ferr);
+			if (mlde_world_faults_parse(optarg, &opt->faults, &ferr) < 0)
+				mlde_cli_usage_error(cli, "--world-faults: %s", ferr.msg);
+			break;
+		}
 		case OPT_SEED:
 			opt->seed = (unsigned long long)mlde_cli_long(cli, "--seed", optarg, 0,
 								       2147483647L);
@@ -544,8 +573,10 @@ static int open_window(run *R, const mlde_endpoint *ep, mlde_error *err)
 	}
 	wo.cache = R->cache.dir ? &R->cache : NULL;
 	wo.server = server;
-	if (o->backend == BACKEND_WORLD)
+	if (o->backend == BACKEND_WORLD) {
 		wo.make = world_reply;
+		wo.make_ctx = (void *)&o->faults;
+	}
 	else if (ep->url)
 		wo.http = &ho;
 	if (wo.http && !ep->auth)
@@ -604,6 +635,8 @@ int main(int argc, char **argv)
 	mlde_error err;
 
 	parse_options(&cli, &argc, argv, &opt);
+	if (mlde_world_faults_on(&opt.faults) && opt.backend != BACKEND_WORLD)
+		mlde_cli_usage_error(&cli, "--world-faults: only with --backend world");
 	mlde_endpoint_default_url(&opt.http);
 	if (opt.backend == BACKEND_HTTP && opt.emit != EMIT_PROMPT && !opt.http.offline) {
 		mlde_cli_endpoint(&ep, &cli, opt.http.base_url, "/chat/completions",

@@ -53,19 +53,27 @@ char *mlde_request_chat(const char *model, const char *prompt, double temperatur
 	return with_seed(b, seed, len);
 }
 
-char *mlde_request_world(jv plan, uint64_t seed, size_t *len)
+char *mlde_request_world(jv plan, uint64_t seed, const mlde_world_faults *faults, size_t *len)
 {
 	jv b = jv_object_set(jv_object(), jv_string("backend"), jv_string("world"));
 
 	b = jv_object_set(b, jv_string("plan"), jv_object_get(jv_copy(plan), jv_string(MLDE_F_ID)));
 	b = jv_object_set(b, jv_string("type"), jv_object_get(jv_copy(plan), jv_string(MLDE_F_TYPE)));
 	b = jv_object_set(b, jv_string("query"), jv_object_get(jv_copy(plan), jv_string(MLDE_F_QUERY)));
+	if (mlde_world_faults_on(faults)) {
+		char spec[256];
+
+		mlde_world_faults_string(faults, spec, sizeof spec);
+		b = jv_object_set(b, jv_string("faults"), jv_string(spec));
+	}
 	return with_seed(b, seed, len);
 }
 
-char *mlde_request_world_reply(jv plan, uint64_t seed, size_t *len)
+char *mlde_request_world_reply(jv plan, uint64_t seed, const mlde_world_faults *faults,
+			       size_t *len)
 {
-	char *text = mlde_worldgen_reply(plan, seed);
+	const char *fault = NULL;
+	char *text = mlde_worldgen_reply_faulty(plan, seed, faults, &fault);
 	jv msg = jv_object_set(jv_object(), jv_string("role"), jv_string("assistant"));
 	jv choice = jv_object(), body = jv_object();
 
@@ -77,5 +85,7 @@ char *mlde_request_world_reply(jv plan, uint64_t seed, size_t *len)
 	body = jv_object_set(body, jv_string("object"), jv_string("chat.completion"));
 	body = jv_object_set(body, jv_string("model"), jv_string("world"));
 	body = jv_object_set(body, jv_string("choices"), jv_array_append(jv_array(), choice));
+	if (fault)
+		body = jv_object_set(body, jv_string("fault"), jv_string(fault));
 	return dump_sorted(body, len);
 }

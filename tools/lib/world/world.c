@@ -588,8 +588,16 @@ static const char *const templates[MLDE_WORLD_NTYPES][2][3] = {
 		"What letter is shown?" } },
 };
 
-static void fill_template(const char *tpl, const char *a, const char *b, const char *c,
-			  char *out, size_t len)
+const char *mlde_world_template(int type, int form, int k)
+{
+	if (type < 0 || type >= MLDE_WORLD_NTYPES || form < 0 || form >= mlde_world_nforms(type) ||
+	    k < 0 || k >= MLDE_WORLD_TEMPLATES)
+		return NULL;
+	return templates[type][form][k];
+}
+
+void mlde_world_fill_template(const char *tpl, const char *a, const char *b, const char *c,
+			      char *out, size_t len)
 {
 	size_t n = 0;
 
@@ -719,6 +727,48 @@ static int candidates(const mlde_world_scene *s, int type, int form, cand *cs)
 	return n;
 }
 
+int mlde_world_true_value(const mlde_world_scene *s, int type, int form, int a, int b, int cls)
+{
+	bool has_a = a >= 0 && a < s->nobj, has_b = b >= 0 && b < s->nobj;
+
+	switch (type) {
+	case MLDE_WT_SCENE:
+		return s->background;
+	case MLDE_WT_IDENTITY:
+		return has_a ? s->obj[a].shape : -1;
+	case MLDE_WT_ATTRIBUTES:
+		if (!has_a)
+			return -1;
+		return form ? s->obj[a].size * MLDE_WORLD_NCOLORS + s->obj[a].color : s->obj[a].color;
+	case MLDE_WT_LOCATION:
+		return has_a ? zone_of(&s->obj[a]) : -1;
+	case MLDE_WT_COUNTING: {
+		int k = 0;
+
+		if (cls < 0)
+			return -1;
+		for (int i = 0; i < s->nobj; i++)
+			k += (form ? s->obj[i].color : s->obj[i].shape) == cls;
+		return k - 1;  /* -1 when there are none: nothing to count */
+	}
+	case MLDE_WT_SPATIAL:
+		return has_a && has_b && a != b ? relation_of(&s->obj[a], &s->obj[b]) : -1;
+	case MLDE_WT_INTERACTION: {
+		int p = a == s->touch_a ? s->touch_b : a == s->touch_b ? s->touch_a : -1;
+
+		if (!has_a || s->touch_a < 0 || p < 0)
+			return -1;
+		return form ? s->obj[p].color : s->obj[p].shape;
+	}
+	case MLDE_WT_REASONING:
+		return most_common(s, form);
+	case MLDE_WT_TEXT:
+		return s->letter;
+	default:
+		return -1;
+	}
+}
+
 /* Which attributes may describe the object asked about: never the one the
  * question asks for. */
 static int allowed_for(int type, int form)
@@ -835,8 +885,13 @@ int mlde_world_ask(const mlde_world_scene *s, int type, int form, int want,
 	if (pick->cls >= 0)
 		snprintf(c, sizeof c, "%s", form ? mlde_world_color_names[pick->cls]
 						 : mlde_world_shape_plurals[pick->cls]);
-	fill_template(templates[type][form][below(rng, 3)], a, b, c, item->question,
-		      sizeof item->question);
+	mlde_world_fill_template(templates[type][form][below(rng, 3)], a, b, c, item->question,
+				 sizeof item->question);
+	item->a = pick->a;
+	item->b = pick->b;
+	item->cls = pick->cls;
+	snprintf(item->about_a, sizeof item->about_a, "%s", a);
+	snprintf(item->about_b, sizeof item->about_b, "%s", b);
 	explain(s, pick, type, form, a, b, item->rationale, sizeof item->rationale);
 
 	/* the answer and three other values of the domain, in a random order;

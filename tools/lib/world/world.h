@@ -113,6 +113,10 @@ typedef struct mlde_world_item {
 	char options[MLDE_WORLD_OPTIONS][24];
 	int answer;        /* options[answer] names value */
 	char rationale[200];  /* why, in one sentence from the annotations */
+	/* what the question is about: objects a and b (indices, or -1), the
+	 * class counted (or -1), and the phrases naming a and b in the text */
+	int a, b, cls;
+	char about_a[64], about_b[64];
 } mlde_world_item;
 
 /* Each type asks one of a few forms (e.g. colour, or size and colour); each
@@ -128,6 +132,22 @@ void mlde_world_value_name(int type, int form, int value, char *buf, size_t len)
  * answerable from the pixels). */
 int mlde_world_ask(const mlde_world_scene *s, int type, int form, int want,
 		   mlde_rng *rng, mlde_world_item *item);
+
+/* The question templates: MLDE_WORLD_TEMPLATES for each type and form,
+ * with {a} and {b} for object phrases ({A} capitalised) and {c} for the
+ * class counted (a plural shape, form 0, or a colour, form 1).  NULL past
+ * the end.  fill writes one with its holes filled. */
+#define MLDE_WORLD_TEMPLATES 3
+const char *mlde_world_template(int type, int form, int k);
+void mlde_world_fill_template(const char *tpl, const char *a, const char *b, const char *c,
+			      char *out, size_t len);
+
+/* The true answer (a domain value) of a question of this type and form
+ * about objects a and b (indices, or -1) and counted class cls (or -1), by
+ * the world's own geometry; -1 when the image cannot answer it (an object
+ * on a border between parts, no clear relation, nothing touching a, no
+ * most common class, no letter). */
+int mlde_world_true_value(const mlde_world_scene *s, int type, int form, int a, int b, int cls);
 
 /* A fresh scene and a question of the given type about it, with form and
  * answer drawn uniformly, so that no answer is likelier than another. */

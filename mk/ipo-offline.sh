@@ -1,0 +1,112 @@
+#!/bin/sh
+# mk/ipo-offline.sh [OUT]: IPO measured offline, on the embedded world.
+# For each seed, the loop (CONFIG, default examples/small.mk: a world of 600
+# pool images, 1500 base items, 450 val and 450 test) runs to iteration ITER
+# (default 1) three ways:
+#   clean     the world backend as it is
+#   faulty    mlde-gen --world-faults all=RATE (default 0.2: a fifth of the
+#             items wrong, the five kinds of mlde-gen(1) equally)
+#   filtered  the same faulty items, but each iteration trains only on those
+#             the world reviewer accepts (tools/lib/world/review.h)
+# and the reviewer's correctness estimate over the first SAMPLE (200) items
+# of the faulty iteration 1 is set beside the true rate (from provenance.fault),
+# with its 95% Wilson interval.  The three ways share the world and iteration
+# 0 (copied, times kept, so make does not redo them).  Writes OUT/figures.tsv
+# (default OUT: runs/ipo-offline) and prints it with the means over seeds.
+#
+#   SEEDS="1 2 3" RATE=0.2 ITER=1 sh mk/ipo-offline.sh
+#
+# MLDE_BIN and MLDE_TESTBIN name the build (default bin, build/default/tests;
+# the reviewer runs as build/default/tests/test-review --accepted / --judge).
+# On 2 shared cores, THREADS=1: about a minute a seed for ITER=1.
+set -eu
+root=$(cd "$(dirname "$0")/.." && pwd)
+BIN=$(cd "${MLDE_BIN:-$root/bin}" && pwd)
+TESTBIN=$(cd "${MLDE_TESTBIN:-$root/build/default/tests}" && pwd)
+OUT=${1:-runs/ipo-offline}
+SEEDS=${SEEDS:-1 2 3}
+RATE=${RATE:-0.2}
+ITER=${ITER:-1}
+SAMPLE=${SAMPLE:-200}
+CONFIG=${CONFIG:-examples/small.mk}
+mkdir -p "$OUT"
+OUT=$(cd "$OUT" && pwd)
+FAULTS="--world-faults all=$RATE"
+
+# loop RUN GEN_FLAGS TARGET...: make TARGETs of the loop in RUN
+loop() {
+	run=$1 flags=$2
+	shift 2
+	make -s -C "$root" CONFIG="$CONFIG" THREADS=1 SEED="$seed" RUN="$run" \
+		GEN_FLAGS="$flags" "$@" > "$run.log" 2>&1 ||
+		{ echo "ipo-offline: make in $run failed:" >&2; tail -20 "$run.log" >&2; exit 1; }
+}
+# acc RUN N: test accuracy of model N
+acc() {
+	zstd -dc "$1/iter$2/test.eval.jsonl.zst" |
+		jq -s '(map(select(.correct)) | length) / length' | awk '{ printf "%.4f", $1 }'
+}
+# filter RUN N: keep only the items of iteration N the world reviewer accepts
+filter() {
+	[ -e "$1/iter$2/gen.filtered" ] && return 0
+	"$TESTBIN/test-review" --accepted "$1/iter$2/plan.jsonl.zst" "$1/iter$2/gen.jsonl.zst" |
+		zstd -q -o "$1/iter$2/gen.tmp.zst"
+	mv "$1/iter$2/gen.tmp.zst" "$1/iter$2/gen.jsonl.zst"
+	: > "$1/iter$2/gen.filtered"
+}
+# wilson K N: the 95% interval of K successes in N
+wilson() {
+	awk -v k="$1" -v n="$2" 'BEGIN { z = 1.959964; p = k / n; d = 1 + z * z / n
+		c = (p + z * z / (2 * n)) / d; h = z * sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / d
+		printf "%.4f\t%.4f", c - h, c + h }'
+}
+
+printf 'seed\ttrue\testimate\tlo\thi\tinside\tcannot\titer0\tclean\tfaulty\tfiltered\tkept\n' > "$OUT/figures.tsv"
+for seed in $SEEDS; do
+	clean=$OUT/s$seed-clean faulty=$OUT/s$seed-faulty filtered=$OUT/s$seed-filtered
+	loop "$clean" "" "iter$ITER-files"
+	# iteration 0 and the world are the same for all three
+	for r in "$faulty" "$filtered"; do
+		if [ ! -e "$r/iter0/model.safetensors" ]; then
+			mkdir -p "$r"
+			cp -pr "$clean/world" "$clean/iter0" "$r/"
+		fi
+	done
+	loop "$faulty" "$FAULTS" "iter$ITER-files"
+	for n in $(seq 1 "$ITER"); do
+		loop "$filtered" "$FAULTS" "$filtered/iter$n/gen.jsonl.zst"
+		filter "$filtered" "$n"
+	done
+	loop "$filtered" "$FAULTS" "iter$ITER-files"
+
+	# the reviewer on the first SAMPLE faulty items of iteration 1
+	zstd -dc "$faulty/iter1/gen.jsonl.zst" | head -n "$SAMPLE" > "$OUT/s$seed-sample.jsonl"
+	n=$(wc -l < "$OUT/s$seed-sample.jsonl" | tr -d ' ')
+	good=$(jq -r 'select(.provenance.fault == null) | .id' "$OUT/s$seed-sample.jsonl" | wc -l | tr -d ' ')
+	"$TESTBIN/test-review" --judge "$faulty/iter1/plan.jsonl.zst" "$OUT/s$seed-sample.jsonl" \
+		> "$OUT/s$seed-sample.review.jsonl"
+	said=$(jq -r 'select(.verdict == "correct") | .item' "$OUT/s$seed-sample.review.jsonl" | wc -l | tr -d ' ')
+	cannot=$(jq -r 'select(.verdict == "cannot-judge") | .item' "$OUT/s$seed-sample.review.jsonl" | wc -l | tr -d ' ')
+	judged=$((n - cannot))
+	interval=$(wilson "$said" "$judged")
+	inside=$(echo "$interval" | awk -v t="$good" -v n="$n" '{ print (t / n >= $1 && t / n <= $2) ? "yes" : "no" }')
+	kept=$(zstd -dc "$filtered/iter1/gen.jsonl.zst" | wc -l | tr -d ' ')
+	printf '%s\t%.4f\t%.4f\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$seed" \
+		"$(echo "$good $n" | awk '{ print $1 / $2 }')" \
+		"$(echo "$said $judged" | awk '{ print $1 / $2 }')" "$interval" "$inside" "$cannot" \
+		"$(acc "$clean" 0)" "$(acc "$clean" "$ITER")" "$(acc "$faulty" "$ITER")" \
+		"$(acc "$filtered" "$ITER")" "$kept/$(zstd -dc "$faulty/iter1/gen.jsonl.zst" | wc -l | tr -d ' ')" \
+		>> "$OUT/figures.tsv"
+done
+# the means, and how much of the clean loop's gain the filter keeps
+awk -F'\t' -v iter="$ITER" -v rate="$RATE" 'NR > 1 { n++
+		for (i = 2; i <= 5; i++) m[i] += $i; for (i = 8; i <= 11; i++) m[i] += $i
+		in_ += $6 == "yes" }
+	END { for (i in m) m[i] /= n
+		printf "mean\t%.4f\t%.4f\t%.4f\t%.4f\t%d/%d\t\t%.4f\t%.4f\t%.4f\t%.4f\n",
+			m[2], m[3], m[4], m[5], in_, n, m[8], m[9], m[10], m[11]
+		g = m[9] - m[8]
+		printf "# faults all=%s; test accuracy at iter%s; gain over iter0: clean %+.4f, faulty %+.4f, filtered %+.4f", rate, iter, g, m[10] - m[8], m[11] - m[8]
+		if (g > 0) printf "; the filter keeps %.0f%% of the clean gain", 100 * (m[11] - m[8]) / g
+		printf "\n" }' "$OUT/figures.tsv" >> "$OUT/figures.tsv"
+cat "$OUT/figures.tsv"
