@@ -7,7 +7,7 @@
 #   faulty    mlde-gen --world-faults all=RATE (default 0.2: a fifth of the
 #             items wrong, the five kinds of mlde-gen(1) equally)
 #   filtered  the same faulty items, but each iteration trains only on those
-#             the world reviewer accepts (tools/lib/world/review.h)
+#             the world reviewer accepts (tools/lib/world/worldreview.h)
 # and the reviewer's correctness estimate over the first SAMPLE (200) items
 # of the faulty iteration 1 is set beside the true rate (from provenance.fault),
 # with its 95% Wilson interval.  The three ways share the world and iteration
