@@ -15,6 +15,7 @@
 # (default OUT: runs/ipo-offline) and prints it with the means over seeds.
 #
 #   SEEDS="1 2 3" RATE=0.2 ITER=1 sh mk/ipo-offline.sh
+#   FAULTS=wrong-answer=0.4 sh mk/ipo-offline.sh runs/ipo-wrong   (any --world-faults)
 #
 # MLDE_BIN and MLDE_TESTBIN name the build (default bin, build/default/tests;
 # the reviewer runs as build/default/tests/test-review --accepted / --judge).
@@ -31,7 +32,7 @@ SAMPLE=${SAMPLE:-200}
 CONFIG=${CONFIG:-examples/small.mk}
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
-FAULTS="--world-faults all=$RATE"
+FAULTS="--world-faults ${FAULTS:-all=$RATE}"
 
 # loop RUN GEN_FLAGS TARGET...: make TARGETs of the loop in RUN
 loop() {
@@ -99,14 +100,14 @@ for seed in $SEEDS; do
 		>> "$OUT/figures.tsv"
 done
 # the means, and how much of the clean loop's gain the filter keeps
-awk -F'\t' -v iter="$ITER" -v rate="$RATE" 'NR > 1 { n++
+awk -F'\t' -v iter="$ITER" -v rate="${FAULTS#--world-faults }" 'NR > 1 { n++
 		for (i = 2; i <= 5; i++) m[i] += $i; for (i = 8; i <= 11; i++) m[i] += $i
 		in_ += $6 == "yes" }
 	END { for (i in m) m[i] /= n
 		printf "mean\t%.4f\t%.4f\t%.4f\t%.4f\t%d/%d\t\t%.4f\t%.4f\t%.4f\t%.4f\n",
 			m[2], m[3], m[4], m[5], in_, n, m[8], m[9], m[10], m[11]
 		g = m[9] - m[8]
-		printf "# faults all=%s; test accuracy at iter%s; gain over iter0: clean %+.4f, faulty %+.4f, filtered %+.4f", rate, iter, g, m[10] - m[8], m[11] - m[8]
+		printf "# faults %s; test accuracy at iter%s; gain over iter0: clean %+.4f, faulty %+.4f, filtered %+.4f", rate, iter, g, m[10] - m[8], m[11] - m[8]
 		if (g > 0) printf "; the filter keeps %.0f%% of the clean gain", 100 * (m[11] - m[8]) / g
 		printf "\n" }' "$OUT/figures.tsv" >> "$OUT/figures.tsv"
 cat "$OUT/figures.tsv"
