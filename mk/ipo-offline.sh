@@ -1,8 +1,9 @@
 #!/bin/sh
 # mk/ipo-offline.sh [OUT]: IPO measured offline, on the embedded world.
 # For each seed, the loop (CONFIG, default examples/small.mk: a world of 600
-# pool images, 1500 base items, 450 val and 450 test) runs to iteration ITER
-# (default 1) three ways:
+# pool images, 1500 base items, 450 val and 450 test; with BUDGET, default
+# 1200 plans an iteration, so that the generated items weigh against the
+# base set) runs to iteration ITER (default 1) three ways:
 #   clean     the world backend as it is
 #   faulty    mlde-gen --world-faults all=RATE (default 0.2: a fifth of the
 #             items wrong, the five kinds of mlde-gen(1) equally)
@@ -19,7 +20,7 @@
 #
 # MLDE_BIN and MLDE_TESTBIN name the build (default bin, build/default/tests;
 # the reviewer runs as build/default/tests/test-review --accepted / --judge).
-# On 2 shared cores, THREADS=1: about a minute a seed for ITER=1.
+# On 2 shared cores, THREADS=1: about a minute and a half a seed for ITER=1.
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
 BIN=$(cd "${MLDE_BIN:-$root/bin}" && pwd)
@@ -30,6 +31,7 @@ RATE=${RATE:-0.2}
 ITER=${ITER:-1}
 SAMPLE=${SAMPLE:-200}
 CONFIG=${CONFIG:-examples/small.mk}
+BUDGET=${BUDGET:-1200}
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
 FAULTS="--world-faults ${FAULTS:-all=$RATE}"
@@ -38,7 +40,7 @@ FAULTS="--world-faults ${FAULTS:-all=$RATE}"
 loop() {
 	run=$1 flags=$2
 	shift 2
-	make -s -C "$root" CONFIG="$CONFIG" THREADS=1 SEED="$seed" RUN="$run" \
+	make -s -C "$root" CONFIG="$CONFIG" BUDGET="$BUDGET" THREADS=1 SEED="$seed" RUN="$run" \
 		GEN_FLAGS="$flags" "$@" > "$run.log" 2>&1 ||
 		{ echo "ipo-offline: make in $run failed:" >&2; tail -20 "$run.log" >&2; exit 1; }
 }
