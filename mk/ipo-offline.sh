@@ -1,13 +1,14 @@
 #!/bin/sh
 # mk/ipo-offline.sh [OUT]: IPO measured offline, on the embedded world.
 # For each seed, the loop (CONFIG, default examples/small.mk: a world of 600
-# pool images, 1500 base items, 450 val and 450 test) runs to iteration ITER
-# (default 1) three ways:
+# pool images, 1500 base items, 450 val and 450 test; with BUDGET, default
+# 1200 plans an iteration, so that the generated items weigh against the
+# base set) runs to iteration ITER (default 1) three ways:
 #   clean     the world backend as it is
 #   faulty    mlde-gen --world-faults all=RATE (default 0.2: a fifth of the
 #             items wrong, the five kinds of mlde-gen(1) equally)
 #   filtered  the same faulty items, but each iteration trains only on those
-#             the world reviewer accepts (tools/lib/world/review.h)
+#             the world reviewer accepts (tools/lib/world/worldreview.h)
 # and the reviewer's correctness estimate over the first SAMPLE (200) items
 # of the faulty iteration 1 is set beside the true rate (from provenance.fault),
 # with its 95% Wilson interval.  The three ways share the world and iteration
@@ -15,10 +16,11 @@
 # (default OUT: runs/ipo-offline) and prints it with the means over seeds.
 #
 #   SEEDS="1 2 3" RATE=0.2 ITER=1 sh mk/ipo-offline.sh
+#   FAULTS=wrong-answer=0.4 sh mk/ipo-offline.sh runs/ipo-wrong   (any --world-faults)
 #
 # MLDE_BIN and MLDE_TESTBIN name the build (default bin, build/default/tests;
 # the reviewer runs as build/default/tests/test-review --accepted / --judge).
-# On 2 shared cores, THREADS=1: about a minute a seed for ITER=1.
+# On 2 shared cores, THREADS=1: about a minute and a half a seed for ITER=1.
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
 BIN=$(cd "${MLDE_BIN:-$root/bin}" && pwd)
@@ -29,15 +31,16 @@ RATE=${RATE:-0.2}
 ITER=${ITER:-1}
 SAMPLE=${SAMPLE:-200}
 CONFIG=${CONFIG:-examples/small.mk}
+BUDGET=${BUDGET:-1200}
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
-FAULTS="--world-faults all=$RATE"
+FAULTS="--world-faults ${FAULTS:-all=$RATE}"
 
 # loop RUN GEN_FLAGS TARGET...: make TARGETs of the loop in RUN
 loop() {
 	run=$1 flags=$2
 	shift 2
-	make -s -C "$root" CONFIG="$CONFIG" THREADS=1 SEED="$seed" RUN="$run" \
+	make -s -C "$root" CONFIG="$CONFIG" BUDGET="$BUDGET" THREADS=1 SEED="$seed" RUN="$run" \
 		GEN_FLAGS="$flags" "$@" > "$run.log" 2>&1 ||
 		{ echo "ipo-offline: make in $run failed:" >&2; tail -20 "$run.log" >&2; exit 1; }
 }
@@ -99,14 +102,14 @@ for seed in $SEEDS; do
 		>> "$OUT/figures.tsv"
 done
 # the means, and how much of the clean loop's gain the filter keeps
-awk -F'\t' -v iter="$ITER" -v rate="$RATE" 'NR > 1 { n++
+awk -F'\t' -v iter="$ITER" -v rate="${FAULTS#--world-faults }" 'NR > 1 { n++
 		for (i = 2; i <= 5; i++) m[i] += $i; for (i = 8; i <= 11; i++) m[i] += $i
 		in_ += $6 == "yes" }
 	END { for (i in m) m[i] /= n
 		printf "mean\t%.4f\t%.4f\t%.4f\t%.4f\t%d/%d\t\t%.4f\t%.4f\t%.4f\t%.4f\n",
 			m[2], m[3], m[4], m[5], in_, n, m[8], m[9], m[10], m[11]
 		g = m[9] - m[8]
-		printf "# faults all=%s; test accuracy at iter%s; gain over iter0: clean %+.4f, faulty %+.4f, filtered %+.4f", rate, iter, g, m[10] - m[8], m[11] - m[8]
+		printf "# faults %s; test accuracy at iter%s; gain over iter0: clean %+.4f, faulty %+.4f, filtered %+.4f", rate, iter, g, m[10] - m[8], m[11] - m[8]
 		if (g > 0) printf "; the filter keeps %.0f%% of the clean gain", 100 * (m[11] - m[8]) / g
 		printf "\n" }' "$OUT/figures.tsv" >> "$OUT/figures.tsv"
 cat "$OUT/figures.tsv"

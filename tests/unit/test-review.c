@@ -1,11 +1,15 @@
-/* test-review.c - unit tests of tools/lib/world/review.c and of the world
+/* test-review.c - unit tests of tools/lib/world/worldreview.c and of the world
  * backend's fault mode (worldgen.c): every item the world writes (its own,
  * and the world backend's replies through the reply parser) reviews as
  * correct; every faulty item is flagged with its own kind (recall per kind
- * is printed); the verdicts on hand-written LLM-style items; the record.
+ * is printed); the verdicts on hand-written LLM-style items.
  *
  * Also a tool for tests/bench/ipo-offline.sh (not a test):
- *     test-review --judge PLANS [ITEMS]    review records, one per item
+ *     test-review --judge PLANS [ITEMS]    review records, one per item, as
+ *                                          mlde-prompt writes them (item,
+ *                                          prompt_version, prompt_sha256, type,
+ *                                          verdict, reason, detail, reviewer,
+ *                                          time: null, so the bytes repeat)
  *     test-review --accepted PLANS [ITEMS] the items the reviewer accepts
  * ITEMS (default stdin) are generated items, PLANS the plan records they
  * were made for; records go to stdout as plain JSON Lines. */
@@ -17,7 +21,7 @@
 #include "io/jsonl.h"
 #include "record/record.h"
 #include "tap.h"
-#include "world/review.h"
+#include "world/worldreview.h"
 #include "world/world.h"
 #include "world/worldgen.h"
 
@@ -87,7 +91,7 @@ static void test_own_items(void)
 		for (int i = 0; i < OWN_ITEMS; i++) {
 			mlde_world_scene s;
 			mlde_world_item wi;
-			mlde_review rv;
+			mlde_world_verdict rv;
 			jv item, query;
 
 			mlde_world_make_item(t, &rng, &s, &wi);
@@ -129,7 +133,7 @@ static void run_backend(const mlde_world_faults *f, tally by[MLDE_FAULT_N + 1], 
 			jv plan = plan_of(type, random_query(&rng));
 			char *reply = mlde_worldgen_reply_faulty(plan, mlde_rng_next(&rng), f, &fault);
 			int k = MLDE_FAULT_N;
-			mlde_review rv;
+			mlde_world_verdict rv;
 			jv item;
 
 			for (int j = 0; j < MLDE_FAULT_N; j++)
@@ -149,12 +153,12 @@ static void run_backend(const mlde_world_faults *f, tally by[MLDE_FAULT_N + 1], 
 			mlde_world_review_plan(item, plan, &rv);
 			if (k < MLDE_FAULT_N && rv.reason && strcmp(rv.reason, fault) == 0)
 				by[k].flagged++;
-			else if (k == MLDE_FAULT_N && strcmp(rv.verdict, MLDE_VERDICT_CORRECT) == 0)
+			else if (k == MLDE_FAULT_N && strcmp(rv.verdict, MLDE_WORLD_CORRECT) == 0)
 				by[k].correct_verdicts++;
 			else if (!by[k].first_miss[0])
 				snprintf(by[k].first_miss, sizeof by[k].first_miss, "[%s] %s -> %s %s: %s",
 					 type, reply, rv.verdict, rv.reason ? rv.reason : "", rv.detail);
-			by[k].cannot += strcmp(rv.verdict, MLDE_VERDICT_CANNOT_JUDGE) == 0;
+			by[k].cannot += strcmp(rv.verdict, MLDE_WORLD_CANNOT_JUDGE) == 0;
 			jv_free(item);
 			jv_free(plan);
 			free(reply);
@@ -262,61 +266,61 @@ static void test_hand(void)
 {
 	static const hand cases[] = {
 		{ "What color is the large circle?", { "blue", "red", "green", "yellow" },
-		  "instance_attributes", 1, MLDE_VERDICT_CORRECT, NULL },
+		  "instance_attributes", 1, MLDE_WORLD_CORRECT, NULL },
 		{ "What color is the large circle?", { "blue", "red", "green", "yellow" },
-		  "instance_attributes", 0, MLDE_VERDICT_WRONG, MLDE_WRONG_ANSWER },
+		  "instance_attributes", 0, MLDE_WORLD_WRONG, MLDE_WRONG_ANSWER },
 		{ "What color is the large circle?", { "blue", "orange", "green", "yellow" },
-		  "instance_attributes", 0, MLDE_VERDICT_WRONG, MLDE_WRONG_NO_TRUTH },
+		  "instance_attributes", 0, MLDE_WORLD_WRONG, MLDE_WRONG_NO_TRUTH },
 		{ "What color is the cross?", { "blue", "red", "green", "yellow" },
-		  "instance_attributes", 1, MLDE_VERDICT_WRONG, MLDE_WRONG_ABSENT },
+		  "instance_attributes", 1, MLDE_WORLD_WRONG, MLDE_WRONG_ABSENT },
 		{ "What color is the small object?", { "blue", "red", "green", "yellow" },
-		  "instance_attributes", 0, MLDE_VERDICT_WRONG, MLDE_WRONG_AMBIGUOUS },
+		  "instance_attributes", 0, MLDE_WORLD_WRONG, MLDE_WRONG_AMBIGUOUS },
 		{ "What color is the star?", { "blue", "red", "green", "yellow" },
-		  "instance_attributes", 1, MLDE_VERDICT_CANNOT_JUDGE, MLDE_CANNOT_QUESTION },
+		  "instance_attributes", 1, MLDE_WORLD_CANNOT_JUDGE, MLDE_CANNOT_QUESTION },
 		{ "Is the sky blue?", { "yes", "no", "maybe", "never" },
-		  "instance_attributes", 0, MLDE_VERDICT_CANNOT_JUDGE, MLDE_CANNOT_QUESTION },
+		  "instance_attributes", 0, MLDE_WORLD_CANNOT_JUDGE, MLDE_CANNOT_QUESTION },
 		{ "What color is the large circle?", { "blue", "crimson", "green", "yellow" },
-		  "instance_attributes", 1, MLDE_VERDICT_CANNOT_JUDGE, MLDE_CANNOT_OPTION },
+		  "instance_attributes", 1, MLDE_WORLD_CANNOT_JUDGE, MLDE_CANNOT_OPTION },
 		{ "What color is the large circle?", { "blue", "red", "the color blue", "yellow" },
-		  "instance_attributes", 1, MLDE_VERDICT_WRONG, MLDE_WRONG_DUPLICATE },
+		  "instance_attributes", 1, MLDE_WORLD_WRONG, MLDE_WRONG_DUPLICATE },
 		{ "What color is the large circle?", { "blue", "red", "green", "yellow" },
-		  "instances_counting", 1, MLDE_VERDICT_WRONG, MLDE_WRONG_TYPE },
+		  "instances_counting", 1, MLDE_WORLD_WRONG, MLDE_WRONG_TYPE },
 		{ "What color is the circle at (0.19, 0.19)?", { "blue", "red", "green", "yellow" },
-		  "instance_attributes", 1, MLDE_VERDICT_WRONG, MLDE_WRONG_COORDS },
+		  "instance_attributes", 1, MLDE_WORLD_WRONG, MLDE_WRONG_COORDS },
 		{ "What color is the shape at x=12, y=12?", { "blue", "red", "green", "yellow" },
-		  "instance_attributes", 1, MLDE_VERDICT_WRONG, MLDE_WRONG_COORDS },
+		  "instance_attributes", 1, MLDE_WORLD_WRONG, MLDE_WRONG_COORDS },
 		{ "What color is the object at (12, 12)?", { "blue", "red", "green", "yellow" },
-		  "instance_attributes", 1, MLDE_VERDICT_WRONG, MLDE_WRONG_COORDS },
+		  "instance_attributes", 1, MLDE_WORLD_WRONG, MLDE_WRONG_COORDS },
 		{ "How many circles are there in the image?", { "two", "1", "3", "4" },
-		  "instances_counting", 1, MLDE_VERDICT_CORRECT, NULL },
+		  "instances_counting", 1, MLDE_WORLD_CORRECT, NULL },
 		{ "How many circles can you see?", { "2", "1", "two", "4" },
-		  "instances_counting", 1, MLDE_VERDICT_WRONG, MLDE_WRONG_DUPLICATE },
+		  "instances_counting", 1, MLDE_WORLD_WRONG, MLDE_WRONG_DUPLICATE },
 		{ "How many crosses are there in the image?", { "2", "1", "3", "4" },
-		  "instances_counting", 1, MLDE_VERDICT_WRONG, MLDE_WRONG_ABSENT },
+		  "instances_counting", 1, MLDE_WORLD_WRONG, MLDE_WRONG_ABSENT },
 		{ "Where is the green triangle in the image?",
 		  { "the top-left corner", "Bottom Right", "center", "upper right" },
-		  "instance_location", 1, MLDE_VERDICT_CORRECT, NULL },
+		  "instance_location", 1, MLDE_WORLD_CORRECT, NULL },
 		{ "Where is the blue square relative to the red circle?",
 		  { "left of it", "right of it", "above it", "below it" },
-		  "spatial_relation", 1, MLDE_VERDICT_CORRECT, NULL },
+		  "spatial_relation", 1, MLDE_WORLD_CORRECT, NULL },
 		{ "What shape is touching the green triangle?", { "circle", "square", "cross", "triangle" },
-		  "instance_interaction", 0, MLDE_VERDICT_WRONG, MLDE_WRONG_UNANSWERABLE },
+		  "instance_interaction", 0, MLDE_WORLD_WRONG, MLDE_WRONG_UNANSWERABLE },
 		{ "What shape is touching the red circle?", { "a circle", "a square", "crosses", "triangle" },
-		  "instance_interaction", 1, MLDE_VERDICT_CORRECT, NULL },
+		  "instance_interaction", 1, MLDE_WORLD_CORRECT, NULL },
 		{ "What letter is shown?", { "the letter K", "A", "B", "Z" },
-		  "text_understanding", 0, MLDE_VERDICT_CORRECT, NULL },
+		  "text_understanding", 0, MLDE_WORLD_CORRECT, NULL },
 		{ "What kind of background does this picture have?",
 		  { "black", "White background", "gray", "checkered" },
-		  "scene_understanding", 1, MLDE_VERDICT_CORRECT, NULL },
+		  "scene_understanding", 1, MLDE_WORLD_CORRECT, NULL },
 		{ "Which shape appears most often?", { "circle", "square", "cross", "triangle" },
-		  "visual_reasoning", 0, MLDE_VERDICT_WRONG, MLDE_WRONG_UNANSWERABLE },
+		  "visual_reasoning", 0, MLDE_WORLD_WRONG, MLDE_WRONG_UNANSWERABLE },
 	};
 	jv query = hand_query();
 
 	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
 		const hand *h = &cases[i];
 		jv item = item_of(h->question, h->options, 4, h->answer, h->type, NULL);
-		mlde_review rv;
+		mlde_world_verdict rv;
 
 		mlde_world_review(item, query, &rv);
 		TAP_IS_STR(rv.verdict, h->verdict, "'%s' (%s, %c): %s", h->question, h->type,
@@ -331,7 +335,7 @@ static void test_hand(void)
 		const char *opts[] = { "blue", "red" };
 		jv item = item_of("What color is the large circle?", opts, 2, 1, "instance_attributes",
 				  "The circle at [0.1, 0.1] is red, centre .19");
-		mlde_review rv;
+		mlde_world_verdict rv;
 
 		mlde_world_review(item, query, &rv);
 		TAP_IS_STR(rv.reason, MLDE_WRONG_COORDS, "coordinates in the explanation are flagged");
@@ -349,7 +353,7 @@ static void test_cannot_judge(void)
 	jv noplan = jv_parse("{\"id\":\"p\",\"type\":\"x\"}");
 	jv bad = jv_parse("{\"question\":\"q\",\"options\":[\"a\"],\"answer\":0}");
 	jv query = hand_query();
-	mlde_review rv;
+	mlde_world_verdict rv;
 
 	TAP_IS_INT(mlde_world_review(item, coco, &rv), 2, "a COCO pool record: cannot judge");
 	TAP_IS_STR(rv.reason, MLDE_CANNOT_SCENE, "... not a world scene (%s)", rv.detail);
@@ -365,27 +369,6 @@ static void test_cannot_judge(void)
 	jv_free(noplan);
 	jv_free(bad);
 	jv_free(query);
-}
-
-static void test_record(void)
-{
-	jv r = mlde_review_record("p1-abcd1234", "v2", MLDE_VERDICT_WRONG, MLDE_WRONG_ANSWER,
-				  "(A) is marked", MLDE_REVIEWER_WORLD, NULL);
-	jv s = jv_dump_string(r, 0);
-
-	TAP_IS_STR(jv_string_value(s),
-		   "{\"item\":\"p1-abcd1234\",\"prompt_version\":\"v2\",\"verdict\":\"wrong\","
-		   "\"reason\":\"wrong-answer\",\"detail\":\"(A) is marked\",\"reviewer\":\"world\","
-		   "\"time\":null}", "the review record, field by field");
-	jv_free(s);
-	r = mlde_review_record("i", NULL, MLDE_VERDICT_CORRECT, NULL, "", "ann",
-			       "2026-12-01T13:05:00Z");
-	s = jv_dump_string(r, 0);
-	TAP_IS_STR(jv_string_value(s),
-		   "{\"item\":\"i\",\"prompt_version\":null,\"verdict\":\"correct\",\"reason\":null,"
-		   "\"reviewer\":\"ann\",\"time\":\"2026-12-01T13:05:00Z\"}",
-		   "a correct verdict: reason null, no detail");
-	jv_free(s);
 }
 
 static void test_faults_parse(void)
@@ -441,6 +424,39 @@ static int load_plans(const char *path, jv *plans, mlde_error *err)
 	return got;
 }
 
+static jv field(jv obj, const char *key)
+{
+	jv v = jv_get_kind(obj) == JV_KIND_OBJECT ? jv_object_get(jv_copy(obj), jv_string(key))
+						  : jv_invalid();
+
+	if (jv_get_kind(v) != JV_KIND_STRING) {
+		jv_free(v);
+		return jv_null();
+	}
+	return v;
+}
+
+/* The review record of a verdict on item (borrowed). */
+static jv review_record(jv item, const mlde_world_verdict *rv)
+{
+	jv prov = jv_get_kind(item) == JV_KIND_OBJECT
+		  ? jv_object_get(jv_copy(item), jv_string(MLDE_F_PROVENANCE)) : jv_invalid();
+	jv r = jv_object();
+
+	r = jv_object_set(r, jv_string("item"), field(item, MLDE_F_ID));
+	r = jv_object_set(r, jv_string("prompt_version"), field(prov, MLDE_F_PROMPT));
+	r = jv_object_set(r, jv_string(MLDE_F_PROMPT_SHA256), field(prov, MLDE_F_PROMPT_SHA256));
+	r = jv_object_set(r, jv_string(MLDE_F_TYPE), field(item, MLDE_F_TYPE));
+	r = jv_object_set(r, jv_string("verdict"), jv_string(rv->verdict));
+	r = jv_object_set(r, jv_string(MLDE_F_REASON), rv->reason ? jv_string(rv->reason) : jv_null());
+	if (rv->detail[0])
+		r = jv_object_set(r, jv_string(MLDE_F_DETAIL), jv_string(rv->detail));
+	r = jv_object_set(r, jv_string("reviewer"), jv_string(MLDE_REVIEWER_WORLD));
+	r = jv_object_set(r, jv_string("time"), jv_null());
+	jv_free(prov);
+	return r;
+}
+
 static int tool(const char *mode, const char *plans_path, const char *items_path)
 {
 	bool accepted = strcmp(mode, "--accepted") == 0;
@@ -460,13 +476,9 @@ static int tool(const char *mode, const char *plans_path, const char *items_path
 			 ? jv_object_get(jv_copy(prov), jv_string(MLDE_F_PLAN)) : jv_invalid();
 		jv plan = jv_get_kind(pid) == JV_KIND_STRING
 			  ? jv_object_get(jv_copy(plans), pid) : (jv_free(pid), jv_invalid());
-		jv id = jv_object_get(jv_copy(item), jv_string(MLDE_F_ID));
-		mlde_review rv;
+		mlde_world_verdict rv;
 		int rc = mlde_world_review_plan(item, plan, &rv);
-		jv out = accepted ? (rc == 0 ? jv_copy(item) : jv_invalid())
-				  : mlde_review_record(jv_get_kind(id) == JV_KIND_STRING
-						       ? jv_string_value(id) : "", NULL, rv.verdict,
-						       rv.reason, rv.detail, MLDE_REVIEWER_WORLD, NULL);
+		jv out = accepted ? (rc == 0 ? jv_copy(item) : jv_invalid()) : review_record(item, &rv);
 
 		if (jv_is_valid(out)) {
 			jv s = jv_dump_string(out, 0);
@@ -476,7 +488,6 @@ static int tool(const char *mode, const char *plans_path, const char *items_path
 		} else {
 			jv_free(out);
 		}
-		jv_free(id);
 		jv_free(plan);
 		jv_free(prov);
 		jv_free(item);
@@ -500,7 +511,6 @@ int main(int argc, char **argv)
 	test_backend_faults();
 	test_hand();
 	test_cannot_judge();
-	test_record();
 	test_faults_parse();
 	return TAP_DONE();
 }

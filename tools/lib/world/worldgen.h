@@ -16,7 +16,7 @@
 #include "base/err.h"
 
 /* The fault kinds; their names are the world reviewer's reasons
- * (review.h).  Where a type cannot carry a kind (absent-object for
+ * (worldreview.h).  Where a type cannot carry a kind (absent-object for
  * scene_understanding, visual_reasoning and text_understanding; other-type
  * when the image carries no other type), the item gets a wrong answer. */
 enum mlde_world_fault {

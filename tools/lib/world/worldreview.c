@@ -1,10 +1,10 @@
-/* review.c - judging an item by the world's annotations.  The question is
+/* worldreview.c - judging an item by the world's annotations.  The question is
  * read back against the world's templates (its own type first), the object
  * phrases in it are resolved against the scene rebuilt from the pool record,
  * the true answer comes from the world's geometry, and each option is read
  * as a value of the answer's domain, leniently (the ways an LLM words "2",
  * "red" or "top left").  What matches no template is not judged. */
-#include "world/review.h"
+#include "world/worldreview.h"
 
 #include <ctype.h>
 #include <stdarg.h>
@@ -33,10 +33,10 @@ typedef struct phrase {
 	int size, color, shape;  /* -1: not said */
 } phrase;
 
-static int give(mlde_review *rv, const char *v, const char *reason, const char *fmt, ...)
+static int give(mlde_world_verdict *rv, const char *v, const char *reason, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
-static int give(mlde_review *rv, const char *v, const char *reason, const char *fmt, ...)
+static int give(mlde_world_verdict *rv, const char *v, const char *reason, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -45,7 +45,7 @@ static int give(mlde_review *rv, const char *v, const char *reason, const char *
 	va_start(ap, fmt);
 	vsnprintf(rv->detail, sizeof rv->detail, fmt, ap);
 	va_end(ap);
-	return strcmp(v, MLDE_VERDICT_CORRECT) == 0 ? 0 : strcmp(v, MLDE_VERDICT_WRONG) == 0 ? 1 : 2;
+	return strcmp(v, MLDE_WORLD_CORRECT) == 0 ? 0 : strcmp(v, MLDE_WORLD_WRONG) == 0 ? 1 : 2;
 }
 
 /* ---- coordinates ---- */
@@ -411,19 +411,19 @@ static int read_item(jv item, jv keep[4 + MAXOPT], item_text *it)
 	return 0;
 }
 
-static int judge_text(const item_text *it, mlde_review *rv)
+static int judge_text(const item_text *it, mlde_world_verdict *rv)
 {
 	const char *p;
 
 	if ((p = coordinates_in(it->question)) != NULL)
-		return give(rv, MLDE_VERDICT_WRONG, MLDE_WRONG_COORDS,
+		return give(rv, MLDE_WORLD_WRONG, MLDE_WRONG_COORDS,
 			    "the question gives positions: '%.40s'", p);
 	for (int i = 0; i < it->nopt; i++)
 		if ((p = coordinates_in(it->options[i])) != NULL)
-			return give(rv, MLDE_VERDICT_WRONG, MLDE_WRONG_COORDS,
+			return give(rv, MLDE_WORLD_WRONG, MLDE_WRONG_COORDS,
 				    "option (%c) gives positions: '%.40s'", 'A' + i, p);
 	if (it->rationale && (p = coordinates_in(it->rationale)) != NULL)
-		return give(rv, MLDE_VERDICT_WRONG, MLDE_WRONG_COORDS,
+		return give(rv, MLDE_WORLD_WRONG, MLDE_WRONG_COORDS,
 			    "the explanation gives positions: '%.40s'", p);
 	return -1;
 }
@@ -431,7 +431,7 @@ static int judge_text(const item_text *it, mlde_review *rv)
 /* Resolve the objects and class the question is about: 0, or the verdict
  * (absent or ambiguous). */
 static int find_subjects(const mlde_world_scene *s, const reading *r, int *a, int *b, int *cls,
-			 mlde_review *rv)
+			 mlde_world_verdict *rv)
 {
 	const char *holes[2] = { r->a, r->b };
 	int *idx[2] = { a, b };
@@ -445,16 +445,16 @@ static int find_subjects(const mlde_world_scene *s, const reading *r, int *a, in
 		read_phrase(holes[h], &ph);
 		*idx[h] = resolve(s, &ph);
 		if (*idx[h] == -1)
-			return give(rv, MLDE_VERDICT_WRONG, MLDE_WRONG_ABSENT,
+			return give(rv, MLDE_WORLD_WRONG, MLDE_WRONG_ABSENT,
 				    "the image has no %s", holes[h] + 4);
 		if (*idx[h] == -2)
-			return give(rv, MLDE_VERDICT_WRONG, MLDE_WRONG_AMBIGUOUS,
+			return give(rv, MLDE_WORLD_WRONG, MLDE_WRONG_AMBIGUOUS,
 				    "'%s' fits several objects", holes[h]);
 	}
 	if (r->c[0]) {
 		*cls = read_class(r->c, r->form);
 		if (mlde_world_true_value(s, r->type, r->form, -1, -1, *cls) < 0)
-			return give(rv, MLDE_VERDICT_WRONG, MLDE_WRONG_ABSENT,
+			return give(rv, MLDE_WORLD_WRONG, MLDE_WRONG_ABSENT,
 				    "the image has no %s%s", r->c, r->form ? " shapes" : "");
 	}
 	return 0;
@@ -462,24 +462,24 @@ static int find_subjects(const mlde_world_scene *s, const reading *r, int *a, in
 
 /* Read every option; the verdict when one is unread or two say the same. */
 static int read_options(const item_text *it, const reading *r, int values[MAXOPT],
-			mlde_review *rv)
+			mlde_world_verdict *rv)
 {
 	for (int i = 0; i < it->nopt; i++) {
 		values[i] = option_value(r->type, r->form, it->options[i]);
 		if (values[i] == NO_VALUE)
-			return give(rv, MLDE_VERDICT_CANNOT_JUDGE, MLDE_CANNOT_OPTION,
+			return give(rv, MLDE_WORLD_CANNOT_JUDGE, MLDE_CANNOT_OPTION,
 				    "option (%c) '%.60s' is no %s answer", 'A' + i,
 				    it->options[i], mlde_world_type_names[r->type]);
 		for (int j = 0; j < i; j++)
 			if (values[j] == values[i])
-				return give(rv, MLDE_VERDICT_WRONG, MLDE_WRONG_DUPLICATE,
+				return give(rv, MLDE_WORLD_WRONG, MLDE_WRONG_DUPLICATE,
 					    "(%c) '%.40s' and (%c) '%.40s' say the same", 'A' + j,
 					    it->options[j], 'A' + i, it->options[i]);
 	}
 	return -1;
 }
 
-static int judge(const item_text *it, const mlde_world_scene *s, mlde_review *rv)
+static int judge(const item_text *it, const mlde_world_scene *s, mlde_world_verdict *rv)
 {
 	int asked = it->type ? mlde_world_type_from_name(it->type) : -1;
 	int a, b, cls, truth, values[MAXOPT], rc;
@@ -490,19 +490,19 @@ static int judge(const item_text *it, const mlde_world_scene *s, mlde_review *rv
 	if ((rc = judge_text(it, rv)) >= 0)
 		return rc;
 	if (read_question(it->question, asked, &r, &near) < 0)
-		return give(rv, MLDE_VERDICT_CANNOT_JUDGE, MLDE_CANNOT_QUESTION, near
+		return give(rv, MLDE_WORLD_CANNOT_JUDGE, MLDE_CANNOT_QUESTION, near
 			    ? "the question has the shape of a world question, but names "
 				 "nothing the world has a word for"
 			    : "the question has none of the world's shapes");
 	rv->type = r.type;
 	if (r.type != asked)
-		return give(rv, MLDE_VERDICT_WRONG, MLDE_WRONG_TYPE, "a %s question, not %s",
+		return give(rv, MLDE_WORLD_WRONG, MLDE_WRONG_TYPE, "a %s question, not %s",
 			    mlde_world_type_names[r.type], it->type ? it->type : "(no type)");
 	if ((rc = find_subjects(s, &r, &a, &b, &cls, rv)) > 0)
 		return rc;
 	truth = mlde_world_true_value(s, r.type, r.form, a, b, cls);
 	if (truth < 0)
-		return give(rv, MLDE_VERDICT_WRONG, MLDE_WRONG_UNANSWERABLE,
+		return give(rv, MLDE_WORLD_WRONG, MLDE_WRONG_UNANSWERABLE,
 			    "the image does not decide it (%s)",
 			    r.type == MLDE_WT_LOCATION ? "the object is between parts"
 			    : r.type == MLDE_WT_SPATIAL ? "neither axis clearly separates them"
@@ -516,16 +516,16 @@ static int judge(const item_text *it, const mlde_world_scene *s, mlde_review *rv
 			rv->truth = i;
 	mlde_world_value_name(r.type, r.form, truth, name, sizeof name);
 	if (rv->truth < 0)
-		return give(rv, MLDE_VERDICT_WRONG, MLDE_WRONG_NO_TRUTH,
+		return give(rv, MLDE_WORLD_WRONG, MLDE_WRONG_NO_TRUTH,
 			    "the answer is %s, which no option says", name);
 	if (rv->truth != it->answer)
-		return give(rv, MLDE_VERDICT_WRONG, MLDE_WRONG_ANSWER,
+		return give(rv, MLDE_WORLD_WRONG, MLDE_WRONG_ANSWER,
 			    "(%c) is marked, but the answer is (%c) %s", 'A' + it->answer,
 			    'A' + rv->truth, name);
-	return give(rv, MLDE_VERDICT_CORRECT, NULL, "%s", "");
+	return give(rv, MLDE_WORLD_CORRECT, NULL, "%s", "");
 }
 
-int mlde_world_review(jv item, jv query, mlde_review *rv)
+int mlde_world_review(jv item, jv query, mlde_world_verdict *rv)
 {
 	jv keep[4 + MAXOPT];
 	mlde_world_scene scene;
@@ -539,10 +539,10 @@ int mlde_world_review(jv item, jv query, mlde_review *rv)
 		keep[i] = jv_invalid();
 	mlde_error_clear(&err);
 	if (read_item(item, keep, &it) < 0)
-		rc = give(rv, MLDE_VERDICT_CANNOT_JUDGE, MLDE_CANNOT_ITEM,
+		rc = give(rv, MLDE_WORLD_CANNOT_JUDGE, MLDE_CANNOT_ITEM,
 			  "no question, 2 to %d options and an answer among them", MAXOPT);
 	else if (mlde_world_scene_from_record(query, &scene, &err) < 0)
-		rc = give(rv, MLDE_VERDICT_CANNOT_JUDGE, MLDE_CANNOT_SCENE, "%s", err.msg);
+		rc = give(rv, MLDE_WORLD_CANNOT_JUDGE, MLDE_CANNOT_SCENE, "%s", err.msg);
 	else
 		rc = judge(&it, &scene, rv);
 	for (int i = 0; i < 4 + MAXOPT; i++)
@@ -550,7 +550,7 @@ int mlde_world_review(jv item, jv query, mlde_review *rv)
 	return rc;
 }
 
-int mlde_world_review_plan(jv item, jv plan, mlde_review *rv)
+int mlde_world_review_plan(jv item, jv plan, mlde_world_verdict *rv)
 {
 	jv query = jv_get_kind(plan) == JV_KIND_OBJECT
 		   ? jv_object_get(jv_copy(plan), jv_string(MLDE_F_QUERY)) : jv_invalid();
@@ -558,24 +558,4 @@ int mlde_world_review_plan(jv item, jv plan, mlde_review *rv)
 
 	jv_free(query);
 	return rc;
-}
-
-static jv string_or_null(const char *s)
-{
-	return s ? jv_string(s) : jv_null();
-}
-
-jv mlde_review_record(const char *item_id, const char *prompt_version, const char *verdict,
-		      const char *reason, const char *detail, const char *reviewer,
-		      const char *time)
-{
-	jv r = jv_object_set(jv_object(), jv_string(MLDE_F_ITEM), jv_string(item_id));
-
-	r = jv_object_set(r, jv_string(MLDE_F_PROMPT_VERSION), string_or_null(prompt_version));
-	r = jv_object_set(r, jv_string(MLDE_F_VERDICT), jv_string(verdict));
-	r = jv_object_set(r, jv_string(MLDE_F_REASON), string_or_null(reason));
-	if (detail && *detail)
-		r = jv_object_set(r, jv_string(MLDE_F_DETAIL), jv_string(detail));
-	r = jv_object_set(r, jv_string(MLDE_F_REVIEWER), jv_string(reviewer));
-	return jv_object_set(r, jv_string(MLDE_F_TIME), string_or_null(time));
 }

@@ -1,34 +1,22 @@
-/* review.h - the world's automatic reviewer: judges a generated item
+/* worldreview.h - the world's automatic reviewer: judges a generated item
  * against the annotations of its image (the pool record its plan carried),
- * as a person would in mlde-prompt's review, and writes the same review
- * record.  The world knows the true answer of every question it can parse;
- * what it cannot parse it does not guess at.  Nothing here prints.
+ * as a person would in mlde-prompt's review.  The world knows the true
+ * answer of every question it can parse; what it cannot parse it does not
+ * guess at.  Nothing here prints.
  *
- * A review record (one JSON object a line, written as the verdict is
- * given):
- *
- *     {"item": id, "prompt_version": str|null, "verdict": V, "reason": R|null,
- *      "detail": str?, "reviewer": str, "time": str|null}
- *
- * V is "correct", "wrong" or "cannot-judge" (a person may also "skip");
- * R is null for "correct", else one of the names below (a person may type
- * any other).  "reviewer" is "world" for this reviewer; "time" is UTC,
- * ISO 8601 ("2026-12-01T13:05:00Z"), or null where the caller wants the
- * same bytes from the same inputs. */
-#ifndef MLDE_REVIEW_H
-#define MLDE_REVIEW_H
+ * Its verdicts go into the review records of tools/lib/ipo/review.h
+ * (mlde-prompt): {"item", "prompt_version", "prompt_sha256", "type",
+ * "verdict", "reason", "reviewer", "time"}, with "reviewer": "world",
+ * "verdict" "correct" or "wrong" (reason: one of the names below), or
+ * "cannot-judge" (reason: why), which counts neither way. */
+#ifndef MLDE_WORLDREVIEW_H
+#define MLDE_WORLDREVIEW_H
 
 #include <jv.h>
 
-#define MLDE_F_ITEM "item"
-#define MLDE_F_PROMPT_VERSION "prompt_version"
-#define MLDE_F_VERDICT "verdict"
-#define MLDE_F_REVIEWER "reviewer"
-#define MLDE_F_TIME "time"
-
-#define MLDE_VERDICT_CORRECT "correct"
-#define MLDE_VERDICT_WRONG "wrong"
-#define MLDE_VERDICT_CANNOT_JUDGE "cannot-judge"
+#define MLDE_WORLD_CORRECT "correct"
+#define MLDE_WORLD_WRONG "wrong"
+#define MLDE_WORLD_CANNOT_JUDGE "cannot-judge"
 
 #define MLDE_REVIEWER_WORLD "world"
 
@@ -48,28 +36,22 @@
 #define MLDE_CANNOT_QUESTION "unparsed-question"    /* none of the world's question shapes */
 #define MLDE_CANNOT_OPTION "unparsed-option"        /* an option names no answer the world knows */
 
-typedef struct mlde_review {
-	const char *verdict;  /* an MLDE_VERDICT_* */
+typedef struct mlde_world_verdict {
+	const char *verdict;  /* MLDE_WORLD_CORRECT, _WRONG or _CANNOT_JUDGE */
 	const char *reason;   /* NULL for correct, else an MLDE_WRONG_* or MLDE_CANNOT_* */
 	char detail[200];     /* what exactly, in words */
 	int type;             /* the type the question was read as, or -1 */
 	int truth;            /* the option that is the true answer, or -1 */
-} mlde_review;
+} mlde_world_verdict;
 
 /* Judge item (borrowed: question, options, answer, type; its provenance is
  * not read) against query (borrowed: the pool record of its image).
  * Always gives a verdict; returns 0 for correct, 1 for wrong, 2 for
  * cannot-judge. */
-int mlde_world_review(jv item, jv query, mlde_review *rv);
+int mlde_world_review(jv item, jv query, mlde_world_verdict *rv);
 
 /* The same, from the plan record the item was made for (borrowed): its
  * "query".  cannot-judge (not-a-world-scene) when the plan has none. */
-int mlde_world_review_plan(jv item, jv plan, mlde_review *rv);
-
-/* A review record.  item_id and reviewer are required; prompt_version,
- * reason, detail (also "" for none) and time may be NULL. */
-jv mlde_review_record(const char *item_id, const char *prompt_version, const char *verdict,
-		      const char *reason, const char *detail, const char *reviewer,
-		      const char *time);
+int mlde_world_review_plan(jv item, jv plan, mlde_world_verdict *rv);
 
 #endif
