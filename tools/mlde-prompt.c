@@ -35,7 +35,7 @@
 #include "ipo/score.h"
 #include "ipo/version.h"
 #include "record/record.h"
-#include "world/review.h"
+#include "world/worldreview.h"
 
 #define SYNOPSIS "mlde-prompt review|judge|refine|score|log [OPTION]... [FILE]..."
 
@@ -819,7 +819,7 @@ static int judge_world(const items *I, mlde_review_log *log, const char *plans_p
 	for (size_t i = 0; i < I->n && got == 0; i++) {
 		const char *pid = NULL;
 		jv prov = jv_object_get(jv_copy(I->rec[i]), jv_string(MLDE_F_PROVENANCE)), plan;
-		mlde_review rv;
+		mlde_world_verdict rv;
 		mlde_ipo_review ir;
 		int v;
 

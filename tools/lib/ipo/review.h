@@ -1,7 +1,7 @@
 /* review.h - review records of Interactive Prompt Optimization: one verdict
  * on one generated item (correct, wrong with a reason, or skip), by a person
  * or an automatic reviewer, and the log they are appended to.  The world
- * reviewer (tools/lib/world/review.h) writes the same record, with its
+ * reviewer (tools/lib/world/worldreview.h) writes the same record, with its
  * "detail" beside (unknown fields are kept).  The log is
  * JSON Lines, each record written whole with one write(2) and fsync'd before
  * the next verdict is taken, so closing the page or killing the program
@@ -30,7 +30,7 @@ typedef enum mlde_verdict {
 	MLDE_IPO_WRONG,
 	MLDE_IPO_SKIP,
 	MLDE_IPO_CANNOT,   /* "cannot-judge": an automatic reviewer's "not mine
-			    * to say" (the world's, tools/lib/world/review.h);
+			    * to say" (the world's, tools/lib/world/worldreview.h);
 			    * counted as a skip */
 } mlde_verdict;
 
