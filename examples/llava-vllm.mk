@@ -66,7 +66,7 @@ RETRIEVAL = random
 # Generation by GPT-4o, explained MMBench's abilities
 BACKEND = http
 BUDGET = 2000
-GEN_FLAGS = --model gpt-4o --base-url $(GEN_URL) --types prompts/types-mmbench.json \
+GEN_FLAGS = --model gpt-4o --base-url $(GEN_URL) \
 	-j 16 --rpm 500 --tpm 300000 --cache $(RUN)/cache
 
 # Training: LLaVA's LoRA trainer on the exported conversation JSON,
