@@ -31,7 +31,7 @@ awk '
 
 holds "README.md has commands to run" test "$(grep -vc '^skip: ' commands)" -gt 10
 # the blocks not run are those that need a server or a key, and no other
-if grep '^skip: ' commands | grep -vq '^skip: \(export OPENAI_API_KEY=\|mlde-gen \|mlde-eval --backend http \|mlde-weak --tsv llava\|mlde-import mmbench \|vllm serve \)'; then
+if grep '^skip: ' commands | grep -vq '^skip: \(export OPENAI_API_KEY=\|mlde-gen \|mlde-eval --backend http \|mlde-weak --tsv llava\|mlde-import mmbench \|vllm serve \|make$\|mkdir -p data\|cp MMBench\|unzip \|huggingface-cli \|git clone https://github.com/haotian-liu\|VLLM_ALLOW\|export OPENAI_API_KEY=sk\|make iter1 CONFIG=examples/llava\)'; then
 	ok 1 "the commands not run need a server, a key or a download"
 else
 	ok 0 "the commands not run need a server, a key or a download"
