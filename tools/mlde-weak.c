@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "base/hash.h"
+#include "base/interval.h"
 #include "cli/cli.h"
 #include "io/jsonl.h"
 #include "record/record.h"
@@ -145,28 +146,6 @@ static int read_input(group_table *t, tally *ty, const options *opt, const char 
 	return got == 0 ? 0 : -1;
 }
 
-/* 95% Wilson score interval for c successes in n trials.  At n = 0 nothing
- * is known: [0, 1]. */
-static void wilson(unsigned long c, unsigned long n, double *lo, double *hi)
-{
-	const double z = 1.959963984540054; /* the 0.975 quantile of N(0,1) */
-	double p, z2n, denom, center, half;
-
-	if (n == 0) {
-		*lo = 0.0;
-		*hi = 1.0;
-		return;
-	}
-	p = (double)c / (double)n;
-	z2n = z * z / (double)n;
-	denom = 1.0 + z2n;
-	center = (p + z2n / 2.0) / denom;
-	half = z * sqrt(p * (1.0 - p) / (double)n + z2n / (4.0 * (double)n)) / denom;
-	/* at p = 0 or 1 the bound is exactly 0 or 1; do not let rounding move it */
-	*lo = c == 0 ? 0.0 : fmax(0.0, center - half);
-	*hi = c == n ? 1.0 : fmin(1.0, center + half);
-}
-
 static void compute_weights(group_table *t, const options *opt)
 {
 	double sum = 0.0;
@@ -176,7 +155,7 @@ static void compute_weights(group_table *t, const options *opt)
 		group *g = &t->groups[i];
 
 		g->acc = g->n ? (double)g->correct / (double)g->n : NAN;
-		wilson(g->correct, g->n, &g->lo, &g->hi);
+		mlde_wilson(g->correct, g->n, &g->lo, &g->hi);
 		/* no record at all is sparse even at --min-n 0: 1 - acc has no
 		 * value to give (acc is unknown), and a null weight would stop
 		 * mlde-sample */

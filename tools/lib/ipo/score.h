@@ -1,9 +1,7 @@
-/* score.h - correctness of prompt versions from review records: the 95%
- * Wilson interval of a proportion, and Newcombe's interval for the
- * difference of two independent proportions (his method 10, the hybrid
- * score interval built from the two Wilson intervals), which says whether
- * version N+1 is more often correct than version N by more than noise.
- * Nothing here prints. */
+/* score.h - correctness of prompt versions from review records, with the
+ * intervals of base/interval.h: Newcombe's for the difference of two
+ * versions says whether version N+1 is more often correct than version N
+ * by more than noise.  Nothing here prints. */
 #ifndef MLDE_IPO_SCORE_H
 #define MLDE_IPO_SCORE_H
 
@@ -12,16 +10,7 @@
 #include <jv.h>
 
 #include "base/err.h"
-
-/* The 0.975 quantile of N(0,1). */
-#define MLDE_Z95 1.959963984540054
-
-/* 95% Wilson score interval of c successes in n trials; [0, 1] at n = 0. */
-void mlde_wilson(unsigned long c, unsigned long n, double *lo, double *hi);
-/* 95% interval of p1 - p2, p1 = c1/n1 and p2 = c2/n2 independent
- * (Newcombe 1998, method 10); [-1, 1] when either n is 0. */
-void mlde_newcombe(unsigned long c1, unsigned long n1, unsigned long c2, unsigned long n2,
-		   double *lo, double *hi);
+#include "base/interval.h"  /* mlde_wilson, mlde_newcombe */
 
 /* The count of one prompt version (and one type, or "all"). */
 typedef struct mlde_score {
