@@ -11,6 +11,7 @@ if [ "$1" = --max-len ]; then
 	safetensors) echo 65536 ;;
 	png) echo 16384 ;;
 	jsonl) echo 16384 ;;
+	import) echo 16384 ;;
 	*) echo 4096 ;;
 	esac
 	exit 0
@@ -86,6 +87,35 @@ safetensors)
 	"$bin/mlde-train" -q -o "$work/m" --images "$work/w" --epochs 1 --batch 2 \
 		--arch c1=1,c2=1,c3=1,c4=1,film=0,dq=1,dh=1,dz=1,heads=0,dk=1,nq=1,na=1 "$work/w/base.jsonl.zst"
 	add "$work/m"
+	;;
+answer)
+	# the first byte: the number of options - 2; then the options, a line
+	# each; then the reply
+	for reply in 'B' '(B)' 'The answer is B.' '**B. a square**' 'Answer: C' 'A square is shown.' \
+		'B or C' 'a square' 'I think it is D - a star'; do
+		printf '\002a circle\na square\na triangle\na star\n%s' "$reply" > "$work/a"
+		add "$work/a"
+	done
+	for f in $(fixtures -name '*completion*'); do
+		jq -c '.choices[0]' "$f" > "$work/choice" 2> /dev/null && add "$work/choice" '\003'
+	done
+	printf '{"logprobs":{"content":[{"token":"B","logprob":-0.1,"top_logprobs":[{"token":"B","logprob":-0.1},{"token":"A","logprob":-2.5}]}]}}' > "$work/lp"
+	add "$work/lp"
+	printf '{"object":"list","data":[{"object":"embedding","index":0,"embedding":[0.1,-0.2,0.3]}]}' > "$work/emb"
+	add "$work/emb"
+	;;
+import)
+	# the first byte: 0 MMBench TSV, 1 SEED-Bench, 2 A-OKVQA, 3 COCO
+	for f in $(fixtures -name '*mmbench*.tsv'); do add "$f" '\000'; done
+	for f in $(fixtures -name '*seed_bench*.json'); do add "$f" '\001'; done
+	for f in $(fixtures -name '*aokvqa*.json'); do add "$f" '\002'; done
+	cap=$(fixtures -name '*captions*.json' | head -1)
+	ins=$(fixtures -name '*instances*.json' | head -1)
+	if [ -n "$cap" ] && [ -n "$ins" ]; then
+		jq -c -n --slurpfile c "$cap" --slurpfile i "$ins" \
+			'[$c[0] | .annotations |= .[:20] | .images |= .[:10], $i[0] | .annotations |= .[:20] | .images |= .[:10]]' \
+			> "$work/coco" 2> /dev/null && add "$work/coco" '\003'
+	fi
 	;;
 *)
 	echo "seed.sh: no seeds for '$name'" >&2

@@ -26,6 +26,12 @@
 #define LLVMFuzzerTestOneInput fuzz_safetensors
 #include "../fuzz/fuzz-safetensors.c"
 #undef LLVMFuzzerTestOneInput
+#define LLVMFuzzerTestOneInput fuzz_answer
+#include "../fuzz/fuzz-answer.c"
+#undef LLVMFuzzerTestOneInput
+#define LLVMFuzzerTestOneInput fuzz_import
+#include "../fuzz/fuzz-import.c"
+#undef LLVMFuzzerTestOneInput
 
 #include "tap.h"
 
@@ -45,6 +51,11 @@ static const struct {
 	{ "png", fuzz_png, { "\x89PNG\r\n\x1a\n", "", "\x89PNG\r\n\x1a\n\0\0\0\rIHDR", NULL } },
 	{ "safetensors", fuzz_safetensors, { "\x08\0\0\0\0\0\0\0{}      ",
 					     "\x02\0\0\0\0\0\0\0{}", "", NULL } },
+	{ "answer", fuzz_answer, { "\x02a circle\na square\nThe answer is (B).", "\x01x\ny\n**B**",
+				   "{\"logprobs\":{\"content\":[{\"token\":\"A\",\"logprob\":0}]}}", "" } },
+	{ "import", fuzz_import, { "\x04index\tquestion\tA\tB\tanswer\timage\tcategory\n1\tq\ta\tb\tA\tx\tc\n",
+				   "\x01[{\"question_type_id\":1}]", "\x02[{\"choices\":[\"a\"]}]",
+				   "\x03[{},{}]" } },
 };
 
 static unsigned char *slurp(const char *path, size_t *len)
