@@ -4,10 +4,11 @@
 # Build: compiler, pkg-config and the -dev packages of every library we link.
 # Run and test: zstd and jq (tests compare with them), perl's prove (TAP),
 # man, groff and column (man page and README tests), pkill (procps), gnuplot
-# for the report chart, valgrind for the optional memory checks.
+# for the report chart, valgrind for the optional memory checks, curl (the
+# tests and benches talk to their servers with it, as a user would).
 DEBIAN_PACKAGES := build-essential pkg-config make \
 	libcurl4-openssl-dev libjq-dev libonig-dev libzstd-dev libpng-dev libopenblas-dev \
-	zstd jq perl groff-base man-db bsdextrautils procps gnuplot-nox valgrind
+	zstd jq perl groff-base man-db bsdextrautils procps gnuplot-nox valgrind curl
 
 .PHONY: deps
 deps:

@@ -15,7 +15,7 @@ shift
 
 # missing: the names of what is not there, one a line
 missing() {
-	for c in cc pkg-config zstd zstdcat jq perl prove groff man col column gnuplot pkill; do
+	for c in cc pkg-config zstd zstdcat jq perl prove groff man col column gnuplot pkill curl; do
 		command -v "$c" > /dev/null 2>&1 || echo "$c"
 	done
 	if command -v pkg-config > /dev/null 2>&1; then
