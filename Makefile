@@ -156,6 +156,7 @@ help:
 	@echo "make check      run every test (SANITIZE=1: with ASan and UBSan)"
 	@echo "make browser-deps    Chromium and puppeteer-core, for the review page's"
 	@echo "                browser test (tests/browser/review.t)"
+	@echo "make fuzz       every libFuzzer target for FUZZ_SECONDS (FUZZ_TARGETS=...; installs clang)"
 	@echo "make valgrind-check  the command-line tests under valgrind"
 	@echo "make valgrind-main   the main path of every program under valgrind"
 	@echo "make bench      run the benchmarks, with this machine's cores, CPU and sgemm rate"
