@@ -42,7 +42,10 @@ install() {
 }
 
 # fuzz_missing: what `make fuzz` needs that is not there
+# (llvm-symbolizer too: without it the sanitizers print bare addresses,
+# and tests/lsan.supp, which names libjq's leaking function, cannot match)
 fuzz_missing() {
+	command -v llvm-symbolizer > /dev/null 2>&1 || echo "llvm-symbolizer (llvm)"
 	command -v clang > /dev/null 2>&1 || { echo clang; return; }
 	[ -f "$(clang -print-file-name=libclang_rt.fuzzer-x86_64.a 2> /dev/null)" ] ||
 		[ -n "$(find /usr/lib/llvm-*/lib/clang -name 'libclang_rt.fuzzer*.a' 2> /dev/null | head -1)" ] ||
@@ -76,7 +79,7 @@ fuzz)
 	gone=$(fuzz_missing | tr '\n' ' ')
 	[ -z "$gone" ] && exit 0
 	echo "mlde: make fuzz needs: $gone" >&2
-	install clang libclang-rt-dev
+	install clang libclang-rt-dev llvm
 	gone=$(fuzz_missing | tr '\n' ' ')
 	if [ -n "$gone" ]; then
 		echo "mlde: still missing after apt-get install: $gone" >&2
