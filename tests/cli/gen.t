@@ -302,7 +302,7 @@ is "$(cat runon)" "" "no message shares a line with progress text, and the line 
 stop_stub "$FAULT_PID"
 
 # ---- the HTTP layer's defects, each fixed (issue 11) ----
-KEY2=sk-hA9qZ7vW2rT5yU8pL3kD6fGx
+KEY2=sk-FAKE-FOR-TESTS-ONLY-qZ7vW  # fake: no key of any service
 printf '%s\n' "$KEY2" > key2
 start_stub layer --delay 0.01
 LAYER_PID=$PID
