@@ -1097,18 +1097,9 @@ static int eval_http(const mlde_cli *cli, const options *opt, char **files, int 
 				  .top_logprobs = (int)opt->logprobs, .extra = opt->fields };
 	R.judge = (mlde_chat_opts){ .model = opt->judge_model, .temperature = 0.0,
 				    .max_tokens = MAX_TOKENS, .extra = jv_invalid() };
-	R.jobs = opt->http.jobs;
-	if (!opt->http.offline) {
-		/* every window has up to -j requests in flight, each with its files */
-		long windows = 1 + (opt->judge_model != NULL) + opt->embed;
-
-		mlde_cli_endpoint(&ep, cli, opt->http.base_url, "/chat/completions",
-				  opt->http.key_file);
-		R.jobs = mlde_cli_jobs_fit(R.jobs * windows) / windows;
-		if (R.jobs < 1)
-			R.jobs = 1;
-	} else
-		unsetenv("OPENAI_API_KEY");
+	/* every window has up to -j requests in flight, each with its files */
+	R.jobs = mlde_cli_endpoint_open(&ep, cli, &opt->http, !opt->http.offline,
+					1 + (opt->judge_model != NULL) + opt->embed);
 	mlde_progress_init(&R.bar, opt->progress);
 	R.t0 = mlde_now();
 	rc = http_setup(&R, ep.auth, err);

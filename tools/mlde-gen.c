@@ -638,13 +638,8 @@ int main(int argc, char **argv)
 	if (mlde_world_faults_on(&opt.faults) && opt.backend != BACKEND_WORLD)
 		mlde_cli_usage_error(&cli, "--world-faults: only with --backend world");
 	mlde_endpoint_default_url(&opt.http);
-	if (opt.backend == BACKEND_HTTP && opt.emit != EMIT_PROMPT && !opt.http.offline) {
-		mlde_cli_endpoint(&ep, &cli, opt.http.base_url, "/chat/completions",
-				  opt.http.key_file);
-		opt.http.jobs = mlde_cli_jobs_fit(opt.http.jobs);
-	} else {
-		unsetenv("OPENAI_API_KEY");
-	}
+	opt.http.jobs = mlde_cli_endpoint_open(&ep, &cli, &opt.http, opt.backend == BACKEND_HTTP &&
+					       opt.emit != EMIT_PROMPT && !opt.http.offline, 1);
 	files = optind < argc ? argv + optind : stdin_only;
 	nreaders = optind < argc ? argc - optind : 1;
 	readers = mlde_xmalloc((size_t)nreaders * sizeof *readers);

@@ -1540,13 +1540,9 @@ int main(int argc, char **argv)
 	if (opt.cmd == CMD_REVIEW && !opt.reviewer)
 		opt.reviewer = getenv("USER") && *getenv("USER") ? getenv("USER") : "anonymous";
 	mlde_endpoint_default_url(&opt.http);
-	if ((opt.cmd == CMD_JUDGE || opt.cmd == CMD_REFINE) && !opt.http.offline && !opt.world &&
-	    !opt.reply_file) {
-		mlde_cli_endpoint(&ep, &cli, opt.http.base_url, "/chat/completions", opt.http.key_file);
-		opt.http.jobs = mlde_cli_jobs_fit(opt.http.jobs);
-	} else {
-		unsetenv("OPENAI_API_KEY");
-	}
+	opt.http.jobs = mlde_cli_endpoint_open(&ep, &cli, &opt.http,
+					       (opt.cmd == CMD_JUDGE || opt.cmd == CMD_REFINE) &&
+					       !opt.http.offline && !opt.world && !opt.reply_file, 1);
 
 	mlde_error_clear(&err);
 	switch (opt.cmd) {

@@ -709,13 +709,8 @@ int main(int argc, char **argv)
 
 	parse_options(&cli, &argc, argv, &opt);
 	mlde_endpoint_default_url(&opt.http);
-	if (!opt.emit_prompt && !opt.http.offline) {
-		mlde_cli_endpoint(&ep, &cli, opt.http.base_url, "/chat/completions",
-				  opt.http.key_file);
-		opt.http.jobs = mlde_cli_jobs_fit(opt.http.jobs);
-	} else {
-		unsetenv("OPENAI_API_KEY");
-	}
+	opt.http.jobs = mlde_cli_endpoint_open(&ep, &cli, &opt.http,
+					       !opt.emit_prompt && !opt.http.offline, 1);
 	files = optind < argc ? argv + optind : stdin_only;
 	nreaders = optind < argc ? argc - optind : 1;
 	readers = mlde_xmalloc((size_t)nreaders * sizeof *readers);

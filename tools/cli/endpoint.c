@@ -173,3 +173,17 @@ long mlde_cli_jobs_fit(long jobs)
 		  jobs, (unsigned long)rl.rlim_cur, (unsigned long)need, (unsigned long)fit);
 	return (long)fit;
 }
+
+long mlde_cli_endpoint_open(mlde_endpoint *ep, const mlde_cli *cli, const mlde_endpoint_opts *o,
+			    bool sends, long windows)
+{
+	long jobs;
+
+	if (!sends) {
+		unsetenv("OPENAI_API_KEY");
+		return o->jobs;
+	}
+	mlde_cli_endpoint(ep, cli, o->base_url, "/chat/completions", o->key_file);
+	jobs = mlde_cli_jobs_fit(o->jobs * windows) / windows;
+	return jobs < 1 ? 1 : jobs;
+}

@@ -112,5 +112,12 @@ void mlde_endpoint_free(mlde_endpoint *ep);
  * the soft limit is raised as far as the hard one when -j needs it (a note
  * at -v); when even that is too few, -j is cut to fit, with a warning. */
 long mlde_cli_jobs_fit(long jobs);
+/* The start of every program that may send: when sends, ep filled as
+ * mlde_cli_endpoint does for o (its base URL, /chat/completions, its key
+ * file) and the -j of each of its windows clients returned, fitted to the
+ * open-file limit for all of them (at least 1); when not, the key dropped
+ * from the environment (no template can read it) and o->jobs returned. */
+long mlde_cli_endpoint_open(mlde_endpoint *ep, const mlde_cli *cli, const mlde_endpoint_opts *o,
+			    bool sends, long windows);
 
 #endif
