@@ -5,11 +5,9 @@
  * is the trainer's format, one JSON array, not zstd JSON Lines: trainers
  * json.load() the file whole.  It is held in memory and written only when
  * every item converted, so bad input leaves no output. */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "base/buf.h"
 #include "cli/cli.h"
@@ -105,21 +103,6 @@ static void parse_options(mlde_cli *cli, int *argc, char **argv, run *R)
 	optind++;
 }
 
-static int make_dir(const char *dir, mlde_error *err)
-{
-	struct stat st;
-	int e;
-
-	if (mkdir(dir, 0777) == 0)
-		return 0;
-	e = errno;
-	if (stat(dir, &st) == 0 && S_ISDIR(st.st_mode))
-		return 0;
-	mlde_error_set(err, MLDE_EXIT_IO, "%s: cannot make the images directory: %s", dir,
-		       strerror(e));
-	return -1;
-}
-
 /* Every item of one file into the array. */
 static int export_file(run *R, const char *path, mlde_error *err)
 {
@@ -178,7 +161,7 @@ int main(int argc, char **argv)
 	if (R.opt.images_out) {
 		R.images.dir = R.opt.images_out;
 		R.opt.images = &R.images;
-		rc = make_dir(R.opt.images_out, &err);
+		rc = mlde_image_store_make(R.opt.images_out, &err);
 	}
 	for (int i = 0; i < nfiles && rc == 0; i++)
 		rc = export_file(&R, files[i], &err);

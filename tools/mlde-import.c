@@ -2,11 +2,9 @@
  * TSV, SEED-Bench JSON and A-OKVQA JSON into items, COCO captions and
  * instances into pool records.  The conversions are tools/lib/import/;
  * this file holds the options, the flow and the summary. */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "cli/cli.h"
 #include "cli/sink.h"
@@ -286,22 +284,6 @@ static void parse_options(mlde_cli *cli, int *argc, char **argv, options *o)
 	check_options(cli, o);
 }
 
-static int make_images_dir(const char *dir, mlde_error *err)
-{
-	struct stat st;
-
-	int e;
-
-	if (mkdir(dir, 0777) == 0)
-		return 0;
-	e = errno;
-	if (stat(dir, &st) == 0 && S_ISDIR(st.st_mode))
-		return 0;
-	mlde_error_set(err, MLDE_EXIT_IO, "%s: cannot make the images directory: %s", dir,
-		       strerror(e));
-	return -1;
-}
-
 static const char *plural(unsigned long n, const char *one, const char *many)
 {
 	return n == 1 ? one : many;
@@ -347,7 +329,7 @@ int main(int argc, char **argv)
 	out = mlde_cli_output(&cli);
 
 	mlde_error_clear(&err);
-	rc = opt.format == F_MMBENCH ? make_images_dir(opt.images, &err) : 0;
+	rc = opt.format == F_MMBENCH ? mlde_image_store_make(opt.images, &err) : 0;
 	if (rc == 0)
 		rc = mlde_sink_open(&R.out, &out, &err);
 	if (rc == 0)

@@ -198,6 +198,21 @@ const char *mlde_import_image_ext(const void *p, size_t n)
 	return type + strlen("image/");
 }
 
+int mlde_image_store_make(const char *dir, mlde_error *err)
+{
+	struct stat st;
+	int e;
+
+	if (mkdir(dir, 0777) == 0)
+		return 0;
+	e = errno;
+	if (stat(dir, &st) == 0 && S_ISDIR(st.st_mode))
+		return 0;
+	mlde_error_set(err, MLDE_EXIT_IO, "%s: cannot make the images directory: %s", dir,
+		       strerror(e));
+	return -1;
+}
+
 static int write_whole(const char *path, const unsigned char *p, size_t n, mlde_error *err)
 {
 	mlde_atomic *a = mlde_atomic_open(path, err);

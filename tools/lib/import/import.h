@@ -36,6 +36,9 @@ typedef struct mlde_image_store {
 	unsigned long reused;   /* images whose file was there already */
 } mlde_image_store;
 
+/* Make dir, a store's directory, when it is not there (its parent must
+ * be): 0, or -1 with err (MLDE_EXIT_IO, naming it). */
+int mlde_image_store_make(const char *dir, mlde_error *err);
 /* "png", "jpg", "webp" or "gif" from the signature of the n bytes at p;
  * NULL for anything else. */
 const char *mlde_import_image_ext(const void *p, size_t n);
