@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include "base/base64.h"
 #include "base/sha256.h"
@@ -216,24 +215,12 @@ int mlde_image_store_make(const char *dir, mlde_error *err)
 static int write_whole(const char *path, const unsigned char *p, size_t n, mlde_error *err)
 {
 	mlde_atomic *a = mlde_atomic_open(path, err);
-	int fd;
 
 	if (!a)
 		return -1;
-	fd = mlde_atomic_fd(a);
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0) {
-			mlde_error_set(err, MLDE_EXIT_IO, "%s: write error: %s", mlde_atomic_name(a),
-				       strerror(errno));
-			mlde_atomic_abort(a);
-			return -1;
-		}
-		p += w;
-		n -= (size_t)w;
+	if (mlde_atomic_write(a, p, n, err) < 0) {
+		mlde_atomic_abort(a);
+		return -1;
 	}
 	return mlde_atomic_commit(a, err);
 }
