@@ -38,6 +38,8 @@ typedef struct req {
 	double due;             /* backing off: when it may go again */
 	long status;
 	char error[300];
+	const mlde_http_call *call;  /* a call's own URL, method and form; NULL: none */
+	mlde_http_call call_copy;
 	struct req *next;       /* in the ready queue */
 } req;
 
@@ -47,6 +49,8 @@ typedef struct xfer {
 	mlde_buf resp;
 	double retry_after;     /* seconds the server asked for; < 0 none */
 	bool too_big;
+	size_t body_max;        /* of this attempt's reply */
+	curl_mime *mime;        /* a call's form, freed when the attempt ends */
 	int sends;              /* requests this attempt put on the wire (prereq) */
 	char errbuf[CURL_ERROR_SIZE];
 } xfer;
@@ -60,6 +64,7 @@ struct mlde_http {
 	char *unreachable;      /* nothing could connect: why; no request is sent any more */
 	CURLM *multi;
 	struct curl_slist *headers;
+	struct curl_slist *form_headers;  /* the same without the JSON Content-Type */
 	xfer *x;
 	req *ready, *ready_tail;
 	req **waiting;
@@ -76,7 +81,7 @@ static size_t on_body(char *data, size_t size, size_t n, void *p)
 {
 	xfer *x = p;
 
-	if (x->resp.len + size * n > BODY_MAX) {
+	if (x->resp.len + size * n > x->body_max) {
 		x->too_big = true;
 		return 0;  /* ends the transfer with CURLE_WRITE_ERROR */
 	}
@@ -267,7 +272,7 @@ static void curl_error_text(const mlde_http *h, const xfer *x, CURLcode code, ch
 
 	curl_easy_getinfo(x->easy, CURLINFO_OS_ERRNO, &oserr);
 	if (x->too_big)
-		snprintf(out, len, "the reply is larger than %zu MiB", BODY_MAX >> 20);
+		snprintf(out, len, "the reply is larger than %zu MiB", x->body_max >> 20);
 	else if (code == CURLE_COULDNT_CONNECT && oserr == ECONNREFUSED)
 		snprintf(out, len, "connection refused to %s", h->hostport);
 	else if (code == CURLE_COULDNT_CONNECT)
@@ -365,13 +370,16 @@ mlde_http *mlde_http_new(const mlde_http_opts *opts, mlde_error *err)
 	h->headers = curl_slist_append(NULL, "Content-Type: application/json");
 	h->headers = curl_slist_append(h->headers, "Accept: application/json");
 	h->headers = curl_slist_append(h->headers, "Expect:");  /* no 100-continue round trip */
+	h->form_headers = curl_slist_append(NULL, "Accept: application/json");
+	h->form_headers = curl_slist_append(h->form_headers, "Expect:");
 	if (opts->auth) {
 		h->headers = curl_slist_append(h->headers, opts->auth);
+		h->form_headers = curl_slist_append(h->form_headers, opts->auth);
 		bearer = strstr(opts->auth, "Bearer ");
 		h->key = mlde_xstrdup(bearer ? bearer + 7 : opts->auth);
 	}
 	h->o.auth = NULL;  /* the slist holds it now; keep no other pointer */
-	if (!h->multi || !h->headers) {
+	if (!h->multi || !h->headers || !h->form_headers) {
 		mlde_error_set(err, MLDE_EXIT_INTERNAL, "out of memory (curl)");
 		mlde_http_free(h);
 		return NULL;
@@ -395,6 +403,14 @@ void mlde_http_submit(mlde_http *h, const char *body, size_t len, double tokens,
 	mlde_http_submit_checked(h, body, len, tokens, h->o.check, user);
 }
 
+void mlde_http_submit_call(mlde_http *h, const mlde_http_call *c, const char *body, size_t len,
+			   mlde_http_check *check, void *user)
+{
+	mlde_http_submit_checked(h, body, len, 0.0, check, user);
+	h->ready_tail->call_copy = *c;
+	h->ready_tail->call = &h->ready_tail->call_copy;
+}
+
 void mlde_http_submit_checked(mlde_http *h, const char *body, size_t len, double tokens,
 			      mlde_http_check *check, void *user)
 {
@@ -410,6 +426,38 @@ void mlde_http_submit_checked(mlde_http *h, const char *body, size_t len, double
 	h->pending++;
 }
 
+/* A call's URL, method and form on e (the JSON POST's set already). */
+static int set_call(mlde_http *h, xfer *x, const mlde_http_call *c, mlde_error *err)
+{
+	CURL *e = x->easy;
+	curl_mimepart *part;
+
+	if (c->url)
+		curl_easy_setopt(e, CURLOPT_URL, c->url);
+	if (c->body_max)
+		x->body_max = c->body_max;
+	if (c->get) {
+		curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
+	} else if (c->form_data) {
+		x->mime = curl_mime_init(e);
+		if (!x->mime || !(part = curl_mime_addpart(x->mime)) ||
+		    curl_mime_name(part, "purpose") != CURLE_OK ||
+		    curl_mime_data(part, c->purpose, CURL_ZERO_TERMINATED) != CURLE_OK ||
+		    !(part = curl_mime_addpart(x->mime)) || curl_mime_name(part, "file") != CURLE_OK ||
+		    curl_mime_data(part, c->form_data, c->form_len) != CURLE_OK ||
+		    curl_mime_filename(part, c->form_name) != CURLE_OK ||
+		    curl_mime_type(part, "application/jsonl") != CURLE_OK) {
+			mlde_error_set(err, MLDE_EXIT_INTERNAL, "out of memory (curl_mime)");
+			curl_mime_free(x->mime);
+			x->mime = NULL;
+			return -1;
+		}
+		curl_easy_setopt(e, CURLOPT_MIMEPOST, x->mime);
+		curl_easy_setopt(e, CURLOPT_HTTPHEADER, h->form_headers);
+	}
+	return 0;
+}
+
 static int start(mlde_http *h, xfer *x, req *r, mlde_error *err)
 {
 	CURL *e = x->easy;
@@ -420,6 +468,7 @@ static int start(mlde_http *h, xfer *x, req *r, mlde_error *err)
 	x->r = r;
 	x->retry_after = -1.0;
 	x->too_big = false;
+	x->body_max = BODY_MAX;
 	x->sends = 0;
 	x->errbuf[0] = '\0';
 	curl_easy_setopt(e, CURLOPT_URL, h->url);
@@ -441,6 +490,10 @@ static int start(mlde_http *h, xfer *x, req *r, mlde_error *err)
 	curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
 	curl_easy_setopt(e, CURLOPT_USERAGENT, "mlde/0.1.0");
 	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+	if (r->call && set_call(h, x, r->call, err) < 0) {
+		x->r = NULL;
+		return -1;
+	}
 	mc = curl_multi_add_handle(h->multi, e);
 	if (mc != CURLM_OK) {
 		mlde_error_set(err, MLDE_EXIT_INTERNAL, "curl_multi_add_handle: %s",
@@ -538,6 +591,8 @@ static void finish(mlde_http *h, xfer *x, CURLcode code, double now, mlde_http_d
 	double delay, d;
 
 	curl_multi_remove_handle(h->multi, x->easy);
+	curl_mime_free(x->mime);
+	x->mime = NULL;
 	x->r = NULL;
 	h->st.in_flight--;
 	curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
@@ -700,6 +755,7 @@ void mlde_http_free(mlde_http *h)
 		}
 		if (h->x[i].easy)
 			curl_easy_cleanup(h->x[i].easy);
+		curl_mime_free(h->x[i].mime);
 		mlde_buf_free(&h->x[i].resp);
 	}
 	free(h->x);
@@ -714,6 +770,9 @@ void mlde_http_free(mlde_http *h)
 	for (struct curl_slist *s = h->headers; s; s = s->next)
 		explicit_bzero(s->data, strlen(s->data));
 	curl_slist_free_all(h->headers);
+	for (struct curl_slist *s = h->form_headers; s; s = s->next)
+		explicit_bzero(s->data, strlen(s->data));
+	curl_slist_free_all(h->form_headers);
 	if (h->key)
 		explicit_bzero(h->key, strlen(h->key));
 	free(h->key);
