@@ -212,6 +212,36 @@ is "$status:$(cat err)" "1:mlde-gen: bad.jsonl:1: not a JSON object" "a line tha
 gen --base-url "$BASE" --cache vc --batch-read missing.jsonl six.jsonl
 is "$status" 3 "--batch-read of a missing file: I/O status"
 
+# ---- mlde-eval --backend http: the questions through the Batch API ----
+start_stub s7
+png 4 4 a.png
+for i in 1 2 3; do
+	jq -nc --arg id "q$i" --arg h "@reply-b64=$(printf 'The answer is (B).' | base64 -w0)@" \
+		'{id: $id, image: "a.png", hint: $h, question: "What colour is ball \($id)?", options: ["red", "blue", "green"], answer: 1, type: "colour"}'
+done > items.jsonl
+ev() { OPENAI_API_KEY=$KEY run mlde-eval -Z --backend http -m M --base-url "$BASE" --circular "$@"; }
+ev --cache ecl items.jsonl
+cp out elive.jsonl
+is "$status:$(wc -l < elive.jsonl | tr -d ' '):$(live s7.log)" "0:3:9" "mlde-eval live: three records, nine questions"
+ev --cache ecb --batch-api items.jsonl
+is "$status:$(live s7.log):$(count ' create ' s7.blog)" "0:9:1" "mlde-eval --batch-api: one batch, nothing live"
+is "$(grep ' create ' s7.blog | sed 's/.*requests=//')" 9 "... of every rotation's question"
+same out elive.jsonl "... and the records are the live run's"
+ev --cache ecb --offline items.jsonl
+same out elive.jsonl "a later --offline run finds every answer"
+ev --batch-api < items.jsonl
+is "$status" 2 "mlde-eval --batch-api on stdin: usage status"
+OPENAI_API_KEY=$KEY run mlde-eval -m model.st --batch-api items.jsonl
+is "$status:$(head -1 err)" "2:mlde-eval: --batch-api is an option of --backend http" "... and with the builtin model"
+ev --cache ecw --batch-write ein.jsonl items.jsonl
+is "$status:$(wc -c < out | tr -d ' '):$(wc -l < ein.jsonl | tr -d ' ')" "0:0:9" "mlde-eval --batch-write: nine lines, no records"
+jq -c '. + {mark: "@batch-fail@"}' items.jsonl | jq -c 'if .id == "q2" then .hint += " @batch-fail@" else . end' > fitems.jsonl
+n=$(live s7.log)
+ev --cache ecn --batch-api --batch-retry none fitems.jsonl
+is "$status:$(wc -l < out | tr -d ' '):$(( $(live s7.log) - n ))" "4:2:0" \
+	"--batch-retry none: the record whose questions failed is left out (status 4), nothing live"
+stop_stub "$PID"
+
 # ---- the key ----
 holds "the key is in no file: cache, state, outputs, logs" not grep -rqF "$KEY" .
 holds "... nor any piece of it" not grep -rqF "${KEY#sk-mlde-}" .
