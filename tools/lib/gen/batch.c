@@ -25,6 +25,7 @@
 #include "io/jsonl.h"
 
 #define DOWNLOAD_MAX ((size_t)1 << 30)  /* an output file larger than this is refused */
+#define FIRST_POLL 0.1                  /* seconds before the second look; then doubling */
 
 typedef struct entry {
 	char key[MLDE_SHA256_HEX];  /* the cache key: the line's custom_id */
@@ -789,6 +790,8 @@ static void sleep_for(double s)
 static int round_of(mlde_batch *b, mlde_error *err)
 {
 	char *dir = state_dir(b);
+	/* a short batch is seen done soon, a long one not asked about too often */
+	double wait = b->o.poll < FIRST_POLL ? b->o.poll : FIRST_POLL;
 	size_t nc = 0, left;
 	chunk *cs;
 	int rc = 0;
@@ -810,8 +813,10 @@ static int round_of(mlde_batch *b, mlde_error *err)
 				left--;
 				rc = collect(b, &cs[k], err);
 			}
-		if (rc == 0 && left > 0)
-			sleep_for(b->o.poll);
+		if (rc == 0 && left > 0) {
+			sleep_for(wait);
+			wait = wait * 2 < b->o.poll ? wait * 2 : b->o.poll;
+		}
 	}
 	for (size_t k = 0; k < nc; k++)
 		chunk_free(&cs[k]);

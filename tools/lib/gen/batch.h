@@ -46,7 +46,8 @@ typedef struct mlde_batch_opts {
 	int rounds;                /* RETRY_BATCH: batches of what failed, at most */
 	size_t max_requests;       /* per batch; 0: MLDE_BATCH_MAX_REQUESTS */
 	size_t max_bytes;          /* of its input file; 0: MLDE_BATCH_MAX_BYTES */
-	double poll;               /* seconds between two looks at a batch */
+	double poll;               /* seconds between two looks at a batch, at most: the
+				    * first wait is 0.1 s, each next one twice as long */
 	int retries;               /* of each HTTP request, as mlde_http_opts */
 	double timeout, backoff;
 	uint64_t seed;
