@@ -1,6 +1,7 @@
 # tests/StubBatch.pm - OpenAI's Batch API in tests/stub-openai.pl: files
 # (POST /v1/files, multipart, purpose "batch"; GET /v1/files/ID/content) and
-# batches (POST /v1/batches; GET /v1/batches/ID).  Each line of an input
+# batches (POST /v1/batches; GET /v1/batches/ID; GET /v1/batches?limit=N,
+# the latest first).  Each line of an input
 # file is answered as the stub answers the same body live (its @reply-b64@
 # marker, --reply, else mlde-gen's question of the body's sha256), so a
 # batch run and a live run make the same items.
@@ -17,7 +18,7 @@
 #   failed     nothing answered: errors.data says the input was refused
 #   cancelled  as expired, with the rest cancelled
 # --batch-log FILE: one line per call, "T WHAT ID auth=yes|no
-# key_in_body=0|1 [requests=N]" (WHAT: upload, create, retrieve, content),
+# key_in_body=0|1 [requests=N]" (WHAT: upload, create, retrieve, list, content),
 # so a test counts the batches created and sees the key never sent in a body.
 package StubBatch;
 use strict;
@@ -233,6 +234,13 @@ sub route {
 			request_counts => { total => 0, completed => 0, failed => 0 } };
 		logline('create', $id, $hdr, $body, ' requests=' . scalar @lines);
 		return http(200, batch_object($batches{$id}));
+	}
+	if ($method eq 'GET' && $path =~ m{^/v1/batches(?:\?limit=(\d+))?$}) {
+		my @all = sort { $b cmp $a } keys %batches;  # the latest first, as OpenAI lists them
+		splice(@all, $1) if defined $1 && @all > $1;
+		logline('list', '-', $hdr, '', ' batches=' . scalar @all);
+		return http(200, '{"object": "list", "data": [' . join(',', map { batch_object($batches{$_}) } @all)
+			. '], "has_more": false}');
 	}
 	if ($method eq 'GET' && $path =~ m{^/v1/batches/([\w-]+)$}) {
 		my $b = $batches{$1} or return not_found('batch');

@@ -171,6 +171,24 @@ like err "batch 1/1 batch_stub001: created by an earlier run, waiting for it aga
 same out live.jsonl "... and the items are the live run's"
 is "$(ls kc/batches | wc -l | tr -d ' ')" 0 "the state file goes once the replies are in"
 
+# ---- killed between the creation and its state file ----
+# as that run leaves it: the file uploaded, the batch created (with the
+# input's sha256 in its metadata), the state file naming the file only
+start_stub s8
+gen --base-url "$BASE" --cache mc --batch-write min.jsonl six.jsonl
+sha=$(sha256sum < min.jsonl | cut -c1-64)
+fid=$(curl -sf -F purpose=batch -F "file=@min.jsonl" "$BASE/files" | jq -r .id)
+curl -sf -H 'Content-Type: application/json' -o /dev/null "$BASE/batches" -d \
+	"{\"input_file_id\":\"$fid\",\"endpoint\":\"/v1/chat/completions\",\"completion_window\":\"24h\",\"metadata\":{\"mlde_input_sha256\":\"$sha\"}}"
+mkdir -p mc/batches
+printf '{"input_sha256":"%s","input_file_id":"%s"}\n' "$sha" "$fid" > "mc/batches/$sha.json"
+gen --base-url "$BASE" --cache mc --batch-api six.jsonl
+is "$status:$(count ' create ' s8.blog):$(count ' upload ' s8.blog):$(count ' list ' s8.blog)" "0:1:1:1" \
+	"a state file without the batch: the batches listed, none created, nothing uploaded"
+like err "batch 1/1 batch_stub001: created by an earlier run \(found by its metadata\)" "... the batch found by its metadata"
+same out live.jsonl "... and its replies make the live run's items"
+stop_stub "$PID"
+
 # ---- --batch-write and --batch-read: vLLM's run_batch files ----
 gen --base-url "$BASE" --cache vc --batch-write in.jsonl six.jsonl
 is "$status:$(cat out | wc -c | tr -d ' ')" "0:0" "--batch-write: status 0, no items"
@@ -178,7 +196,7 @@ is "$(wc -l < in.jsonl | tr -d ' ')" 6 "... six lines"
 is "$(jq -r '[.method, .url, (.custom_id | test("^[0-9a-f]{64}$")), (keys | join(","))] | join(" ")' in.jsonl | sort -u)" \
 	"POST /v1/chat/completions true body,custom_id,method,url" "... each {custom_id, method, url, body}"
 is "$(jq -r '.body.model' in.jsonl | sort -u)" gpt-4o "... the body the live path sends"
-is "$(count ' upload ' s5.blog):$(count ' create ' s5.blog)" "1:1" "... and nothing sent"
+is "$(count ' upload ' s8.blog):$(count ' create ' s8.blog)" "1:1" "... and nothing sent"
 # the bodies the live run sends (another stub, on another port: the cache
 # keys stay those of the URL the input file was written for)
 WBASE=$BASE

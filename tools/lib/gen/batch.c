@@ -605,6 +605,42 @@ static int create(mlde_batch *b, chunk *c, mlde_error *err)
 	return rc;
 }
 
+/* A run killed after the upload may have been killed after the creation
+ * too, before its state file named the batch: the batch is looked for
+ * among the latest 100, by the input's sha256 in its metadata. */
+static int find_created(mlde_batch *b, chunk *c, mlde_error *err)
+{
+	char *url = url_of(b, "/batches?limit=100", NULL, NULL), *resp = NULL;
+	mlde_http_call hc = { .url = url, .get = true };
+	jv v, data;
+	int rc = call(b, &hc, "listing the batches", NULL, &resp, NULL, err);
+
+	free(url);
+	if (rc < 0)
+		return -1;
+	v = jv_parse(resp);
+	free(resp);
+	data = jv_get_kind(v) == JV_KIND_OBJECT ? jv_object_get(jv_copy(v), jv_string("data"))
+						: jv_invalid();
+	if (jv_get_kind(data) == JV_KIND_ARRAY) {
+		jv_array_foreach(data, i, one) {
+			jv meta = jv_get_kind(one) == JV_KIND_OBJECT
+				  ? jv_object_get(jv_copy(one), jv_string("metadata")) : jv_invalid();
+			char *sha = field(meta, "mlde_input_sha256");
+
+			if (!c->batch_id && sha && strcmp(sha, c->sha) == 0)
+				c->batch_id = field(one, "id");
+			free(sha);
+			jv_free(meta);
+			jv_free(one);
+			(void)i;
+		}
+	}
+	jv_free(data);
+	jv_free(v);
+	return 0;
+}
+
 /* Upload and create, as far as the state file does not say it was done. */
 static int start_chunk(mlde_batch *b, chunk *c, size_t k, size_t of, mlde_error *err)
 {
@@ -615,6 +651,15 @@ static int start_chunk(mlde_batch *b, chunk *c, size_t k, size_t of, mlde_error 
 		note(b, "batch %zu/%zu %s: created by an earlier run, waiting for it again", k + 1,
 		     of, c->batch_id);
 		return 0;
+	}
+	if (c->file_id && find_created(b, c, err) < 0)
+		return -1;
+	if (c->batch_id) {
+		b->st.resumed++;
+		b->st.batches++;
+		note(b, "batch %zu/%zu %s: created by an earlier run (found by its metadata), "
+		     "waiting for it again", k + 1, of, c->batch_id);
+		return save_state(c, err);
 	}
 	if (!c->file_id && (upload(b, c, err) < 0 || save_state(c, err) < 0))
 		return -1;
