@@ -34,7 +34,7 @@
 	"[--system TEXT] [--field KEY=JSON] [--logprobs K] [--circular] [--judge-url URL] " \
 	"[--judge-model NAME] [--embed-url URL] [--embed-model NAME] [--temperature T] " \
 	"[--max-tokens N] [--api-key-file FILE] [-j N] [--rpm N] [--tpm N] [--retries N] " \
-	"[--timeout S] [--backoff S] [--cache DIR] [--offline] [--batch-api] [--batch-retry R] " \
+	"[--timeout S] [--backoff S] [--cache DIR] [--offline] [--batch-api] [--batch-retry batch|live|none] " \
 	"[--batch-write FILE] [--batch-read FILE] [--progress] [FILE...]"
 
 /* The http backend's defaults, named in the help and mlde-eval(1). */

@@ -29,7 +29,7 @@
 	"[--emit prompt|raw|item] [--prompt FILE] [--types FILE] [--rejects FILE] " \
 	"[--cache DIR] [--offline] [--base-url URL] [--model NAME] [--temperature T] " \
 	"[--max-tokens N] [--api-key-file FILE] [-j N] [--rpm N] [--tpm N] [--retries N] " \
-	"[--timeout S] [--backoff S] [--batch-api] [--batch-retry R] [--batch-write FILE] " \
+	"[--timeout S] [--backoff S] [--batch-api] [--batch-retry batch|live|none] [--batch-write FILE] " \
 	"[--batch-read FILE] [--seed S] [--world-faults SPEC] [--progress] [FILE...]"
 
 static const char help[] =
