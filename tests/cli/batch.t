@@ -260,6 +260,12 @@ is "$status:$(wc -l < out | tr -d ' '):$(( $(live s7.log) - n ))" "4:2:0" \
 	"--batch-retry none: the record whose questions failed is left out (status 4), nothing live"
 stop_stub "$PID"
 
+# ---- a server that is not there ----
+OPENAI_API_KEY=$KEY run mlde-gen -Z --prompt t.txt --base-url http://127.0.0.1:9/v1 --retries 0 \
+	--cache dead --batch-api six.jsonl
+is "$status:$(wc -c < out | tr -d ' ')" "4:0" "no server: status 4, no items"
+like err "^mlde-gen: uploading the batch input file: connection refused to 127.0.0.1:9" "... naming the step that failed"
+
 # ---- the key ----
 holds "the key is in no file: cache, state, outputs, logs" not grep -rqF "$KEY" .
 holds "... nor any piece of it" not grep -rqF "${KEY#sk-mlde-}" .
