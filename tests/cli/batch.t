@@ -77,7 +77,8 @@ for state in validating in_progress finalizing completed; do
 	like err "batch 1/1 batch_stub[0-9]+: $state, " "the state is shown on stderr: $state"
 done
 like err "in_progress, [1-5]/6 done, 0 failed" "... with the request counts"
-like err "batch: 6 replies into the cache from 1 batch \(0 found again\), 0 unanswered" "the summary of the batch"
+like err "batch: 6 replies into the cache from 1 batch \(0 found again\), tokens 720 \(600 prompt, 120 completion\), 0 unanswered" \
+	"the summary of the batch, with the tokens its replies report"
 is "$(find bc -type f | wc -l | tr -d ' ')" 6 "six replies in the cache, no state file left"
 gen --base-url "$BASE" --cache bc --offline six.jsonl
 is "$status" 0 "a later --offline run finds every reply"

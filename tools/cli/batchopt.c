@@ -111,8 +111,10 @@ int mlde_batch_cli_finish(mlde_batch *bt, const mlde_batch_cli *b, mlde_error *e
 		return -1;
 	mlde_batch_stats_get(bt, &st);
 	mlde_note(0, "batch: %lu replies into the cache from %lu batch%s (%lu found again), "
-		  "%lu unanswered%s", st.answered, st.batches, st.batches == 1 ? "" : "es",
-		  st.resumed, st.failed,
+		  "tokens %.0f (%.0f prompt, %.0f completion), %lu unanswered%s", st.answered,
+		  st.batches, st.batches == 1 ? "" : "es", st.resumed,
+		  st.prompt_tokens + st.completion_tokens, st.prompt_tokens,
+		  st.completion_tokens, st.failed,
 		  !st.failed ? "" : b->retry == MLDE_BATCH_RETRY_NONE ? ": they fail (--batch-retry none)"
 		  : ": they go live");
 	return 0;

@@ -53,6 +53,7 @@ struct mlde_batch {
 	size_t n, cap;
 	bool sorted;
 	mlde_http *http;
+	double tokens[2];           /* the usage of the replies stored: prompt, completion */
 	mlde_batch_stats st;
 };
 
@@ -222,10 +223,29 @@ static bool is_key(const char *s)
 	return i == MLDE_SHA256_HEX - 1;
 }
 
+/* The usage of a completion body (borrowed) added to tokens[2]: prompt,
+ * completion. */
+static void add_usage(jv body, double tokens[2])
+{
+	static const char *const names[2] = { "prompt_tokens", "completion_tokens" };
+	jv u = jv_object_get(jv_copy(body), jv_string("usage"));
+
+	for (int i = 0; i < 2 && jv_get_kind(u) == JV_KIND_OBJECT; i++) {
+		jv n = jv_object_get(jv_copy(u), jv_string(names[i]));
+
+		if (jv_get_kind(n) == JV_KIND_NUMBER && jv_number_value(n) >= 0)
+			tokens[i] += jv_number_value(n);
+		jv_free(n);
+	}
+	jv_free(u);
+}
+
 /* One line of an output or error file (NUL-terminated): 1 and key set when
- * its reply was stored, 0 when it holds none (why says why), -1 with err. */
+ * its reply was stored (its usage added to tokens), 0 when it holds none
+ * (why says why), -1 with err. */
 static int fill_line(mlde_cache *cache, mlde_http_check *check, const char *line, size_t len,
-		     char key[MLDE_SHA256_HEX], char *why, size_t whylen, mlde_error *err)
+		     char key[MLDE_SHA256_HEX], double tokens[2], char *why, size_t whylen,
+		     mlde_error *err)
 {
 	jv v = jv_parse_sized(line, (int)(len < INT32_MAX ? len : INT32_MAX));
 	jv id, resp, code, body, text, e;
@@ -271,6 +291,7 @@ static int fill_line(mlde_cache *cache, mlde_http_check *check, const char *line
 			rc = -1;
 		} else {
 			snprintf(key, MLDE_SHA256_HEX, "%s", jv_string_value(id));
+			add_usage(body, tokens);
 			rc = 1;
 		}
 		jv_free(text);
@@ -288,6 +309,7 @@ int mlde_batch_read(mlde_cache *cache, mlde_http_check *check, const char *path,
 {
 	mlde_reader *r = mlde_reader_open(path, err);
 	char key[MLDE_SHA256_HEX], why[200], *line;
+	double tokens[2] = { 0.0, 0.0 };
 	size_t len;
 	int got, rc = 0;
 
@@ -297,7 +319,7 @@ int mlde_batch_read(mlde_cache *cache, mlde_http_check *check, const char *path,
 		mlde_error lerr;
 
 		mlde_error_clear(&lerr);
-		got = fill_line(cache, check, line, len, key, why, sizeof why, &lerr);
+		got = fill_line(cache, check, line, len, key, tokens, why, sizeof why, &lerr);
 		if (got < 0) {
 			mlde_error_set(err, lerr.status, "%s:%lu: %.900s", mlde_reader_name(r),
 				       mlde_reader_lineno(r), lerr.msg);
@@ -337,7 +359,8 @@ static int fill_buffer(mlde_batch *b, char *data, size_t len, const char *what,
 			continue;
 		}
 		mlde_error_clear(&lerr);
-		got = fill_line(b->o.cache, b->o.check, p, strlen(p), key, why, sizeof why, &lerr);
+		got = fill_line(b->o.cache, b->o.check, p, strlen(p), key, b->tokens, why, sizeof why,
+				&lerr);
 		if (got < 0) {
 			mlde_error_set(err, lerr.status == MLDE_EXIT_DATA ? MLDE_EXIT_REMOTE : lerr.status,
 				       "%s, line %zu: %.800s", what, lineno, lerr.msg);
@@ -899,6 +922,8 @@ int mlde_batch_run(mlde_batch *b, mlde_error *err)
 void mlde_batch_stats_get(const mlde_batch *b, mlde_batch_stats *st)
 {
 	*st = b->st;
+	st->prompt_tokens = b->tokens[0];
+	st->completion_tokens = b->tokens[1];
 }
 
 void mlde_batch_free(mlde_batch *b)

@@ -62,6 +62,7 @@ typedef struct mlde_batch_stats {
 	unsigned long resumed;     /* of those, found again from a state file */
 	unsigned long answered;    /* replies put in the cache */
 	unsigned long failed;      /* requests still unanswered at the end */
+	double prompt_tokens, completion_tokens;  /* the usage the replies report */
 } mlde_batch_stats;
 
 typedef struct mlde_batch mlde_batch;
