@@ -144,7 +144,8 @@ gen --base-url "$BASE" --cache sp-live five.jsonl
 cp out sp-live.ref
 MLDE_BATCH_MAX_REQUESTS=2 OPENAI_API_KEY=$KEY run mlde-gen -Z --prompt t.txt --base-url "$BASE" --cache sp --offline five.jsonl
 same out sp-live.ref "the split batches' items are the live run's"
-line=$(OPENAI_API_KEY=$KEY mlde-gen -q --prompt t.txt --base-url "$BASE" --cache sp2 --batch-write /dev/stdout five.jsonl | head -1 | wc -c)
+OPENAI_API_KEY=$KEY mlde-gen -q --prompt t.txt --base-url "$BASE" --cache sp2 --batch-write five-in.jsonl five.jsonl
+line=$(head -1 five-in.jsonl | wc -c)
 c=$(count ' create ' s4.blog)
 MLDE_BATCH_MAX_BYTES=$((line * 3)) OPENAI_API_KEY=$KEY run mlde-gen -Z --prompt t.txt --base-url "$BASE" --cache sp2 --batch-api five.jsonl
 is "$status:$(( $(count ' create ' s4.blog) - c ))" "0:2" "at most three lines' bytes a batch: two batches"

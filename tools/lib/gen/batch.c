@@ -163,7 +163,7 @@ static void sort_unique(mlde_batch *b)
 {
 	size_t out = 0;
 
-	if (b->sorted)
+	if (b->sorted || b->n == 0)
 		return;
 	qsort(b->e, b->n, sizeof *b->e, by_key);
 	for (size_t i = 0; i < b->n; i++) {
