@@ -34,7 +34,7 @@ typedef struct entry {
 	bool done;                  /* its reply is in the cache */
 } entry;
 
-/* One batch of a round: entries [from, to) of those not done. */
+/* One batch of a round: some of the entries not done, within the limits. */
 typedef struct chunk {
 	size_t *idx, n;             /* indices into entries */
 	size_t bytes;
