@@ -212,7 +212,7 @@ fuzz-build: $(FUZZ_TARGETS:%=$(FUZZ_O)/fuzz-%)
 # libjq 1.6 leaks inside its JSON parser on some bad input, suppressed by
 # tests/lsan.supp, which needs full stacks (slower): only the targets that
 # parse JSON get them.
-FUZZ_JSON := jsonl reply safetensors answer import
+FUZZ_JSON := jsonl reply safetensors answer import http
 fuzz: fuzz-build $(BINDIR)/mlde-world $(BINDIR)/mlde-train $(BINDIR)/mlde-gen
 	@for t in $(FUZZ_TARGETS); do \
 		sh tests/fuzz/seed.sh $$t $(FUZZ_O)/corpus/$$t $(abspath $(BINDIR)) || exit 1; \

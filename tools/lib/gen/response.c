@@ -106,7 +106,8 @@ void mlde_response_header(mlde_response *r, const char *line, size_t len, time_t
 		r->line_too_big = true;
 		return;
 	}
-	if (len == 0 || (len <= 2 && strspn(line, "\r\n") == len)) {
+	/* "\r\n" or "\n" (as libcurl: a line that starts with either) */
+	if (len == 0 || (len <= 2 && (line[0] == '\r' || line[0] == '\n'))) {
 		r->want_status = true;  /* the end of a head: a status line may follow */
 		return;
 	}
