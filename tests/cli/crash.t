@@ -27,12 +27,21 @@ digest ref/r > ref.sums
 ref_secs=$(echo "$t0 $t1" | awk '{ printf "%.2f", $2 - $1 }')
 echo "# crash: the run takes $ref_secs s; $points kill points from seed $seed (MLDE_CRASH_SEED, MLDE_CRASH_POINTS)"
 
-# the step a killed run was in, from its log (mk/timed.sh: "STEP  ..."
-# when it starts, "STEP  N s" when it ends)
+# what a killed run was doing, from its log (mk/plan.sh's plan first,
+# then mk/timed.sh's "STEP  ..." when a step starts and "STEP  N s" when
+# it ends, then the report)
 running() {
-	awk '/ \.\.\.$/ { sub(/ +\.\.\.$/, ""); step = $0; next }
-	     / [0-9.]+ s$/ { step = "" }
-	     END { print step == "" ? "(between steps: make, the plan or the report)" : step }' "$1"
+	awk '/^make iter1: / { plan = 1 }
+	     / \.\.\.$/ { sub(/ +\.\.\.$/, ""); step = $0; done = ""; next }
+	     / [0-9.]+ s$/ && step != "" { done = step; step = "" }
+	     /^Accuracy by iteration/ { report = 1 }
+	     END {
+		if (step != "") print step
+		else if (report) print "the report"
+		else if (done != "") print "make, after " done
+		else if (plan) print "make, after the plan"
+		else print "make, before the plan"
+	     }' "$1"
 }
 
 awk -v seed="$seed" -v k="$points" -v t="$ref_secs" \
