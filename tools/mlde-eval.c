@@ -930,7 +930,11 @@ static int emit_ready(hrun *R, mlde_error *err)
 		R->qhead = (R->qhead + 1) % R->qcap;
 		R->qn--;
 		R->written++;
-		if (p->failed || R->opt->cost.dry_run) {
+		if (R->opt->cost.dry_run) {  /* nothing asked, nothing to write */
+			pending_free(p);
+			continue;
+		}
+		if (p->failed) {
 			R->failed++;
 			pending_free(p);
 			continue;
