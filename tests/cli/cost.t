@@ -130,6 +130,7 @@ in=$(col out input_tokens)
 holds "eval --dry-run: input tokens count each image's tile ($in)" test "$in" -ge $((6 * 255)) -a "$in" -le $((6 * 330))
 E --circular items.jsonl
 is "$status" 0 "eval: status 0"
+cp out eval1.jsonl
 is "$(jq -c '[.id, .usage, [.circular[].usage.prompt_tokens]]' out | tr '\n' ' ')" \
 	'["e1",{"prompt_tokens":150,"completion_tokens":3,"cached_tokens":15},[50,50,50]] ["e2",{"prompt_tokens":210,"completion_tokens":6},[70,70,70]] ' \
 	"eval: the record's usage sums its rotations', each rotation keeps its own"
@@ -167,6 +168,52 @@ is "$status:$(conns j):$(col out requests):$(col out to_send)" "0:0:2:2" "prompt
 holds "prompt judge --dry-run: no review log made" not test -e judged.jsonl
 P score --dry-run gen-items.jsonl
 is "$status" 2 "--dry-run with score: a usage error"
+
+# ---- the loop's report: RUN/cost.tsv from the records' usage ----
+ROOT=$TESTS_DIR/..
+mkdir -p R/iter0 R/iter1
+zstd -q < eval1.jsonl > R/iter0/val.eval.jsonl.zst
+cp R/iter0/val.eval.jsonl.zst R/iter0/test.eval.jsonl.zst
+cp R/iter0/val.eval.jsonl.zst R/iter1/val.eval.jsonl.zst
+cp R/iter0/val.eval.jsonl.zst R/iter1/test.eval.jsonl.zst
+zstd -q < items1.jsonl > R/iter1/gen.jsonl.zst
+zstd -q < rej.jsonl > R/iter1/rejects.jsonl.zst
+RUN=R MLDE_BIN=$MLDE_BIN PRICES=prices.tsv run sh "$ROOT/mk/report.sh" 1
+is "$status" 0 "report: status 0"
+row() { awk -F '\t' -v i="$1" -v s="$2" '$1 == i && $2 == s { print $3 ":" $4 ":" $5 ":" $6 ":" $7 ":" $8 }' R/cost.tsv; }
+# eval, each of val and test: prompt 150 + 210, cached 15, completion 3 + 6:
+# (720 - 30) x 1 + 30 x 0.5 + 18 x 2 dollars for the two
+is "$(row 0 eval)" "stub-model:4:720:30:18:741.0000" "report: iteration 0's evaluations, tokens and cost"
+# gen: items 100 + 200 prompt (3 cached), 10 + 20 completion; the reject 300, 30
+is "$(row 1 gen)" "stub-model:3:600:3:60:718.5000" "report: iteration 1's generation, its reject priced as its items"
+is "$(row all all)" "-:-:2040:-:96:2200.5000" "report: the total"
+like out "^  total +all +2040 in +96 out +\\$ *2200\.5000$" "report: the cost table on stdout"
+RUN=R MLDE_BIN=$MLDE_BIN PRICES=/dev/null run sh "$ROOT/mk/report.sh" 1
+is "$(row all all)" "-:-:2040:-:96:0.0000" "report: no price row, no cost"
+
+# ---- make iterN DRY_RUN=1: the requests that can be known now ----
+unset MAKEFLAGS MAKELEVEL MFLAGS
+rm -rf D && mkdir -p D/iter1
+zstd -q < plans.jsonl > D/iter1/plan.jsonl.zst
+n=$(conns s) nt=$(conns t)
+OPENAI_API_KEY=$KEY run make -s -C "$ROOT" iter1 DRY_RUN=1 RUN="$SCRATCH/D" BACKEND=http PRICES="$SCRATCH/prices.tsv" \
+	GEN_FLAGS="--prompt $SCRATCH/t.txt --base-url $URL --model stub-model --max-tokens 100 --cache $SCRATCH/cache" \
+	EVAL_BACKEND=http EVAL_FLAGS="--base-url $URL --cache $SCRATCH/ecache --circular" EMBED=none SERVED_PREFIX=stub-model \
+	VAL_ITEMS="$SCRATCH/items.jsonl" TEST_ITEMS="$SCRATCH/items.jsonl" IMAGES="$SCRATCH"
+is "$status" 0 "make iter1 DRY_RUN=1: status 0"
+is "$(conns s):$(conns t)" "$n:$nt" "DRY_RUN: not one connection"
+is "$(cd D && find . | sort | tr '\n' ' ')" ". ./iter1 ./iter1/plan.jsonl.zst " "DRY_RUN: no target made, no knobs"
+is "$(awk -F '\t' '{ print $1 ":" $4 ":" $5 }' out | tr '\n' ' ')" \
+	"step:requests:in_cache iter0 eval val:6:0 iter0 eval test:6:0 iter1 gen:3:0 iter1 eval val:6:0 iter1 eval test:6:0 all:27:0 " \
+	"DRY_RUN: each step still to make (gen with the iteration's seed: not cached), and the sum"
+touch D/iter1/gen.jsonl.zst
+OPENAI_API_KEY=$KEY run make -s -C "$ROOT" iter1 DRY_RUN=1 RUN="$SCRATCH/D" BACKEND=http EMBED=none
+like err "^dry run: iter1 gen: made already$" "DRY_RUN: a step made already is not counted"
+rm -rf D2 && mkdir D2
+OPENAI_API_KEY=$KEY run make -s -C "$ROOT" iter2 DRY_RUN=1 RUN="$SCRATCH/D2" BACKEND=http EMBED=none \
+	GEN_FLAGS="--base-url $URL --cache $SCRATCH/cache"
+like err "^dry run: iter2 gen: its input .*/iter2/plan.jsonl.zst is not made yet: not counted$" \
+	"DRY_RUN: a step whose input is to come is named, not counted"
 
 # ---- the key ----
 holds "the key is in no output, cache or reject" not grep -rqF "$KEY" out err rej.jsonl rej2.jsonl items1.jsonl cache ecache tcache
