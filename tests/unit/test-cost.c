@@ -65,7 +65,7 @@ static void test_usage(void)
 	mlde_usage_sum s = { 0 };
 	mlde_buf b = { 0 };
 	char *dump;
-	jv rec;
+	jv rec, d;
 
 	TAP_OK(u.known && u.cached_known && u.prompt == 100 && u.completion == 20 && u.cached == 64,
 	       "usage of a reply, cached tokens from prompt_tokens_details");
@@ -74,7 +74,9 @@ static void test_usage(void)
 	TAP_OK(!mlde_usage_of_reply(body).known, "a reply without usage: not known");
 	jv_free(body);
 	rec = mlde_usage_set(jv_object(), &u);
-	dump = strdup(jv_string_value(jv_dump_string(jv_copy(rec), 0)));
+	d = jv_dump_string(jv_copy(rec), 0);
+	dump = strdup(jv_string_value(d));
+	jv_free(d);
 	TAP_IS_STR(dump, "{\"usage\":{\"prompt_tokens\":100,\"completion_tokens\":20,\"cached_tokens\":64}}",
 		   "the record's form");
 	free(dump);
