@@ -141,6 +141,36 @@ like err "from cache 6; tokens 0 \(0 prompt, 0 completion, 0 cached prompt\); th
 E --circular --dry-run items.jsonl
 is "$(col out in_cache):$(col out to_send):$(col out history)" "6:0:6" "eval --dry-run: all in the cache"
 
+# embeddings: their usage too (a server of their own: the stub speaks chat)
+cat > emb.pl <<'PL'
+use strict; use warnings; use IO::Socket::INET;
+my ($pf) = @ARGV;
+my $s = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0, Listen => 64, ReuseAddr => 1) or die "$!";
+open(my $p, '>', "$pf.tmp") or die; print $p $s->sockport, "\n"; close $p; rename("$pf.tmp", $pf) or die;
+while (my $c = $s->accept) {
+	local $/ = "\r\n\r\n";
+	my $h = <$c>;
+	next unless defined $h;
+	my ($n) = $h =~ /content-length:\s*(\d+)/i;
+	my $body = '';
+	while (length($body) < ($n // 0)) { read($c, my $buf, $n - length $body) or last; $body .= $buf }
+	my $r = '{"object":"list","data":[{"object":"embedding","index":0,"embedding":[0.5,-2]}],"model":"e",'
+		. '"usage":{"prompt_tokens":85,"total_tokens":85}}';
+	print $c "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " . length($r)
+		. "\r\nConnection: close\r\n\r\n$r";
+	close $c;
+}
+PL
+perl emb.pl emb.port &
+STUB_PIDS="$STUB_PIDS $!"
+i=0
+while [ ! -s emb.port ] && [ "$i" -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
+echo '{"image":"a.png","captions":["c"]}' > pool.jsonl
+E --embed --embed-url "http://127.0.0.1:$(cat emb.port)/v1" --embed-model vlm2vec pool.jsonl
+is "$status:$(jq -c '[.usage, .embedding_usage]' out)" \
+	'0:[{"prompt_tokens":85,"completion_tokens":0},{"prompt_tokens":85,"completion_tokens":0,"model":"vlm2vec"}]' \
+	"eval --embed: an embedding's usage, with its model"
+
 # ---- mlde-type: a batch's usage once, on its first item ----
 tq() { jq -nc --arg id "$1" --arg q "$2" '{id: $id, image: "x.png", question: $q, options: ["yes", "no"], answer: 0}'; }
 treply() { printf '@reply-b64=%s@' "$(printf "$1" | base64 -w0)"; }
