@@ -59,7 +59,7 @@ GEN_FLAGS ?=
 # it (so the embedded loop's knobs file is as it was).
 REAL_KNOBS := VAL_ITEMS TEST_ITEMS POOL BASE_ITEMS MODEL0 IMAGES CHECKPOINT \
 	EVAL_BACKEND EVAL_FLAGS SERVED_PREFIX SERVED_MODEL0 EMBED EMBED_FLAGS \
-	TRAIN_CMD EXPORT EXPORT_FILE SERVE_CMD
+	TRAIN_CMD EXPORT EXPORT_FILE SERVE_CMD PRICES
 REAL_KNOBS_SET := $(foreach k,$(REAL_KNOBS),$(if $(filter undefined default,$(origin $(k))),,$(k)))
 
 # The benchmark (items, mlde-import): val drives the loop, test is held
@@ -119,6 +119,14 @@ EXPORT_FILE ?= train.json
 # assignment).  RUN/iterN/served records that it was done; remove it to
 # serve again (after a server restart)
 SERVE_CMD ?=
+
+# Cost: the price table of the report's RUN/cost.tsv (tokens and estimated
+# cost per iteration and step, from the records' usage) and of DRY_RUN=1
+# (`make iterN DRY_RUN=1`: the requests of the steps still to make that can
+# be known now, counted and priced, nothing sent, nothing made).  Default:
+# prompts/prices.tsv, whose comment says where current prices are; a
+# self-hosted model costs 0 unless the table has a row for it.
+PRICES ?= prompts/prices.tsv
 
 # A launcher put before the heavy steps' commands (train; evaluate and
 # embed), e.g. srun under Slurm: TRAIN_LAUNCHER = srun -N1 --gres=gpu:8.

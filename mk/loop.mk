@@ -251,14 +251,50 @@ EVALS_UPTO = $(foreach i,$(shell seq 0 $(1)),$(RUN)/iter$(i)/val.eval.jsonl.zst 
 # (from make -n of the same files, read by mk/plan.sh).
 define ITER_GOAL
 .PHONY: iter$(1) iter$(1)-files
+ifeq ($(strip $(DRY_RUN)),)
 iter$(1):
 	@$$(MAKE) --no-print-directory -n iter$(1)-files 2> /dev/null | \
 		sh mk/plan.sh iter$(1) $(RUN) $(TIMES_RECORD)
 	@$$(MAKE) --no-print-directory iter$(1)-files
-	@RUN=$(RUN) MLDE_BIN=$(abspath $(BINDIR)) sh mk/report.sh $(1)
+	@RUN=$(RUN) MLDE_BIN=$(abspath $(BINDIR)) PRICES=$(abspath $(PRICES)) sh mk/report.sh $(1)
+else
+iter$(1): $(BINDIR)/mlde-gen $(BINDIR)/mlde-eval
+	@$(call dry_run,$(1))
+endif
 iter$(1)-files: $(call EVALS_UPTO,$(1))
 	@:
 endef
+
+# ---- DRY_RUN=1: `make iterN DRY_RUN=1` counts and prices the requests of
+# iterations 0..N that can be known now, sending nothing and making no
+# target: each step still to make that sends (gen with BACKEND=http once
+# its plan exists; the http evaluations of val and test, whose items are
+# known; the pool's http embedding) is run with --dry-run, and the rows
+# (mlde-gen(1), Cost), each led by its step, are added up on stdout.  A
+# step made already paid before; one whose input is not made yet (a later
+# iteration's plan needs this one's evaluation) cannot be known: it is
+# named on stderr.
+DRY_COLUMNS := program model requests in_cache to_send input_tokens output_tokens_max output_tokens \
+	history usd_max usd usd_batch price
+# dry_step TARGET, INPUT, STEP, COMMAND: its rows into $$t
+dry_step = if [ -e $(1) ]; then echo "dry run: $(3): made already" >&2; \
+	elif [ ! -e $(2) ]; then echo "dry run: $(3): its input $(2) is not made yet: not counted" >&2; \
+	else $(4) --dry-run --prices $(abspath $(PRICES)) | sed 's/^/$(3)\t/' >> "$$$$t" || exit 1; fi;
+dry_evals = $(if $(http_eval),$(foreach s,val test,$(call dry_step,$(RUN)/iter$(1)/$(s).eval.jsonl.zst,$($(if \
+	$(filter val,$(s)),VAL,TEST)_ITEMS),iter$(1) eval $(s),$$(EVAL_HTTP) $(if $(and $(filter val,$(s)),$(filter \
+	http,$(EMBED))),--embed $$(EMBED_FLAGS)) -m $(call served_name,$(1)) $($(if $(filter val,$(s)),VAL,TEST)_ITEMS))))
+dry_gen = $(if $(filter http,$(BACKEND)),$(call dry_step,$(RUN)/iter$(1)/gen.jsonl.zst,$(RUN)/iter$(1)/plan.jsonl.zst,iter$(1) \
+	gen,$(BINDIR)/mlde-gen -q --backend http --seed $(call iter_seed,$(1)) $$(GEN_FLAGS) $(RUN)/iter$(1)/plan.jsonl.zst))
+dry_pool = $(if $(filter http,$(EMBED)),$(call dry_step,$(RUN)/iter$(1)/pool.jsonl.zst,$(POOL),iter$(1) embed \
+	pool,$$(EVAL_HTTP) --embed $$(EMBED_FLAGS) -m $(call served_name,$(call prev,$(1))) $(POOL)))
+dry_iter = $(if $(filter 0,$(1)),,$(call dry_pool,$(1)) $(call dry_gen,$(1))) $(call dry_evals,$(1))
+dry_run = t=$$$$(mktemp) && trap 'rm -f "$$$$t"' EXIT && \
+	{ $(foreach i,$(shell seq 0 $(1)),$(call dry_iter,$(i))) true; } && \
+	printf 'step\t%s\n' "$$$$(printf '$(subst $(space),\t,$(DRY_COLUMNS))')" && \
+	awk -F '\t' '$$$$2 == "program" { next } { print; r += $$$$4; c += $$$$5; s += $$$$6; i += $$$$7; \
+		om += $$$$8; o += $$$$9; um += $$$$11; u += $$$$12; ub += $$$$13; n++ } \
+		END { printf "all\tall\tall\t%d\t%d\t%d\t%d\t%d\t%d\t-\t%.4f\t%.4f\t%.4f\t-\n", r, c, s, i, om, o, um, u, ub; \
+		if (!n) print "dry run: nothing to send: every step is made, waits for another, or sends nothing" > "/dev/stderr" }' "$$$$t"
 
 $(foreach n,$(shell seq 1 $(ITERS_MAX)),$(eval $(call ITERATION,$(n))))
 $(foreach n,$(shell seq 1 $(ITERS_MAX)),$(eval $(call POOL_STEP,$(n))))

@@ -2,8 +2,9 @@
 # mk/report.sh N - the report of iterations 0..N of $RUN: report.tsv (one
 # row per iteration, split and type, with a 95% Wilson interval), gain.tsv
 # (iteration 0 against N on the same test items, mk/gain.sh), report.png
-# (gnuplot, mk/report.gp), and readable tables with the time of each step
-# on stdout.  Called by `make iterN`.
+# (gnuplot, mk/report.gp), cost.tsv (tokens and estimated cost per iteration
+# and step), and readable tables with the time of each step on stdout.
+# Called by `make iterN`.
 set -eu
 n=$1
 : "${RUN:?}" "${MLDE_BIN:?}"
@@ -86,6 +87,97 @@ else
 	echo "mk/report.sh: gnuplot not found (make deps installs it): no report.png" >&2
 fi
 
+# ---- cost (RUN/cost.tsv): the tokens the records' replies took, and their
+# price at $PRICES (default: prompts/prices.tsv of the tree), per iteration
+# and step: gen (the items' provenance.usage and the rejects' usage), eval
+# (each eval record's usage, less its judge's and embedding's), judge, embed
+# (the val and test evaluations and, with EMBED=http, the pool).  What the
+# replies cost when they were bought: a rerun served from the reply cache
+# paid nothing again.  A model without a price row costs 0; records without
+# usage (the world backend, the builtin model) add nothing.
+prices=${PRICES:-$MLDE_BIN/../prompts/prices.tsv}
+[ -f "$prices" ] || prices=/dev/null
+# usage_lines ITER STEP FILE: "iter step model prompt cached completion" per
+# record with usage
+usage_lines() {
+	[ -f "$3" ] || return 0
+	zstdcat "$3" | jq -r --arg i "$1" --arg s "$2" '
+		def row(step; m; u): [$i, step, (m // "?"), (u.prompt_tokens // 0), (u.cached_tokens // 0),
+			(u.completion_tokens // 0)] | @tsv;
+		if $s == "gen" then
+			(.provenance.usage // .usage) as $u | select($u) |
+			row("gen"; .provenance.model // "(rejects)"; $u)
+		else
+			(select(.usage) | .usage as $u | (.judge_usage // {}) as $j | (.embedding_usage // {}) as $e |
+			 select(($u.prompt_tokens // 0) - ($j.prompt_tokens // 0) - ($e.prompt_tokens // 0) > 0 or
+				($u.completion_tokens // 0) - ($j.completion_tokens // 0) > 0) |
+			 row($s; .model; {prompt_tokens: (($u.prompt_tokens // 0) - ($j.prompt_tokens // 0) - ($e.prompt_tokens // 0)),
+				cached_tokens: (($u.cached_tokens // 0) - ($j.cached_tokens // 0) - ($e.cached_tokens // 0)),
+				completion_tokens: (($u.completion_tokens // 0) - ($j.completion_tokens // 0) - ($e.completion_tokens // 0))})),
+			(select(.judge_usage) | row("judge"; .judge_usage.model; .judge_usage)),
+			(select(.embedding_usage) | row("embed"; .embedding_usage.model; .embedding_usage))
+		end'
+}
+cost=$RUN/cost.tsv
+{
+	i=0
+	while [ "$i" -le "$n" ]; do
+		usage_lines "$i" gen "$RUN/iter$i/gen.jsonl.zst"
+		usage_lines "$i" gen "$RUN/iter$i/rejects.jsonl.zst"
+		usage_lines "$i" eval "$RUN/iter$i/val.eval.jsonl.zst"
+		usage_lines "$i" eval "$RUN/iter$i/test.eval.jsonl.zst"
+		usage_lines "$i" eval "$RUN/iter$i/pool.jsonl.zst"
+		i=$((i + 1))
+	done
+} | awk -F '\t' -v prices="$prices" '
+	# the price row of a model: its own, else the longest name it begins
+	# with followed by "-" (mlde-gen(1), Cost)
+	function price(m,   k, best, len) {
+		if (m in pin) return m
+		best = ""; len = 0
+		for (k in pin) if (length(k) > len && substr(m, 1, length(k) + 1) == k "-") { best = k; len = length(k) }
+		return best
+	}
+	BEGIN {
+		while ((getline line < prices) > 0) {
+			if (line ~ /^#/ || line == "") continue
+			split(line, f, "\t"); pin[f[1]] = f[2]; pcached[f[1]] = f[3] == "-" ? f[2] : f[3]; pout[f[1]] = f[4]
+		}
+		OFS = "\t"
+	}
+	# rejects: priced as the model of the same iteration'"'"'s items
+	$3 != "(rejects)" { genmodel[$1] = $2 == "gen" ? $3 : genmodel[$1] }
+	{
+		m = $3 == "(rejects)" ? ($1 in genmodel ? genmodel[$1] : "?") : $3
+		key = $1 SUBSEP $2 SUBSEP m
+		if (!(key in recs)) order[++k] = key
+		recs[key]++; p[key] += $4; c[key] += $5; o[key] += $6
+	}
+	END {
+		print "iter", "step", "model", "records", "prompt_tokens", "cached_tokens", "completion_tokens", "usd", "price"
+		for (j = 1; j <= k; j++) {
+			split(order[j], f, SUBSEP); r = price(f[3])
+			usd = r == "" ? 0 : ((p[order[j]] - c[order[j]]) * pin[r] + c[order[j]] * pcached[r] + o[order[j]] * pout[r]) / 1e6
+			print f[1], f[2], f[3], recs[order[j]], p[order[j]], c[order[j]], o[order[j]], sprintf("%.4f", usd), r == "" ? "none" : r
+			ip[f[1]] += p[order[j]]; io[f[1]] += o[order[j]]; iu[f[1]] += usd
+			if (!(f[1] in seen)) { seen[f[1]] = 1; iters[++ni] = f[1] }
+		}
+		for (j = 1; j <= ni; j++) { print iters[j], "all", "-", "-", ip[iters[j]], "-", io[iters[j]], sprintf("%.4f", iu[iters[j]]), "-"; tp += ip[iters[j]]; to += io[iters[j]]; tu += iu[iters[j]] }
+		print "all", "all", "-", "-", tp + 0, "-", to + 0, sprintf("%.4f", tu), "-"
+	}' > "$cost.tmp"
+mv "$cost.tmp" "$cost"
+cost_table() {
+	echo
+	if [ "$(wc -l < "$cost")" -le 2 ]; then
+		echo "Cost ($cost): no usage in the records (the world backend and the builtin model cost nothing)"
+		return 0
+	fi
+	echo "Tokens and estimated cost ($cost; prices: $prices):"
+	awk -F '\t' 'NR > 1 && $2 != "all" { printf "  iter%-3s %-6s %-24s %12d in %10d out  $%9.4f\n", $1, $2, $3, $5, $7, $8 }
+		NR > 1 && $2 == "all" { printf "  %-7s %-6s %-24s %12d in %10d out  $%9.4f\n", $1 == "all" ? "total" : "iter" $1, "all", "", $5, $7, $8 }' "$cost"
+}
+# ---- end of cost ----
+
 # for people; a reader that goes away (| head) ends it quietly, as the
 # programs do
 tables() {
@@ -127,6 +219,7 @@ tables() {
 			END { for (j = 1; j <= k; j++) { printf "  %-24s %8.2f s\n", order[j], t[order[j]]; sum += t[order[j]] }
 			      printf "  %-24s %8.2f s\n", "total", sum }' "$RUN/times.tsv"
 	fi
+	cost_table
 }
 # the tables in a subshell: SIGPIPE ends it, not this script
 status=0

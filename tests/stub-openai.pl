@@ -81,7 +81,28 @@ my %o = (delay => 0, 'retry-after' => 1, slow => 3, 'hold-after' => -1);
 # the vision mode's options first, the others left for the call below
 Getopt::Long::Configure('pass_through');
 GetOptions(\%o, 'reply=s', 'vision', 'save-bodies=s');
-StubBatch::options();
+# ---- usage and connections (tests/cli/cost.t) ----
+# --conn-log F: one line per accepted connection, to assert that a dry run
+#   connects not at all.
+# @usage=P,C@ or @usage=P,C,K@ in the body: the reply's usage is P prompt
+#   and C completion tokens (K of the prompt cached, in
+#   prompt_tokens_details); @nousage@: no usage at all.  Else 100 and 20.
+GetOptions(\%o, 'conn-log=s');
+StubBatch::options();  # turns pass_through off: the last of the first pass
+sub usage_json {
+	my $body = $main::answering ? $main::answering->{body} : q();
+	return '' if $body =~ /\@nousage\@/;
+	my ($p, $c, $k) = $body =~ /\@usage=(\d+),(\d+)(?:,(\d+))?\@/ ? ($1, $2, $3) : (100, 20, undef);
+	my $details = defined $k ? qq(,"prompt_tokens_details":{"cached_tokens":$k}) : '';
+	return qq(,"usage":{"prompt_tokens":$p,"completion_tokens":$c,"total_tokens":@{[$p + $c]}$details});
+}
+sub count_connection {
+	return unless defined $o{'conn-log'};
+	open(my $fh, '>>', $o{'conn-log'}) or die "stub: $o{'conn-log'}: $!\n";
+	print $fh time, "\n";
+	close $fh;
+}
+# ---- end of usage and connections ----
 Getopt::Long::Configure('no_pass_through');
 
 GetOptions(\%o, 'port-file=s', 'log=s', 'auth-log=s', 'delay=f', 'retry-after=s',
@@ -129,8 +150,8 @@ sub completion {
 	$text =~ s/([\x00-\x1f])/sprintf("\\u%04x", ord($1))/ge;
 	return qq({"id":"chatcmpl-stub","object":"chat.completion","created":0,"model":"stub-model",)
 		. qq("choices":[{"index":0,"message":{"role":"assistant","content":"$text"},)
-		. qq("logprobs":) . logprobs_json($_[0]) . qq(,"finish_reason":"stop"}],)
-		. qq("usage":{"prompt_tokens":100,"completion_tokens":20,"total_tokens":120}});
+		. qq("logprobs":) . logprobs_json($_[0]) . qq(,"finish_reason":"stop"}])
+		. usage_json() . qq(});
 }
 
 sub response {
@@ -410,6 +431,7 @@ while ($running) {
 	for my $fh (@{ $r // [] }) {
 		if ($fh == $srv) {
 			while (my $c = $srv->accept) {
+				count_connection();
 				$c->blocking(0);
 				setsockopt($c, IPPROTO_TCP, TCP_NODELAY, 1);
 				$sel_r->add($c);

@@ -25,6 +25,7 @@
 #include "io/image.h"
 #include "model/input.h"
 #include "io/jsonl.h"
+#include "cli/cost.h"
 #include "model/model.h"
 #include "model/nn.h"
 #include "record/record.h"
@@ -35,7 +36,7 @@
 	"[--judge-model NAME] [--embed-url URL] [--embed-model NAME] [--temperature T] " \
 	"[--max-tokens N] [--api-key-file FILE] [-j N] [--rpm N] [--tpm N] [--retries N] " \
 	"[--timeout S] [--backoff S] [--cache DIR] [--offline] [--batch-api] [--batch-retry batch|live|none] " \
-	"[--batch-write FILE] [--batch-read FILE] [--progress] [FILE...]"
+	"[--batch-write FILE] [--batch-read FILE] [--dry-run] [--prices FILE] [--progress] [FILE...]"
 
 /* The http backend's defaults, named in the help and mlde-eval(1). */
 #define MAX_TOKENS 16
@@ -84,6 +85,11 @@ static const char help[] =
 	"  --cache DIR         reply cache (default $XDG_CACHE_HOME/mlde/replies)\n"
 	"  --offline           send nothing: a reply missing from the cache is a failure\n"
 	MLDE_BATCH_HELP("the questions")
+	"  --dry-run           render every request known in advance (questions,\n"
+	"                      rotations, embeddings; not the judge's) and send none:\n"
+	"                      print their count, how many the reply cache holds, the\n"
+	"                      estimated tokens and cost, a row per model\n"
+	"  --prices FILE       the price table (default: prompts/prices.tsv)\n"
 	"  --progress          progress on stderr even when it is not a terminal\n"
 	"\n"
 	"  -o, --output FILE   write FILE (via FILE.tmp, renamed on success)\n"
@@ -111,6 +117,7 @@ static const struct option longopts[] = {
 	{ "backend", required_argument, 0, OPT_BACKEND },
 	MLDE_ENDPOINT_LONGOPTS,
 	MLDE_BATCH_LONGOPTS,
+	MLDE_COST_LONGOPTS,
 	{ "system", required_argument, 0, OPT_SYSTEM },
 	{ "field", required_argument, 0, OPT_FIELD },
 	{ "logprobs", required_argument, 0, OPT_LOGPROBS },
@@ -134,6 +141,7 @@ typedef struct options {
 	mlde_batch_cli bapi;          /* --batch-*: the questions through the Batch API first */
 	const char *system, *judge_url, *judge_model, *embed_url, *embed_model;
 	jv fields;                    /* --field: an object */
+	mlde_cost_opts cost;          /* --dry-run, --prices */
 	long logprobs;
 	bool circular, progress;
 } options;
@@ -411,6 +419,7 @@ typedef struct rotation {
 	mlde_answer_rule rule;
 	bool judged;            /* the judge decided pred */
 	char *raw, *judge;      /* the reply, the judge's reply (NULL: none) */
+	mlde_usage usage, judge_usage;  /* of each, as the server counted it */
 	bool has_scores;
 	double scores[MLDE_OPTIONS_MAX];  /* in the item's order of options */
 } rotation;
@@ -424,6 +433,7 @@ typedef struct pending {
 	int waiting;            /* requests not back yet */
 	bool failed;            /* one failed for good: the record is left out */
 	jv embedding;           /* invalid until it comes (or none asked) */
+	mlde_usage embedding_usage;
 } pending;
 
 enum { WIN_ASK, WIN_JUDGE, WIN_EMBED, NWIN };
@@ -449,7 +459,8 @@ typedef struct hrun {
 	mlde_writer *w;
 	unsigned long read, written, failed, embedded, kept;
 	unsigned long answered, unanswered, by_judge, judge_asked, plain_correct;
-	double prompt_tokens, completion_tokens;
+	mlde_usage_sum usage;      /* of every reply, the reply cache's apart */
+	mlde_dry dry;              /* --dry-run: what would be sent */
 	char first_failure[400];   /* why the first request failed for good */
 	mlde_remote_causes causes; /* of all the requests that failed for good */
 	bool eof;
@@ -484,6 +495,11 @@ static int submit(hrun *R, int win, pending *p, int rot, char *body, size_t len,
 	request *rq;
 	int rc;
 
+	if (R->opt->cost.dry_run) {
+		rc = mlde_dry_add(&R->dry, R->url[win], body, len, err);
+		free(body);
+		return rc;
+	}
 	if (R->batch) {
 		/* the first pass of --batch-api or --batch-write: the questions
 		 * collected (judge and embedding requests go live later) */
@@ -659,15 +675,17 @@ static void read_scores(rotation *r, const pending *p, int k, jv body)
 	jv_free(choice);
 }
 
-/* The text of a completion the window's check accepted: malloc'd. */
-static char *reply_text(hrun *R, const mlde_window_done *d, jv body)
+/* The text of a completion the window's check accepted: malloc'd; its
+ * usage in *u, and in the sums. */
+static char *reply_text(hrun *R, const mlde_window_done *d, jv body, mlde_usage *u)
 {
 	char why[200];
 	jv text;
 	char *s;
 
-	if (mlde_reply_completion_text(body, &text, d->cached ? NULL : &R->prompt_tokens,
-				       d->cached ? NULL : &R->completion_tokens, why, sizeof why) < 0)
+	*u = mlde_usage_of_reply(body);
+	mlde_usage_add(&R->usage, u, d->cached);
+	if (mlde_reply_completion_text(body, &text, NULL, NULL, why, sizeof why) < 0)
 		return mlde_xstrdup("");  /* not reached: checked before it was stored or used */
 	s = mlde_xstrdup(jv_string_value(text));
 	jv_free(text);
@@ -679,7 +697,7 @@ static int on_answer(hrun *R, pending *p, int k, const mlde_window_done *d, mlde
 	rotation *r = &p->rot[k];
 	jv body = jv_parse_sized(d->reply, (int)d->reply_len);
 
-	r->raw = reply_text(R, d, body);
+	r->raw = reply_text(R, d, body, &r->usage);
 	r->pred = read_answer(p, k, r->raw, strlen(r->raw), &r->rule);
 	if (R->opt->logprobs > 0)
 		read_scores(r, p, k, body);
@@ -698,7 +716,7 @@ static void on_judge(hrun *R, pending *p, int k, const mlde_window_done *d)
 	mlde_answer_rule rule;
 	int pred;
 
-	r->judge = reply_text(R, d, body);
+	r->judge = reply_text(R, d, body, &r->judge_usage);
 	jv_free(body);
 	pred = read_answer(p, k, r->judge, strlen(r->judge), &rule);
 	if (pred >= 0 && (rule == MLDE_ANSWER_LETTER || rule == MLDE_ANSWER_FORM)) {
@@ -723,10 +741,13 @@ static jv six_digits(jv vec)
 	return out;
 }
 
-static void on_embedding(pending *p, const mlde_window_done *d)
+static void on_embedding(hrun *R, pending *p, const mlde_window_done *d)
 {
 	jv body = jv_parse_sized(d->reply, (int)d->reply_len), vec;
 	char why[200];
+
+	p->embedding_usage = mlde_usage_of_reply(body);
+	mlde_usage_add(&R->usage, &p->embedding_usage, d->cached);
 
 	if (mlde_chat_embedding(body, &vec, why, sizeof why) == 0)  /* checked: it is */
 		p->embedding = six_digits(vec);
@@ -762,7 +783,7 @@ static int taken(hrun *R, int win, mlde_window_done *d, mlde_error *err)
 	} else if (win == WIN_JUDGE) {
 		on_judge(R, p, k, d);
 	} else {
-		on_embedding(p, d);
+		on_embedding(R, p, d);
 	}
 	free(d->reply);
 	return rc;
@@ -797,6 +818,57 @@ static jv with_reading(jv o, const rotation *r)
 	return o;
 }
 
+/* One rotation's usage (usage) and its judge's (judge_usage), into o. */
+static jv with_usage(jv o, const rotation *r)
+{
+	o = mlde_usage_set(o, &r->usage);
+	if (r->judge_usage.known)
+		o = jv_object_set(o, jv_string("judge_usage"), mlde_usage_json(&r->judge_usage));
+	return o;
+}
+
+static void usage_plus(mlde_usage *sum, const mlde_usage *u)
+{
+	if (!u->known)
+		return;
+	sum->known = true;
+	sum->cached_known |= u->cached_known;
+	sum->prompt += u->prompt;
+	sum->completion += u->completion;
+	sum->cached += u->cached;
+}
+
+/* The record's usage: "usage", every request of it together (questions,
+ * rotations, judge, embedding); "judge_usage" and "embedding_usage" the
+ * parts that went to other models, named by "model" there.  Nothing when
+ * the server counted nothing. */
+static jv record_usage(const hrun *R, const pending *p, jv rec)
+{
+	mlde_usage all = { 0 }, judge = { 0 };
+
+	for (int k = 0; k < p->nrot; k++) {
+		usage_plus(&all, &p->rot[k].usage);
+		usage_plus(&all, &p->rot[k].judge_usage);
+		usage_plus(&judge, &p->rot[k].judge_usage);
+	}
+	usage_plus(&all, &p->embedding_usage);
+	rec = mlde_usage_set(rec, &all);
+	if (judge.known)
+		rec = jv_object_set(rec, jv_string("judge_usage"),
+				    jv_object_set(mlde_usage_json(&judge), jv_string("model"),
+						  jv_string(R->opt->judge_model)));
+	if (p->embedding_usage.known) {
+		const options *o = R->opt;
+
+		rec = jv_object_set(rec, jv_string("embedding_usage"),
+				    jv_object_set(mlde_usage_json(&p->embedding_usage),
+						  jv_string("model"),
+						  jv_string(o->embed_model ? o->embed_model
+						  : o->http.model)));
+	}
+	return rec;
+}
+
 /* Every rotation's prediction, in the item's option indices. */
 static jv circular_of(const pending *p)
 {
@@ -810,7 +882,7 @@ static jv circular_of(const pending *p)
 		o = jv_object_set(o, jv_string(MLDE_F_CORRECT), jv_bool(r->pred == p->answer));
 		if (r->has_scores)
 			o = jv_object_set(o, jv_string(MLDE_F_SCORES), scores_of(r, p->nopt));
-		a = jv_array_append(a, with_reading(o, r));
+		a = jv_array_append(a, with_usage(with_reading(o, r), r));
 	}
 	return a;
 }
@@ -835,6 +907,9 @@ static jv item_result(hrun *R, pending *p)
 	rec = jv_object_delete(rec, jv_string(MLDE_F_SCORES));
 	rec = jv_object_delete(rec, jv_string("judge"));
 	rec = jv_object_delete(rec, jv_string("circular"));
+	rec = jv_object_delete(rec, jv_string(MLDE_F_USAGE));
+	rec = jv_object_delete(rec, jv_string("judge_usage"));
+	rec = jv_object_delete(rec, jv_string("embedding_usage"));
 	rec = mlde_eval_record(rec, pred, correct,
 			       r0->has_scores ? scores_of(r0, p->nopt) : jv_invalid(),
 			       R->opt->http.model);
@@ -869,6 +944,10 @@ static int emit_ready(hrun *R, mlde_error *err)
 		R->qhead = (R->qhead + 1) % R->qcap;
 		R->qn--;
 		R->written++;
+		if (R->opt->cost.dry_run) {  /* nothing asked, nothing to write */
+			pending_free(p);
+			continue;
+		}
 		if (p->failed) {
 			R->failed++;
 			pending_free(p);
@@ -885,7 +964,7 @@ static int emit_ready(hrun *R, mlde_error *err)
 			rec = jv_object_set(rec, jv_string(MLDE_F_EMBEDDING), p->embedding);
 			p->embedding = jv_invalid();
 		}
-		rc = mlde_writer_put(R->w, rec, err);
+		rc = mlde_writer_put(R->w, record_usage(R, p, rec), err);
 		pending_free(p);
 		if (rc < 0)
 			return -1;
@@ -961,7 +1040,7 @@ static int pump(hrun *R, int wait_ms, mlde_error *err)
 static bool room(const hrun *R)
 {
 	return R->qn < R->qcap &&
-	       mlde_window_room(R->win[WIN_ASK]) >= MLDE_OPTIONS_MAX &&
+	       (!R->win[WIN_ASK] || mlde_window_room(R->win[WIN_ASK]) >= MLDE_OPTIONS_MAX) &&
 	       (!R->win[WIN_EMBED] || mlde_window_room(R->win[WIN_EMBED]) > 0);
 }
 
@@ -1014,6 +1093,8 @@ static int open_window(hrun *R, int win, const char *base, const char *path, con
 
 	R->url[win] = url;
 	R->base[win] = base;
+	if (o->cost.dry_run)
+		return 0;  /* no window: the dry run counts what it would be given */
 	if (!o->http.offline && !(win == WIN_ASK && R->ask_offline))
 		wo.http = &ho;
 	if (!(R->win[win] = mlde_window_new(&wo, err)))
@@ -1052,6 +1133,7 @@ static int http_setup(hrun *R, const char *auth, mlde_error *err)
 	if (rc == 0 && o->embed)
 		rc = open_window(R, WIN_EMBED, o->embed_url ? o->embed_url : base, "/embeddings",
 				 auth, cap, mlde_chat_check_embedding, err);
+	mlde_dry_init(&R->dry, &R->cache);
 	return rc;
 }
 
@@ -1135,9 +1217,8 @@ static void http_summary(const hrun *R)
 	window_line(&b, "questions", R->win[WIN_ASK]);
 	window_line(&b, "judge", R->win[WIN_JUDGE]);
 	window_line(&b, "embeddings", R->win[WIN_EMBED]);
-	mlde_buf_printf(&b, "; tokens %.0f (%.0f prompt, %.0f completion)",
-			R->prompt_tokens + R->completion_tokens, R->prompt_tokens,
-			R->completion_tokens);
+	mlde_buf_adds(&b, "; ");
+	mlde_usage_format(&R->usage, &b);
 	mlde_warn("%s", b.p);
 	mlde_buf_free(&b);
 }
@@ -1160,7 +1241,8 @@ static int eval_http(const mlde_cli *cli, const options *opt, char **files, int 
 	R.judge = (mlde_chat_opts){ .model = opt->judge_model, .temperature = 0.0,
 				    .max_tokens = MAX_TOKENS, .extra = jv_invalid() };
 	/* every window has up to -j requests in flight, each with its files */
-	R.jobs = mlde_cli_endpoint_open(&ep, cli, &opt->http, !opt->http.offline,
+	R.jobs = mlde_cli_endpoint_open(&ep, cli, &opt->http,
+					!opt->http.offline && !opt->cost.dry_run,
 					1 + (opt->judge_model != NULL) + opt->embed);
 	mlde_progress_init(&R.bar, opt->progress);
 	R.t0 = mlde_now();
@@ -1171,16 +1253,18 @@ static int eval_http(const mlde_cli *cli, const options *opt, char **files, int 
 	for (int i = 0; i < nfiles && rc == 0 && !only_write; i++)
 		if (!(readers[i] = mlde_reader_open(files[i], err)))
 			rc = -1;
-	if (rc == 0 && !only_write && !(R.w = mlde_writer_open(&out, err)))
+	if (rc == 0 && !only_write && !opt->cost.dry_run && !(R.w = mlde_writer_open(&out, err)))
 		rc = -1;
 	if (rc == 0 && !only_write)
 		rc = evaluate(&R, readers, nfiles, err);
-	if (rc == 0 && !only_write) {
+	if (rc == 0 && R.w) {
 		rc = mlde_writer_close(R.w, err);  /* frees it, whatever the result */
 		R.w = NULL;
 	}
 	mlde_progress_wipe();
-	if (rc == 0 && !only_write)
+	if (rc == 0 && opt->cost.dry_run)
+		rc = mlde_cli_dry_report(&R.dry, &opt->cost, err);
+	else if (rc == 0 && !only_write)
 		http_summary(&R);
 	if (rc == 0 && R.failed) {
 		mlde_remote_report(&R.causes);  /* even with -q */
@@ -1205,6 +1289,7 @@ static int eval_http(const mlde_cli *cli, const options *opt, char **files, int 
 			mlde_reader_close(readers[i]);
 	free(readers);
 	mlde_cache_close(&R.cache);
+	mlde_dry_free(&R.dry);
 	mlde_remote_causes_free(&R.causes);
 	tally_free(&R.t);
 	return rc;
@@ -1257,7 +1342,7 @@ static void parse_options(mlde_cli *cli, int *argc, char **argv, options *opt)
 			continue;
 		}
 		if (mlde_endpoint_option(cli, &opt->http, c, optarg) ||
-		    mlde_batch_option(cli, &opt->bapi, c, optarg)) {
+		    mlde_batch_option(cli, &opt->bapi, c, optarg) || mlde_cost_option(&opt->cost, c, optarg)) {
 			snprintf(http_only, sizeof http_only, "%s", name);
 			continue;
 		}
@@ -1302,6 +1387,8 @@ static void parse_options(mlde_cli *cli, int *argc, char **argv, options *opt)
 	if ((opt->embed_url || opt->embed_model) && !opt->embed)
 		mlde_cli_usage_error(cli, "--embed-url and --embed-model need --embed");
 	mlde_batch_check(cli, &opt->bapi, optind < *argc, opt->http.offline);
+	if (opt->cost.dry_run && (mlde_batch_collects(&opt->bapi) || opt->bapi.read))
+		mlde_cli_usage_error(cli, "--dry-run: not with --batch-*");
 }
 
 /* ==== the builtin backend: the model, the threads and the batch ==== */

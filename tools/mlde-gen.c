@@ -11,6 +11,7 @@
 #include "base/buf.h"
 #include "cli/batchopt.h"
 #include "cli/cli.h"
+#include "cli/cost.h"
 #include "cli/endpoint.h"
 #include "cli/progress.h"
 #include "cli/remote.h"
@@ -30,7 +31,7 @@
 	"[--cache DIR] [--offline] [--base-url URL] [--model NAME] [--temperature T] " \
 	"[--max-tokens N] [--api-key-file FILE] [-j N] [--rpm N] [--tpm N] [--retries N] " \
 	"[--timeout S] [--backoff S] [--batch-api] [--batch-retry batch|live|none] [--batch-write FILE] " \
-	"[--batch-read FILE] [--seed S] [--world-faults SPEC] [--progress] [FILE...]"
+	"[--batch-read FILE] [--dry-run] [--prices FILE] [--seed S] [--world-faults SPEC] [--progress] [FILE...]"
 
 static const char help[] =
 	"Read plan records (mlde-sample; FILE, or stdin) and write one generated\n"
@@ -53,6 +54,7 @@ static const char help[] =
 	"  --offline         send nothing: a reply missing from the cache is a failure\n"
 	MLDE_ENDPOINT_HELP("gpt-4o", "0.7", "512")
 	MLDE_BATCH_HELP("the requests")
+	MLDE_COST_HELP
 	"  --seed S          seed of the requests and the world generator (default 1)\n"
 	"  --world-faults SPEC  world backend: make LLM mistakes at these rates,\n"
 	"                    KIND=RATE,... (all, wrong-answer, absent-object,\n"
@@ -78,6 +80,7 @@ static const struct option longopts[] = {
 	{ "rejects", required_argument, 0, OPT_REJECTS },
 	MLDE_ENDPOINT_LONGOPTS,
 	MLDE_BATCH_LONGOPTS,
+	MLDE_COST_LONGOPTS,
 	{ "seed", required_argument, 0, OPT_SEED },
 	{ "progress", no_argument, 0, OPT_PROGRESS },
 	{ "world-faults", required_argument, 0, OPT_WORLD_FAULTS },
@@ -93,6 +96,7 @@ typedef struct options {
 	const char *prompt, *types, *rejects;
 	mlde_endpoint_opts http;  /* the server, the client and the cache */
 	mlde_batch_cli batch;     /* --batch-*: the Batch API first */
+	mlde_cost_opts cost;      /* --dry-run, --prices */
 	bool progress;
 	unsigned long long seed;
 	mlde_world_faults faults;  /* all 0: off */
@@ -123,7 +127,9 @@ typedef struct run {
 	bool eof;
 	/* tallies for the summary */
 	unsigned long items, rejected, failed, raws, prompts;
-	double prompt_tokens, completion_tokens;
+	mlde_usage_sum usage;    /* of the replies, as the server counted them */
+	mlde_dry dry;            /* --dry-run: what would be sent */
+	char *server;            /* --dry-run: the cache key's server */
 	tally *reasons;
 	size_t nreasons;
 	mlde_remote_causes causes;  /* of the requests that failed for good */
@@ -212,7 +218,10 @@ static int admit(run *R, const mlde_reader *r, jv plan, mlde_error *err)
 		? mlde_request_world(plan, s->seed, &o->faults, &len)
 		: mlde_request_chat(o->http.model, prompt, o->http.temperature, o->http.max_tokens,
 				    s->seed, &len);
-	if (o->emit == EMIT_PROMPT) {
+	if (o->cost.dry_run) {
+		rc = mlde_dry_add(&R->dry, R->server, body, len, err);
+		release(s);
+	} else if (o->emit == EMIT_PROMPT) {
 		mlde_sha256_hex(body, len, s->sha);
 		put_prompt(R, s, prompt);
 		release(s);
@@ -261,20 +270,24 @@ static void count_reason(run *R, const char *reason)
 	R->reasons[i].n++;
 }
 
-static void put_reject(run *R, const slot *s, const char *reason, const char *detail, jv raw)
+static void put_reject(run *R, const slot *s, const char *reason, const char *detail, jv raw,
+		       const mlde_usage *u)
 {
+	static const mlde_usage none;
+
 	count_reason(R, reason);
 	if (!R->rej) {
 		jv_free(raw);
 		return;
 	}
-	put(R->rej, mlde_reject_record(s->id, reason, detail, raw, s->sha));
+	put(R->rej, mlde_usage_set(mlde_reject_record(s->id, reason, detail, raw, s->sha),
+				   u ? u : &none));
 }
 
 /* The generated item of a parsed reply (model: consumed, a string; fault:
  * the world backend's fault, or NULL). */
 static jv item_record(const run *R, const slot *s, const mlde_reply *rep, jv model,
-		      const char *fault)
+		      const char *fault, const mlde_usage *u)
 {
 	mlde_plan p;
 	mlde_error err;
@@ -300,6 +313,12 @@ static jv item_record(const run *R, const slot *s, const mlde_reply *rep, jv mod
 			it.options[i] = rep->options[i];
 		o = mlde_item_set_provenance(mlde_item_record(&it), &prov);
 	}
+	/* what the reply took (the world backend's: nothing, no field) */
+	if (u->known) {
+		jv pv = jv_object_get(jv_copy(o), jv_string(MLDE_F_PROVENANCE));
+
+		o = jv_object_set(o, jv_string(MLDE_F_PROVENANCE), mlde_usage_set(pv, u));
+	}
 	/* the truth of a --world-faults run, for measuring reviewers */
 	if (mlde_world_faults_on(&R->opt->faults)) {
 		jv pv = jv_object_get(jv_copy(o), jv_string(MLDE_F_PROVENANCE));
@@ -315,9 +334,9 @@ static jv item_record(const run *R, const slot *s, const mlde_reply *rep, jv mod
  * mlde-eval apply when reading items; if not (a bug), it goes to the
  * rejects as MLDE_REJECT_INVALID_ITEM with the reply text (raw, consumed). */
 static void put_item(run *R, const slot *s, const mlde_reply *rep, jv model, jv raw,
-		     const char *fault)
+		     const char *fault, const mlde_usage *u)
 {
-	jv item = item_record(R, s, rep, model, fault);
+	jv item = item_record(R, s, rep, model, fault, u);
 	mlde_error err;
 	mlde_item it;
 
@@ -325,7 +344,7 @@ static void put_item(run *R, const slot *s, const mlde_reply *rep, jv model, jv 
 	if (mlde_generated_check(item, s->id, &it, &err) < 0) {
 		jv_free(item);
 		R->rejected++;
-		put_reject(R, s, MLDE_REJECT_INVALID_ITEM, err.msg, raw);
+		put_reject(R, s, MLDE_REJECT_INVALID_ITEM, err.msg, raw, u);
 		return;
 	}
 	jv_free(raw);
@@ -339,18 +358,20 @@ static void emit_reply(run *R, const slot *s, const mlde_window_done *d)
 	const options *o = R->opt;
 	jv body, text, model, fault;
 	mlde_reply rep;
+	mlde_usage u;
 	char why[200];
 
 	body = jv_parse_sized(d->reply, (int)d->reply_len);
-	/* tokens count what this run paid for, not what the cache saved */
-	if (mlde_reply_completion_text(body, &text, d->cached ? NULL : &R->prompt_tokens,
-				       d->cached ? NULL : &R->completion_tokens, why, sizeof why) < 0) {
+	if (mlde_reply_completion_text(body, &text, NULL, NULL, why, sizeof why) < 0) {
 		/* not reached: replies are checked before they are stored or used */
 		jv_free(body);
 		R->failed++;
-		put_reject(R, s, MLDE_WINDOW_FAILED, why, jv_null());
+		put_reject(R, s, MLDE_WINDOW_FAILED, why, jv_null(), NULL);
 		return;
 	}
+	/* the sums count what this run paid for apart from what the cache saved */
+	u = mlde_usage_of_reply(body);
+	mlde_usage_add(&R->usage, &u, d->cached);
 	model = jv_object_get(jv_copy(body), jv_string("model"));
 	if (jv_get_kind(model) != JV_KIND_STRING) {
 		jv_free(model);
@@ -363,7 +384,7 @@ static void emit_reply(run *R, const slot *s, const mlde_window_done *d)
 		rec = jv_object_set(rec, jv_string("raw"), text);
 		rec = jv_object_set(rec, jv_string("model"), model);
 		rec = jv_object_set(rec, jv_string("request_sha256"), jv_string(s->sha));
-		put(R->out, rec);
+		put(R->out, mlde_usage_set(rec, &u));
 		R->raws++;
 		jv_free(fault);
 		return;
@@ -371,11 +392,11 @@ static void emit_reply(run *R, const slot *s, const mlde_window_done *d)
 	if (mlde_reply_parse(jv_string_value(text), (size_t)jv_string_length_bytes(jv_copy(text)),
 			     &rep) < 0) {
 		R->rejected++;
-		put_reject(R, s, rep.reason, rep.detail, text);
+		put_reject(R, s, rep.reason, rep.detail, text, &u);
 		jv_free(model);
 	} else {
 		put_item(R, s, &rep, model, text,
-			 jv_get_kind(fault) == JV_KIND_STRING ? jv_string_value(fault) : NULL);
+			 jv_get_kind(fault) == JV_KIND_STRING ? jv_string_value(fault) : NULL, &u);
 	}
 	jv_free(fault);
 	mlde_reply_free(&rep);
@@ -395,7 +416,7 @@ static int emit(run *R, mlde_window_done *d, mlde_error *err)
 
 		R->failed++;
 		mlde_remote_count(&R->causes, why);
-		put_reject(R, s, d->reason, why, jv_null());
+		put_reject(R, s, d->reason, why, jv_null(), NULL);
 	} else {
 		emit_reply(R, s, d);
 	}
@@ -447,12 +468,11 @@ static void summary(const run *R)
 	if (R->nreasons)
 		mlde_buf_adds(&b, ")");
 	if (R->opt->backend == BACKEND_HTTP)
-		mlde_buf_printf(&b, "; sent %lu (%lu retries, %lu throttled), from cache %lu; "
-				"tokens %.0f (%.0f prompt, %.0f completion)",
-				st.http.attempts, st.http.retries, st.http.throttled, st.from_cache,
-				R->prompt_tokens + R->completion_tokens, R->prompt_tokens,
-				R->completion_tokens);
-	else
+	{
+		mlde_buf_printf(&b, "; sent %lu (%lu retries, %lu throttled), from cache %lu; ",
+				st.http.attempts, st.http.retries, st.http.throttled, st.from_cache);
+		mlde_usage_format(&R->usage, &b);
+	} else
 		mlde_buf_printf(&b, "; from cache %lu", st.from_cache);
 	mlde_note(0, "%s", b.p);
 	if (R->opt->http.rpm > 0.0 || R->opt->http.tpm > 0.0)
@@ -509,7 +529,7 @@ static void parse_options(mlde_cli *cli, int *argc, char **argv, options *opt)
 	mlde_cli_init(cli, "mlde-gen", argc, argv, shortopts, longopts);
 	while ((c = getopt_long(*argc, argv, shortopts, longopts, NULL)) != -1) {
 		if (mlde_cli_common(cli, c, optarg) || mlde_endpoint_option(cli, &opt->http, c, optarg) ||
-		    mlde_batch_option(cli, &opt->batch, c, optarg))
+		    mlde_batch_option(cli, &opt->batch, c, optarg) || mlde_cost_option(&opt->cost, c, optarg))
 			continue;
 		switch (c) {
 		case OPT_BACKEND:
@@ -661,6 +681,23 @@ static int batch_pass(run *R, const mlde_cli *cli, const mlde_endpoint *ep, mlde
 	return rc;
 }
 
+/* --dry-run: the reply cache to look in, and the key's server, as
+ * open_window has them; no window, no client. */
+static int open_dry(run *R, mlde_error *err)
+{
+	const options *o = R->opt;
+
+	if (o->backend == BACKEND_HTTP) {
+		if (mlde_cli_dry_cache(&R->cache, o->http.cache, err) < 0)
+			return -1;
+		R->server = mlde_endpoint_url(o->http.base_url, "/chat/completions");
+	} else if (o->http.cache && mlde_cache_open(&R->cache, o->http.cache, err) < 0) {
+		return -1;
+	}
+	mlde_dry_init(&R->dry, &R->cache);
+	return 0;
+}
+
 /* Everything before the first record, in the order its errors are told:
  * the prompt, the cache and the window, the inputs, the outputs. */
 static int setup(run *R, const mlde_cli *cli, const mlde_endpoint *ep, mlde_reader **readers,
@@ -678,11 +715,15 @@ static int setup(run *R, const mlde_cli *cli, const mlde_endpoint *ep, mlde_read
 	free(path);
 	R->prompt_name = R->prompt.name;
 	R->prompt_sha = R->prompt.sha256;
-	if (rc == 0 && o->emit != EMIT_PROMPT)
+	if (rc == 0 && o->cost.dry_run)
+		rc = open_dry(R, err);
+	else if (rc == 0 && o->emit != EMIT_PROMPT)
 		rc = open_window(R, ep, err);
 	for (int i = 0; i < nreaders && rc == 0; i++)
 		if (!(readers[i] = mlde_reader_open(files[i], err)))
 			rc = -1;
+	if (o->cost.dry_run)
+		return rc;  /* it writes no records: nothing to pass for a run */
 	out = mlde_cli_output(cli);
 	if (rc == 0)
 		rc = mlde_sink_open(&R->out, &out, err);
@@ -712,9 +753,12 @@ int main(int argc, char **argv)
 	    (opt.backend != BACKEND_HTTP || opt.emit == EMIT_PROMPT))
 		mlde_cli_usage_error(&cli, "--batch-*: only with --backend http, and not with --emit prompt");
 	mlde_batch_check(&cli, &opt.batch, optind < argc, opt.http.offline);
+	if (opt.cost.dry_run && (mlde_batch_collects(&opt.batch) || opt.batch.read))
+		mlde_cli_usage_error(&cli, "--dry-run: not with --batch-*");
 	mlde_endpoint_default_url(&opt.http);
 	opt.http.jobs = mlde_cli_endpoint_open(&ep, &cli, &opt.http, opt.backend == BACKEND_HTTP &&
-					       opt.emit != EMIT_PROMPT && !opt.http.offline, 1);
+					       opt.emit != EMIT_PROMPT && !opt.http.offline &&
+					       !opt.cost.dry_run, 1);
 	files = optind < argc ? argv + optind : stdin_only;
 	nreaders = optind < argc ? argc - optind : 1;
 	readers = mlde_xmalloc((size_t)nreaders * sizeof *readers);
@@ -736,7 +780,9 @@ int main(int argc, char **argv)
 		rc = mlde_sink_close_all(both, 2, &err);
 	}
 	mlde_progress_wipe();
-	if (rc == 0 && !opt.batch.write)
+	if (rc == 0 && opt.cost.dry_run)
+		rc = mlde_cli_dry_report(&R.dry, &opt.cost, &err);
+	else if (rc == 0 && !opt.batch.write)
 		summary(&R);
 	if (R.win)
 		mlde_window_stats_get(R.win, &st);
@@ -751,6 +797,8 @@ int main(int argc, char **argv)
 	mlde_window_free(R.win);
 	mlde_prompt_free(&R.prompt);
 	mlde_cache_close(&R.cache);
+	mlde_dry_free(&R.dry);
+	free(R.server);
 	for (size_t i = 0; i < R.nreasons; i++)
 		free(R.reasons[i].reason);
 	free(R.reasons);

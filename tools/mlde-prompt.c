@@ -17,6 +17,7 @@
 #include "base/buf.h"
 #include "base/sha256.h"
 #include "cli/cli.h"
+#include "cli/cost.h"
 #include "cli/endpoint.h"
 #include "cli/remote.h"
 #include "eval/chat.h"
@@ -84,6 +85,10 @@ static const char help[] =
 	"  --cache DIR       reply cache (default $XDG_CACHE_HOME/mlde/replies)\n"
 	"  --offline         send nothing: a reply missing from the cache is a failure\n"
 	MLDE_ENDPOINT_HELP("gpt-4o", "0 (judge), 0.7 (refine)", "300 (judge), 4096 (refine)")
+	"  --dry-run         judge, refine: render every request and send none: print\n"
+	"                    their count, how many the reply cache holds, the estimated\n"
+	"                    tokens and cost; refine writes no version\n"
+	"  --prices FILE     the price table (default: prompts/prices.tsv)\n"
 	"  --seed S          seed of the requests (default 1)\n"
 	"  -o, --output FILE review, judge: the review log, appended to;\n"
 	"                    score: write FILE (via FILE.tmp, renamed on success)\n"
@@ -118,6 +123,7 @@ static const struct option longopts[] = {
 	{ "world", required_argument, 0, OPT_WORLD },
 	{ "reply-file", required_argument, 0, OPT_REPLY_FILE },
 	MLDE_ENDPOINT_LONGOPTS,
+	MLDE_COST_LONGOPTS,
 	{ "seed", required_argument, 0, OPT_SEED },
 	{ 0, 0, 0, 0 },
 };
@@ -132,6 +138,7 @@ typedef struct options {
 	const char *world;  /* judge: the plan records, for the world reviewer */
 	const char *reply_file;  /* refine: the reply, got elsewhere; nothing sent */
 	mlde_endpoint_opts http;
+	mlde_cost_opts cost;  /* judge, refine: --dry-run, --prices */
 	unsigned long long seed;
 } options;
 
@@ -624,10 +631,36 @@ static int review_serve(const items *I, mlde_review_log *log, const options *o, 
 
 typedef struct asker {
 	mlde_cache cache;
-	mlde_window *win;
+	mlde_window *win;          /* NULL in a dry run */
 	mlde_remote_causes causes;
 	unsigned long failed;
+	mlde_usage_sum usage;      /* of the replies, the reply cache's apart */
+	mlde_dry dry;              /* --dry-run: what would be sent */
+	char *server;              /* --dry-run: the cache key's server */
 } asker;
+
+/* Send body, or (--dry-run) count it. */
+static int ask_body(asker *A, const char *body, size_t len, double tokens, void *user,
+		    mlde_error *err)
+{
+	if (!A->win)
+		return mlde_dry_add(&A->dry, A->server, body, len, err);
+	return mlde_window_submit(A->win, body, len, tokens, NULL, user, err);
+}
+
+/* The summary's words for what the requests took. */
+static void note_usage(const asker *A, const char *what)
+{
+	mlde_buf b = { 0 };
+	mlde_window_stats st = { 0 };
+
+	mlde_window_stats_get(A->win, &st);
+	mlde_buf_printf(&b, "%s sent %lu (%lu retries, %lu throttled), from cache %lu; ", what,
+			st.http.attempts, st.http.retries, st.http.throttled, st.from_cache);
+	mlde_usage_format(&A->usage, &b);
+	mlde_note(0, "%s", b.p);
+	mlde_buf_free(&b);
+}
 
 static int open_asker(asker *A, const options *o, const mlde_endpoint *ep, mlde_error *err)
 {
@@ -641,6 +674,11 @@ static int open_asker(asker *A, const options *o, const mlde_endpoint *ep, mlde_
 	int rc = mlde_cache_open(&A->cache, dir, err);
 
 	free(dir);
+	if (rc == 0 && o->cost.dry_run) {
+		mlde_dry_init(&A->dry, &A->cache);
+		A->server = url;
+		return 0;
+	}
 	if (rc == 0) {
 		wo.cache = &A->cache;
 		wo.server = url;
@@ -656,6 +694,8 @@ static void close_asker(asker *A)
 {
 	mlde_window_free(A->win);
 	mlde_cache_close(&A->cache);
+	mlde_dry_free(&A->dry);
+	free(A->server);
 	mlde_remote_causes_free(&A->causes);
 }
 
@@ -674,6 +714,11 @@ static jv reply_text(asker *A, mlde_window_done *d, const char *what)
 		return jv_invalid();
 	}
 	body = jv_parse_sized(d->reply, (int)d->reply_len);
+	{
+		mlde_usage u = mlde_usage_of_reply(body);
+
+		mlde_usage_add(&A->usage, &u, d->cached);
+	}
 	if (mlde_reply_completion_text(body, &text, NULL, NULL, why, sizeof why) < 0) {
 		A->failed++;
 		mlde_remote_count(&A->causes, why);
@@ -745,15 +790,16 @@ static int judge(const items *I, mlde_review_log *log, const options *o, const m
 	free(path);
 	if (rc == 0)
 		rc = open_asker(&A, o, ep, err);
-	while (rc == 0 && (next < I->n || mlde_window_held(A.win) > 0)) {
+	while (rc == 0 && (next < I->n || (A.win && mlde_window_held(A.win) > 0))) {
 		mlde_window_done d;
 		int got;
 
-		while (rc == 0 && next < I->n && mlde_window_room(A.win) > 0) {
+		while (rc == 0 && next < I->n && (!A.win || mlde_window_room(A.win) > 0)) {
 			size_t i = next++, len, tlen;
 			char *text, *body, *uri;
 
-			if (mlde_review_log_find(log, I->it[i].id, J.reviewer)) {
+			/* a dry run with no log yet: nothing judged before */
+			if (log && mlde_review_log_find(log, I->it[i].id, J.reviewer)) {
 				J.already++;
 				continue;
 			}
@@ -764,13 +810,13 @@ static int judge(const items *I, mlde_review_log *log, const options *o, const m
 				break;
 			}
 			body = mlde_chat_question_body(&co, uri, text, &len);
-			rc = mlde_window_submit(A.win, body, len, (double)len / 4.0 + (double)co.max_tokens,
-						NULL, (void *)(uintptr_t)i, err);
+			rc = ask_body(&A, body, len, (double)len / 4.0 + (double)co.max_tokens,
+				      (void *)(uintptr_t)i, err);
 			free(body);
 			free(uri);
 			free(text);
 		}
-		if (rc < 0)
+		if (rc < 0 || !A.win)
 			break;
 		got = mlde_window_next(A.win, 100, &d, err);
 		if (got < 0 && err->status == MLDE_EXIT_REMOTE)
@@ -778,7 +824,10 @@ static int judge(const items *I, mlde_review_log *log, const options *o, const m
 		if (got < 0 || (got > 0 && judge_one(&J, &A, &d, err) < 0))
 			rc = -1;
 	}
-	if (rc == 0) {
+	if (rc == 0 && !A.win) {
+		rc = mlde_cli_dry_report(&A.dry, &o->cost, err);
+	} else if (rc == 0) {
+		note_usage(&A, "judge:");
 		mlde_note(0, "%zu items: judged %lu correct, %lu wrong, %lu unreadable (kept as skip), "
 			  "%lu failed, %lu judged before, in %s", I->n, J.correct, J.wrong, J.unreadable,
 			  A.failed, J.already, mlde_review_log_path(log));
@@ -1011,9 +1060,14 @@ static int ask_once(const options *o, const mlde_endpoint *ep, const char *text,
 	mlde_window_done d;
 
 	if (rc == 0)
-		rc = mlde_window_submit(A.win, body, len, (double)len / 4.0 + (double)o->http.max_tokens,
-					NULL, NULL, err);
+		rc = ask_body(&A, body, len, (double)len / 4.0 + (double)o->http.max_tokens, NULL, err);
 	free(body);
+	if (rc == 0 && !A.win) {
+		/* --dry-run: counted; 1 says there is no reply to go on with */
+		rc = mlde_cli_dry_report(&A.dry, &o->cost, err) < 0 ? -1 : 1;
+		close_asker(&A);
+		return rc;
+	}
 	while (rc == 0 && (got = mlde_window_next(A.win, 200, &d, err)) == 0)
 		;
 	if (got < 0) {
@@ -1024,6 +1078,7 @@ static int ask_once(const options *o, const mlde_endpoint *ep, const char *text,
 	if (rc == 0) {
 		*reply = reply_text(&A, &d, "refine");
 		free(d.reply);
+		note_usage(&A, "refine:");
 		if (!jv_is_valid(*reply)) {
 			mlde_error_set(err, MLDE_EXIT_REMOTE, "the refining request failed: %s",
 				       A.causes.n ? A.causes.v[0].what : "no usable reply");
@@ -1202,6 +1257,7 @@ static int refine(const options *o, const mlde_endpoint *ep, char **files, int n
 			reply = jv_string(got);
 		free(got);
 	} else if (rc == 0) {
+		/* 1 after --dry-run: the steps below, all under rc == 0, are skipped */
 		rc = ask_once(o, ep, text, &reply, err);
 	}
 	if (rc == 0 && mlde_refine_reply(jv_string_value(reply), &prompt, &changes, why, sizeof why) < 0) {
@@ -1253,7 +1309,7 @@ static int refine(const options *o, const mlde_endpoint *ep, char **files, int n
 	jv_free(recs);
 	jv_free(input);
 	jv_free(reply);
-	return rc;
+	return rc > 0 ? 0 : rc;  /* 1: a dry run, done */
 }
 
 /* ---- score and log ---- */
@@ -1459,7 +1515,8 @@ static void parse_options(mlde_cli *cli, int *argc, char **argv, options *opt)
 			opt->temperature_set = true;
 		if (c == MLDE_OPT_MAX_TOKENS)
 			opt->max_tokens_set = true;
-		if (mlde_cli_common(cli, c, optarg) || mlde_endpoint_option(cli, &opt->http, c, optarg))
+		if (mlde_cli_common(cli, c, optarg) || mlde_endpoint_option(cli, &opt->http, c, optarg) ||
+		    mlde_cost_option(&opt->cost, c, optarg))
 			continue;
 		switch (c) {
 		case OPT_SERVE: opt->serve = true; break;
@@ -1505,6 +1562,9 @@ static void check_command(const mlde_cli *cli, options *o, int nfiles, const cha
 		mlde_cli_usage_error(cli, "--reply-file is an option of refine");
 	if (o->world && o->cmd != CMD_JUDGE)
 		mlde_cli_usage_error(cli, "--world is an option of judge");
+	if (o->cost.dry_run && ((o->cmd != CMD_JUDGE && o->cmd != CMD_REFINE) || o->world ||
+				o->reply_file))
+		mlde_cli_usage_error(cli, "--dry-run is an option of judge and refine that send");
 	if ((o->serve || o->tty || o->port) && o->cmd != CMD_REVIEW)
 		mlde_cli_usage_error(cli, "--serve, --tty and --port are options of review");
 	if ((o->cmd == CMD_REVIEW || o->cmd == CMD_JUDGE) && (!cli->out.path || !strcmp(cli->out.path, "-")))
@@ -1542,14 +1602,17 @@ int main(int argc, char **argv)
 	mlde_endpoint_default_url(&opt.http);
 	opt.http.jobs = mlde_cli_endpoint_open(&ep, &cli, &opt.http,
 					       (opt.cmd == CMD_JUDGE || opt.cmd == CMD_REFINE) &&
-					       !opt.http.offline && !opt.world && !opt.reply_file, 1);
+					       !opt.http.offline && !opt.world && !opt.reply_file &&
+					       !opt.cost.dry_run, 1);
 
 	mlde_error_clear(&err);
 	switch (opt.cmd) {
 	case CMD_REVIEW:
 	case CMD_JUDGE:
 		rc = load_items(&I, files, nfiles, &err);
-		if (rc == 0 && !(log = mlde_review_log_open(cli.out.path, &err)))
+		/* a dry run makes no log: it reads one that is there */
+		if (rc == 0 && (!opt.cost.dry_run || access(cli.out.path, F_OK) == 0) &&
+		    !(log = mlde_review_log_open(cli.out.path, &err)))
 			rc = -1;
 		if (rc == 0)
 			rc = opt.cmd == CMD_JUDGE && opt.world ? judge_world(&I, log, opt.world, &err)

@@ -13,6 +13,7 @@
 
 #include "base/buf.h"
 #include "cli/cli.h"
+#include "cli/cost.h"
 #include "cli/endpoint.h"
 #include "cli/progress.h"
 #include "cli/remote.h"
@@ -29,7 +30,7 @@
 	"[--emit prompt|item] [--prompt FILE] [--types FILE] [--rejects FILE] " \
 	"[--cache DIR] [--offline] [--base-url URL] [--model NAME] [--temperature T] " \
 	"[--max-tokens N] [--api-key-file FILE] [-j N] [--rpm N] [--tpm N] [--retries N] " \
-	"[--timeout S] [--backoff S] [--seed S] [--progress] [FILE...]"
+	"[--timeout S] [--backoff S] [--dry-run] [--prices FILE] [--seed S] [--progress] [FILE...]"
 
 #define DEFAULT_BATCH 20
 #define BATCH_MAX 200
@@ -58,6 +59,7 @@ static const char help[] =
 	"  --cache DIR       reply cache (default $XDG_CACHE_HOME/mlde/replies)\n"
 	"  --offline         send nothing: a reply missing from the cache is a failure\n"
 	MLDE_ENDPOINT_HELP("gpt-4o", "0", "1024")
+	MLDE_COST_HELP
 	"  --seed S          seed of the requests (default 1)\n"
 	"  --progress        progress on stderr even when it is not a terminal\n"
 	MLDE_HELP_OUTPUT
@@ -87,6 +89,7 @@ static const struct option longopts[] = {
 	{ "types", required_argument, 0, OPT_TYPES },
 	{ "rejects", required_argument, 0, OPT_REJECTS },
 	MLDE_ENDPOINT_LONGOPTS,
+	MLDE_COST_LONGOPTS,
 	{ "seed", required_argument, 0, OPT_SEED },
 	{ "progress", no_argument, 0, OPT_PROGRESS },
 	{ 0, 0, 0, 0 },
@@ -97,6 +100,7 @@ typedef struct options {
 	bool retype, emit_prompt, progress;
 	const char *prompt, *types, *rejects;
 	mlde_endpoint_opts http;
+	mlde_cost_opts cost;      /* --dry-run, --prices */
 	unsigned long long seed;
 } options;
 
@@ -118,7 +122,12 @@ typedef struct run {
 	group *cur;           /* the run being filled */
 	unsigned long read, typed, passed, rejected, failed, requests, prompts;
 	unsigned long stray;  /* reply lines that are no "N<TAB>TYPE" */
-	double prompt_tokens, completion_tokens;
+	mlde_usage_sum usage;     /* of the replies, the reply cache's apart */
+	/* the usage of the request whose items are being written: on the
+	 * first record of them only (type_usage), so a sum counts it once */
+	mlde_usage batch_usage;
+	mlde_dry dry;             /* --dry-run: what would be sent */
+	char *server;             /* --dry-run: the cache key's server */
 	mlde_remote_causes causes;
 	bool eof;
 	double t0;
@@ -236,7 +245,10 @@ static int submit(run *R, mlde_error *err)
 				 mlde_request_seed(first, o->seed), &len);
 	free(first);
 	R->requests++;
-	if (o->emit_prompt) {
+	if (o->cost.dry_run) {
+		rc = mlde_dry_add(&R->dry, R->server, body, len, err);
+		release(g);
+	} else if (o->emit_prompt) {
 		mlde_sha256_hex(body, len, g->sha);
 		put_prompt(R, g, prompt);
 		release(g);
@@ -257,7 +269,7 @@ static int submit(run *R, mlde_error *err)
 static void put_passed(run *R, jv item)
 {
 	R->passed++;
-	if (R->opt->emit_prompt)
+	if (R->opt->emit_prompt || R->opt->cost.dry_run)
 		jv_free(item);
 	else
 		mlde_sink_put(R->out, item);
@@ -368,6 +380,15 @@ static void parse_reply(run *R, const char *text, int n, verdict *v, unsigned lo
 	}
 }
 
+/* rec (consumed) with the batch's usage, when it is the first to have it. */
+static jv with_batch_usage(run *R, jv rec, const char *field)
+{
+	if (R->batch_usage.known)
+		rec = jv_object_set(rec, jv_string(field), mlde_usage_json(&R->batch_usage));
+	R->batch_usage.known = false;
+	return rec;
+}
+
 static void put_reject(run *R, jv item, const group *g, const char *reason, const char *detail,
 		       jv raw)
 {
@@ -376,7 +397,8 @@ static void put_reject(run *R, jv item, const group *g, const char *reason, cons
 	jv_free(item);
 	R->rejected++;
 	if (R->rej)
-		mlde_sink_put(R->rej, mlde_reject_record(id, reason, detail, raw, g->sha));
+		mlde_sink_put(R->rej, with_batch_usage(R, mlde_reject_record(id, reason, detail, raw,
+									     g->sha), MLDE_F_USAGE));
 	else
 		jv_free(raw);
 	free(id);
@@ -407,6 +429,7 @@ static void put_typed(run *R, const group *g, const char *text, jv raw)
 
 			item = jv_object_set(item, jv_string(MLDE_F_TYPE), type);
 			item = jv_object_set(item, jv_string("type_source"), jv_string(TYPE_SOURCE));
+			item = with_batch_usage(R, item, "type_usage");
 			R->typed++;
 			mlde_sink_put(R->out, item);
 		} else if (w->lines > 1) {
@@ -437,12 +460,13 @@ static int emit(run *R, mlde_window_done *d, mlde_error *err)
 	memcpy(g->sha, d->key, sizeof g->sha);
 	if (d->cache_unusable)
 		mlde_warn("cache entry %s unusable (%s): asking again", d->cache_key, d->cache_why);
+	R->batch_usage = (mlde_usage){ 0 };  /* none of an earlier request's */
 	if (d->ok) {
 		body = jv_parse_sized(d->reply, (int)d->reply_len);
 		/* replies are checked before they are stored or used: this holds */
-		if (mlde_reply_completion_text(body, &text, d->cached ? NULL : &R->prompt_tokens,
-					       d->cached ? NULL : &R->completion_tokens, why,
-					       sizeof why) == 0) {
+		R->batch_usage = mlde_usage_of_reply(body);
+		mlde_usage_add(&R->usage, &R->batch_usage, d->cached);
+		if (mlde_reply_completion_text(body, &text, NULL, NULL, why, sizeof why) == 0) {
 			put_typed(R, g, jv_string_value(text), jv_copy(text));
 			jv_free(text);
 		} else {
@@ -494,6 +518,7 @@ static void progress(run *R)
 static void summary(const run *R)
 {
 	mlde_window_stats st = { 0 };
+	mlde_buf b = { 0 };
 
 	if (mlde_verbosity < 0)
 		return;
@@ -502,12 +527,13 @@ static void summary(const run *R)
 		return;
 	}
 	mlde_window_stats_get(R->win, &st);
-	mlde_note(0, "%lu items = %lu typed + %lu passed through + %lu rejected + %lu failed; "
-		  "%lu requests: sent %lu (%lu retries, %lu throttled), from cache %lu; "
-		  "tokens %.0f (%.0f prompt, %.0f completion)", R->read, R->typed, R->passed,
-		  R->rejected, R->failed, R->requests, st.http.attempts, st.http.retries,
-		  st.http.throttled, st.from_cache, R->prompt_tokens + R->completion_tokens,
-		  R->prompt_tokens, R->completion_tokens);
+	mlde_buf_printf(&b, "%lu items = %lu typed + %lu passed through + %lu rejected + %lu failed; "
+			"%lu requests: sent %lu (%lu retries, %lu throttled), from cache %lu; ",
+			R->read, R->typed, R->passed, R->rejected, R->failed, R->requests,
+			st.http.attempts, st.http.retries, st.http.throttled, st.from_cache);
+	mlde_usage_format(&R->usage, &b);
+	mlde_note(0, "%s", b.p);
+	mlde_buf_free(&b);
 	if (R->stray)
 		mlde_note(1, "%lu reply lines were no \"N<TAB>TYPE\" of the batch", R->stray);
 	/* (the sinks are closed by now: ask the option) */
@@ -565,7 +591,8 @@ static void parse_options(mlde_cli *cli, int *argc, char **argv, options *opt)
 
 	mlde_cli_init(cli, "mlde-type", argc, argv, shortopts, longopts);
 	while ((c = getopt_long(*argc, argv, shortopts, longopts, NULL)) != -1) {
-		if (mlde_cli_common(cli, c, optarg) || mlde_endpoint_option(cli, &opt->http, c, optarg))
+		if (mlde_cli_common(cli, c, optarg) || mlde_endpoint_option(cli, &opt->http, c, optarg) ||
+		    mlde_cost_option(&opt->cost, c, optarg))
 			continue;
 		switch (c) {
 		case OPT_BATCH:
@@ -680,11 +707,18 @@ static int setup(run *R, const mlde_cli *cli, const mlde_endpoint *ep, mlde_read
 	free(path);
 	if (rc == 0)
 		rc = check_types(R, err);
-	if (rc == 0 && !o->emit_prompt)
+	if (rc == 0 && o->cost.dry_run) {
+		rc = mlde_cli_dry_cache(&R->cache, o->http.cache, err);
+		R->server = mlde_endpoint_url(o->http.base_url, "/chat/completions");
+		mlde_dry_init(&R->dry, &R->cache);
+	} else if (rc == 0 && !o->emit_prompt) {
 		rc = open_window(R, ep, err);
+	}
 	for (int i = 0; i < nreaders && rc == 0; i++)
 		if (!(readers[i] = mlde_reader_open(files[i], err)))
 			rc = -1;
+	if (o->cost.dry_run)
+		return rc;  /* it writes no records: nothing to pass for a run */
 	out = mlde_cli_output(cli);
 	if (rc == 0)
 		rc = mlde_sink_open(&R->out, &out, err);
@@ -710,7 +744,8 @@ int main(int argc, char **argv)
 	parse_options(&cli, &argc, argv, &opt);
 	mlde_endpoint_default_url(&opt.http);
 	opt.http.jobs = mlde_cli_endpoint_open(&ep, &cli, &opt.http,
-					       !opt.emit_prompt && !opt.http.offline, 1);
+					       !opt.emit_prompt && !opt.http.offline && !opt.cost.dry_run,
+					       1);
 	files = optind < argc ? argv + optind : stdin_only;
 	nreaders = optind < argc ? argc - optind : 1;
 	readers = mlde_xmalloc((size_t)nreaders * sizeof *readers);
@@ -731,7 +766,9 @@ int main(int argc, char **argv)
 		rc = mlde_sink_close_all(both, 2, &err);
 	}
 	mlde_progress_wipe();
-	if (rc == 0)
+	if (rc == 0 && opt.cost.dry_run)
+		rc = mlde_cli_dry_report(&R.dry, &opt.cost, &err);
+	else if (rc == 0)
 		summary(&R);
 	if (R.win)
 		mlde_window_stats_get(R.win, &st);
@@ -747,6 +784,8 @@ int main(int argc, char **argv)
 	mlde_window_free(R.win);
 	mlde_prompt_free(&R.prompt);
 	mlde_cache_close(&R.cache);
+	mlde_dry_free(&R.dry);
+	free(R.server);
 	if (rc == 0 && R.failed) {
 		mlde_warn("%lu question%s not typed: their requests failed for good%s", R.failed,
 			  R.failed == 1 ? "" : "s", st.not_cached ? " (not in the cache, --offline)" : "");
