@@ -6,6 +6,11 @@
 #   pool ─> iterN/pool (embedded by iterN-1/model) ────┘                             │
 #   base + iter1..N-1/gen ─────────────────────────────────────────────────────────┴─> iterN/model
 #
+# iterN/gen is also judged by a reviewer (REVIEWER) into iterN/review, the
+# correctness of the prompt version that made it; with GEN_FILTER=accepted
+# iterN/model trains on iterN/gen.accepted, the items the reviewer accepted,
+# in place of iterN/gen.
+#
 # iter0/model is the baseline trained on the base set.  Every model is
 # evaluated on val (which feeds the next iteration) and test (held out,
 # for the report only).  Every recipe writes $@.tmp (the programs' -o) and
