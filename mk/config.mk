@@ -59,7 +59,7 @@ GEN_FLAGS ?=
 # it (so the embedded loop's knobs file is as it was).
 REAL_KNOBS := VAL_ITEMS TEST_ITEMS POOL BASE_ITEMS MODEL0 IMAGES CHECKPOINT \
 	EVAL_BACKEND EVAL_FLAGS SERVED_PREFIX SERVED_MODEL0 EMBED EMBED_FLAGS \
-	TRAIN_CMD EXPORT EXPORT_FILE SERVE_CMD PRICES
+	TRAIN_CMD EXPORT EXPORT_FILE SERVE_CMD PRICES REVIEWER REVIEW_SAMPLE JUDGE_FLAGS GEN_FILTER
 REAL_KNOBS_SET := $(foreach k,$(REAL_KNOBS),$(if $(filter undefined default,$(origin $(k))),,$(k)))
 
 # The benchmark (items, mlde-import): val drives the loop, test is held
@@ -127,6 +127,22 @@ SERVE_CMD ?=
 # prompts/prices.tsv, whose comment says where current prices are; a
 # self-hosted model costs 0 unless the table has a row for it.
 PRICES ?= prompts/prices.tsv
+
+# Review (mlde-prompt(1)): each iteration's generated items judged by an
+# automatic reviewer into RUN/iterN/review.jsonl.zst, whose correctness per
+# prompt version the report gives (RUN/prompt.tsv).  REVIEWER: world (the
+# embedded world judges from the plans' annotations: the default while the
+# pool is the world's), judge (a second model through an OpenAI-compatible
+# server: JUDGE_FLAGS give --base-url, --model, -j, --cache, --judge-prompt;
+# the key is OPENAI_API_KEY or --api-key-file), or none (the default with a
+# pool of one's own).  REVIEW_SAMPLE items are reviewed, every k-th
+REVIEWER ?= $(if $(filter POOL,$(REAL_KNOBS_SET)),none,world)
+REVIEW_SAMPLE ?= 200
+JUDGE_FLAGS ?=
+# none: iteration N trains on every generated item; accepted: only on those
+# the reviewer judged correct (RUN/iterN/gen.accepted.jsonl.zst), so it
+# reviews them all (REVIEW_SAMPLE is not used)
+GEN_FILTER ?= none
 
 # A launcher put before the heavy steps' commands (train; evaluate and
 # embed), e.g. srun under Slurm: TRAIN_LAUNCHER = srun -N1 --gres=gpu:8.

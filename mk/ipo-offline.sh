@@ -8,23 +8,22 @@
 #   faulty    mlde-gen --world-faults all=RATE (default 0.2: a fifth of the
 #             items wrong, the five kinds of mlde-gen(1) equally)
 #   filtered  the same faulty items, but each iteration trains only on those
-#             the world reviewer accepts (tools/lib/world/worldreview.h)
-# and the reviewer's correctness estimate over the first SAMPLE (200) items
-# of the faulty iteration 1 is set beside the true rate (from provenance.fault),
-# with its 95% Wilson interval.  The three ways share the world and iteration
+#             the world reviewer accepts (the loop's GEN_FILTER=accepted)
+# and the reviewer's correctness estimate over a sample of SAMPLE (200)
+# items of the faulty iteration 1 (the loop's review step, REVIEW_SAMPLE:
+# every k-th item; mlde-prompt score's 95% Wilson interval) is set beside
+# the true rate of the same items (from provenance.fault).  The three ways share the world and iteration
 # 0 (copied, times kept, so make does not redo them).  Writes OUT/figures.tsv
 # (default OUT: runs/ipo-offline) and prints it with the means over seeds.
 #
 #   SEEDS="1 2 3" RATE=0.2 ITER=1 sh mk/ipo-offline.sh
 #   FAULTS=wrong-answer=0.4 sh mk/ipo-offline.sh runs/ipo-wrong   (any --world-faults)
 #
-# MLDE_BIN and MLDE_TESTBIN name the build (default bin, build/default/tests;
-# the reviewer runs as build/default/tests/test-review --accepted / --judge).
+# MLDE_BIN names the build (default bin).
 # On 2 shared cores, THREADS=1: about a minute and a half a seed for ITER=1.
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
 BIN=$(cd "${MLDE_BIN:-$root/bin}" && pwd)
-TESTBIN=$(cd "${MLDE_TESTBIN:-$root/build/default/tests}" && pwd)
 OUT=${1:-runs/ipo-offline}
 SEEDS=${SEEDS:-1 2 3}
 RATE=${RATE:-0.2}
@@ -36,11 +35,11 @@ mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
 FAULTS="--world-faults ${FAULTS:-all=$RATE}"
 
-# loop RUN GEN_FLAGS TARGET...: make TARGETs of the loop in RUN
+# loop RUN GEN_FLAGS TARGET|KNOB=VALUE...: make TARGETs of the loop in RUN
 loop() {
 	run=$1 flags=$2
 	shift 2
-	make -s -C "$root" CONFIG="$CONFIG" BUDGET="$BUDGET" THREADS=1 SEED="$seed" RUN="$run" \
+	make -s -C "$root" CONFIG="$CONFIG" BUDGET="$BUDGET" THREADS=1 SEED="$seed" RUN="$run" REVIEW_SAMPLE="$SAMPLE" \
 		GEN_FLAGS="$flags" "$@" > "$run.log" 2>&1 ||
 		{ echo "ipo-offline: make in $run failed:" >&2; tail -20 "$run.log" >&2; exit 1; }
 }
@@ -49,21 +48,6 @@ acc() {
 	zstd -dc "$1/iter$2/test.eval.jsonl.zst" |
 		jq -s '(map(select(.correct)) | length) / length' | awk '{ printf "%.4f", $1 }'
 }
-# filter RUN N: keep only the items of iteration N the world reviewer accepts
-filter() {
-	[ -e "$1/iter$2/gen.filtered" ] && return 0
-	"$TESTBIN/test-review" --accepted "$1/iter$2/plan.jsonl.zst" "$1/iter$2/gen.jsonl.zst" |
-		zstd -q -o "$1/iter$2/gen.tmp.zst"
-	mv "$1/iter$2/gen.tmp.zst" "$1/iter$2/gen.jsonl.zst"
-	: > "$1/iter$2/gen.filtered"
-}
-# wilson K N: the 95% interval of K successes in N
-wilson() {
-	awk -v k="$1" -v n="$2" 'BEGIN { z = 1.959964; p = k / n; d = 1 + z * z / n
-		c = (p + z * z / (2 * n)) / d; h = z * sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / d
-		printf "%.4f\t%.4f", c - h, c + h }'
-}
-
 printf 'seed\ttrue\testimate\tlo\thi\tinside\tcannot\titer0\tclean\tfaulty\tfiltered\tkept\n' > "$OUT/figures.tsv"
 for seed in $SEEDS; do
 	clean=$OUT/s$seed-clean faulty=$OUT/s$seed-faulty filtered=$OUT/s$seed-filtered
@@ -76,27 +60,25 @@ for seed in $SEEDS; do
 		fi
 	done
 	loop "$faulty" "$FAULTS" "iter$ITER-files"
-	for n in $(seq 1 "$ITER"); do
-		loop "$filtered" "$FAULTS" "$filtered/iter$n/gen.jsonl.zst"
-		filter "$filtered" "$n"
-	done
-	loop "$filtered" "$FAULTS" "iter$ITER-files"
+	loop "$filtered" "$FAULTS" "iter$ITER-files" GEN_FILTER=accepted
 
-	# the reviewer on the first SAMPLE faulty items of iteration 1
-	zstd -dc "$faulty/iter1/gen.jsonl.zst" | head -n "$SAMPLE" > "$OUT/s$seed-sample.jsonl"
-	n=$(wc -l < "$OUT/s$seed-sample.jsonl" | tr -d ' ')
-	good=$(jq -r 'select(.provenance.fault == null) | .id' "$OUT/s$seed-sample.jsonl" | wc -l | tr -d ' ')
-	"$TESTBIN/test-review" --judge "$faulty/iter1/plan.jsonl.zst" "$OUT/s$seed-sample.jsonl" \
-		> "$OUT/s$seed-sample.review.jsonl"
-	said=$(jq -r 'select(.verdict == "correct") | .item' "$OUT/s$seed-sample.review.jsonl" | wc -l | tr -d ' ')
-	cannot=$(jq -r 'select(.verdict == "cannot-judge") | .item' "$OUT/s$seed-sample.review.jsonl" | wc -l | tr -d ' ')
-	judged=$((n - cannot))
-	interval=$(wilson "$said" "$judged")
+	# the reviewer's estimate on the sample of iteration 1 (the loop's review
+	# step), and the true rate of the same items
+	zstd -dc "$faulty/iter1/review.jsonl.zst" | jq -r .item > "$OUT/s$seed-sample.ids"
+	n=$(wc -l < "$OUT/s$seed-sample.ids" | tr -d ' ')
+	good=$(zstd -dc "$faulty/iter1/gen.jsonl.zst" | jq -r --rawfile ids "$OUT/s$seed-sample.ids" \
+		'($ids | split("\n") | map({key: ., value: true}) | from_entries) as $in |
+		select($in[.id] and .provenance.fault == null) | .id' | wc -l | tr -d ' ')
+	"$BIN/mlde-prompt" score -q -Z "$faulty/iter1/review.jsonl.zst" |
+		jq -r 'select(.type == "all") | [.acc, .lo, .hi, .skipped] | @tsv' > "$OUT/s$seed-sample.score"
+	estimate=$(cut -f1 "$OUT/s$seed-sample.score")
+	interval=$(awk -F '\t' '{ printf "%.4f\t%.4f", $2, $3 }' "$OUT/s$seed-sample.score")
+	cannot=$(cut -f4 "$OUT/s$seed-sample.score")
 	inside=$(echo "$interval" | awk -v t="$good" -v n="$n" '{ print (t / n >= $1 && t / n <= $2) ? "yes" : "no" }')
-	kept=$(zstd -dc "$filtered/iter1/gen.jsonl.zst" | wc -l | tr -d ' ')
+	kept=$(zstd -dc "$filtered/iter1/gen.accepted.jsonl.zst" | wc -l | tr -d ' ')
 	printf '%s\t%.4f\t%.4f\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$seed" \
 		"$(echo "$good $n" | awk '{ print $1 / $2 }')" \
-		"$(echo "$said $judged" | awk '{ print $1 / $2 }')" "$interval" "$inside" "$cannot" \
+		"$estimate" "$interval" "$inside" "$cannot" \
 		"$(acc "$clean" 0)" "$(acc "$clean" "$ITER")" "$(acc "$faulty" "$ITER")" \
 		"$(acc "$filtered" "$ITER")" "$kept/$(zstd -dc "$faulty/iter1/gen.jsonl.zst" | wc -l | tr -d ' ')" \
 		>> "$OUT/figures.tsv"

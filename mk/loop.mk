@@ -6,6 +6,11 @@
 #   pool ─> iterN/pool (embedded by iterN-1/model) ────┘                             │
 #   base + iter1..N-1/gen ─────────────────────────────────────────────────────────┴─> iterN/model
 #
+# iterN/gen is also judged by a reviewer (REVIEWER) into iterN/review, the
+# correctness of the prompt version that made it; with GEN_FILTER=accepted
+# iterN/model trains on iterN/gen.accepted, the items the reviewer accepted,
+# in place of iterN/gen.
+#
 # iter0/model is the baseline trained on the base set.  Every model is
 # evaluated on val (which feeds the next iteration) and test (held out,
 # for the report only).  Every recipe writes $@.tmp (the programs' -o) and
@@ -78,7 +83,11 @@ $(WORLD_SETS) &: $(BINDIR)/mlde-world | $(RUN)/knobs
 
 # ---- what each step runs (mk/config.mk, "The real loop") ----
 ckpt = $(RUN)/iter$(1)/$(CHECKPOINT)
-gens_upto = $(foreach i,$(shell seq 1 $(1)),$(RUN)/iter$(i)/gen.jsonl.zst)
+# what iteration N trains on of each iteration's generated items: all of
+# them, or (GEN_FILTER=accepted) those the reviewer accepted
+gen_kept = $(RUN)/iter$(1)/$(if $(filter accepted,$(GEN_FILTER)),gen.accepted,gen).jsonl.zst
+gens_upto = $(foreach i,$(shell seq 1 $(1)),$(call gen_kept,$(i)))
+reviewing := $(filter world judge,$(REVIEWER))
 no_base := $(if $(strip $(BASE_ITEMS)),,yes)
 http_eval := $(filter http,$(EVAL_BACKEND))
 # the name iteration N's model answers as (http)
@@ -102,6 +111,15 @@ $(error EMBED=http embeds through the evaluation's server: it needs EVAL_BACKEND
 endif
 ifeq ($(no_base)$(strip $(MODEL0)),yes)
 $(error BASE_ITEMS is empty: MODEL0 must name iteration 0's checkpoint)
+endif
+ifeq ($(filter world judge none,$(REVIEWER)),)
+$(error REVIEWER=$(REVIEWER): world, judge or none)
+endif
+ifeq ($(filter none accepted,$(GEN_FILTER)),)
+$(error GEN_FILTER=$(GEN_FILTER): none or accepted)
+endif
+ifeq ($(GEN_FILTER)$(reviewing),accepted)
+$(error GEN_FILTER=accepted keeps the items the reviewer accepted: it needs REVIEWER=world or judge)
 endif
 endif
 
@@ -214,6 +232,34 @@ $(RUN)/iter$(1)/gen.jsonl.zst $(RUN)/iter$(1)/rejects.jsonl.zst &: $(RUN)/iter$(
 
 endef
 
+# REVIEW N: the reviewer's verdicts on iteration N's generated items (the
+# review records of mlde-prompt(1), each naming the item's prompt version):
+# on REVIEW_SAMPLE of them, every k-th so that all the plan's types are
+# seen, or on all of them when GEN_FILTER=accepted trains on those it
+# accepts.  The world reviewer judges from the plans' world annotations;
+# its records get a fixed time, so that a run's bytes do not depend on the
+# hour (a judge's records keep theirs).  The judge's log is appended to as
+# it goes (review.log.tmp), so an interrupted judge asks only the rest.
+define REVIEW
+$(RUN)/iter$(1)/review.jsonl.zst: $(RUN)/iter$(1)/gen.jsonl.zst $(RUN)/iter$(1)/plan.jsonl.zst \
+		$(BINDIR)/mlde-prompt | $(RUN)/knobs
+	@n=$$$$(zstd -dc $$< | wc -l); zstd -dc $$< | awk -v s=$(if $(filter accepted,$(GEN_FILTER)),$$$$n,$$(REVIEW_SAMPLE)) \
+		-v n=$$$$n 'n <= s || int(NR * s / n) > int((NR - 1) * s / n)' > $$@.items.tmp
+	@$(if $(filter world,$(REVIEWER)),rm -f $$@.log.tmp,[ ! -e $$@.log.tmp ] || [ $$@.log.tmp -nt $$< ] || \
+		rm -f $$@.log.tmp)
+	@$(if $(filter world,$(REVIEWER)),MLDE_TIME=1970-01-01T00:00:00Z) $$(call timed,iter$(1) review,$(BINDIR)/mlde-prompt judge -q $(if $(filter world,$(REVIEWER)),--world \
+		$(RUN)/iter$(1)/plan.jsonl.zst,--images $(IMAGES) $$(JUDGE_FLAGS)) -o $$@.log.tmp $$@.items.tmp)
+	@zstd -q -c $$@.log.tmp > $$@.tmp && mv $$@.tmp $$@ && rm -f $$@.log.tmp $$@.items.tmp
+
+# the items of iteration N the reviewer accepted (its last verdict on each
+# is correct), for GEN_FILTER=accepted
+$(RUN)/iter$(1)/gen.accepted.jsonl.zst: $(RUN)/iter$(1)/gen.jsonl.zst $(RUN)/iter$(1)/review.jsonl.zst
+	@zstd -dc $(RUN)/iter$(1)/review.jsonl.zst > $$@.review.tmp
+	@zstd -dc $$< | jq -cn --slurpfile r $$@.review.tmp \
+		'($$$$r | map({key: .item, value: .verdict}) | from_entries) as $$$$v | inputs | select($$$$v[.id] == "correct")' | \
+		zstd -q > $$@.tmp && rm -f $$@.review.tmp && mv $$@.tmp $$@
+endef
+
 # POOL_STEP N: the pool embedded for iteration N's plan, by model N-1
 # (EMBED=model), by the served embedding model (http), or as it is (none)
 define POOL_STEP
@@ -245,6 +291,7 @@ endef
 
 EVALS_UPTO = $(foreach i,$(shell seq 0 $(1)),$(RUN)/iter$(i)/val.eval.jsonl.zst \
 	$(RUN)/iter$(i)/test.eval.jsonl.zst)
+REVIEWS_UPTO = $(foreach i,$(shell seq 1 $(1)),$(RUN)/iter$(i)/review.jsonl.zst)
 
 # iterN: model N evaluated on val and test, then the report of 0..N.  A
 # make of its own makes the files, after the plan of what it will make
@@ -261,7 +308,7 @@ else
 iter$(1): $(BINDIR)/mlde-gen $(BINDIR)/mlde-eval
 	@$(call dry_run,$(1))
 endif
-iter$(1)-files: $(call EVALS_UPTO,$(1))
+iter$(1)-files: $(call EVALS_UPTO,$(1)) $(if $(reviewing),$(call REVIEWS_UPTO,$(1)))
 	@:
 endef
 
@@ -299,6 +346,9 @@ dry_run = t=$$$$(mktemp) && trap 'rm -f "$$$$t"' EXIT && \
 $(foreach n,$(shell seq 1 $(ITERS_MAX)),$(eval $(call ITERATION,$(n))))
 $(foreach n,$(shell seq 1 $(ITERS_MAX)),$(eval $(call POOL_STEP,$(n))))
 $(foreach n,$(shell seq 1 $(ITERS_MAX)),$(eval $(call TRAIN_STEP,$(n))))
+ifneq ($(reviewing),)
+$(foreach n,$(shell seq 1 $(ITERS_MAX)),$(eval $(call REVIEW,$(n))))
+endif
 $(foreach n,$(shell seq 0 $(ITERS_MAX)),$(eval $(call EVALS,$(n))))
 ifneq ($(strip $(TRAIN_CMD)),)
 ifeq ($(no_base),)

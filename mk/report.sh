@@ -177,6 +177,62 @@ cost_table() {
 		NR > 1 && $2 == "all" { printf "  %-7s %-6s %-24s %12d in %10d out  $%9.4f\n", $1 == "all" ? "total" : "iter" $1, "all", "", $5, $7, $8 }' "$cost"
 }
 # ---- end of cost ----
+# ---- the prompt of each iteration (issue 13): prompt.tsv, one row per
+# iteration and prompt version of its generated items (provenance.prompt;
+# the first 12 hex digits of provenance.prompt_sha256), with the
+# reviewer's correctness of its items (iterN/review.jsonl.zst, made by the
+# loop's REVIEWER) as mlde-prompt score gives it: items reviewed (correct
+# plus wrong; skips and cannot-judge apart), correct, and the 95% Wilson
+# interval.  "-" where no review was made (REVIEWER=none).
+prompt_report() {
+	ptsv=$RUN/prompt.tsv
+	{
+		printf 'iter	prompt_version	prompt_sha256	generated	reviewer	reviewed	correct	skipped	acc	lo	hi
+'
+		i=1
+		while [ "$i" -le "$n" ]; do
+			gen=$RUN/iter$i/gen.jsonl.zst rev=$RUN/iter$i/review.jsonl.zst
+			if [ -f "$gen" ]; then
+				: > "$ptsv.score"
+				reviewer=-
+				if [ -f "$rev" ]; then
+					"$MLDE_BIN/mlde-prompt" score -q -Z "$rev" | jq -r 'select(.type == "all") |
+						[.prompt_version // "-", .n, .correct, .skipped, .acc, .lo, .hi] | @tsv' > "$ptsv.score"
+					reviewer=$(zstd -dc "$rev" | jq -r .reviewer | sort -u | paste -sd, -)
+				fi
+				zstd -dc "$gen" | jq -r '[.provenance.prompt // "-", (.provenance.prompt_sha256 // "-")[0:12]] | @tsv' |
+					sort | uniq -c | awk -v i="$i" -v reviewer="${reviewer:--}" -v scores="$ptsv.score" '
+					BEGIN { while ((getline line < scores) > 0) { split(line, f, "\t"); score[f[1]] = line } }
+					{
+						version = $2; sha = $3
+						if (version in score) {
+							split(score[version], f, "\t")
+							printf "%d\t%s\t%s\t%d\t%s\t%d\t%d\t%d\t%.4f\t%.4f\t%.4f\n", i, version, sha, $1,
+								reviewer, f[2], f[3], f[4], f[5], f[6], f[7]
+						} else
+							printf "%d\t%s\t%s\t%d\t%s\t0\t0\t0\t-\t-\t-\n", i, version, sha, $1, reviewer
+					}'
+			fi
+			i=$((i + 1))
+		done
+	} > "$ptsv.tmp"
+	rm -f "$ptsv.score"
+	mv "$ptsv.tmp" "$ptsv"
+}
+prompt_report
+# prompt_table: prompt.tsv for people
+prompt_table() {
+	[ "$n" -gt 0 ] && [ -f "$RUN/prompt.tsv" ] || return 0
+	echo
+	echo "The generation prompt and its correctness by iteration ($RUN/prompt.tsv;"
+	echo "the reviewer's verdicts on the items, 95% Wilson interval, mlde-prompt(1)):"
+	awk -F '\t' '
+		NR == 1 { printf "%-5s %-20s %-12s %9s %-10s %8s  %s\n", "iter", "prompt", "sha256", "generated", "reviewer", "reviewed", "correct"; next }
+		{
+			c = $9 == "-" ? "-" : sprintf("%5.1f%% [%.1f, %.1f]", 100 * $9, 100 * $10, 100 * $11)
+			printf "%-5s %-20s %-12s %9d %-10s %8d  %s\n", "iter" $1, $2, $3, $4, $5, $6, c
+		}' "$RUN/prompt.tsv"
+}
 
 # for people; a reader that goes away (| head) ends it quietly, as the
 # programs do
@@ -223,6 +279,6 @@ tables() {
 }
 # the tables in a subshell: SIGPIPE ends it, not this script
 status=0
-(tables) || status=$?
+(tables; prompt_table) || status=$?
 [ "$status" -eq 141 ] && status=0
 exit "$status"

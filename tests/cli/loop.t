@@ -17,7 +17,7 @@ run loop iter2 RUN="$SCRATCH/a"
 is "$status" 0 "make iter2: status 0"
 like out "^Accuracy by iteration" "the table is printed at the end"
 like out "^  iter2 train +[0-9.]+ s$" "with the time of each step"
-like err "^make iter2: 18 steps to make in $SCRATCH/a$" "the plan first: the number of steps"
+like err "^make iter2: 20 steps to make in $SCRATCH/a$" "the plan first: the number of steps"
 like err "^  iter0 train$" "  and each step (not timed yet: no run had these knobs)"
 like err "^iter1 gen +\.\.\.$" "a line when a step starts"
 like err "^iter1 gen +[0-9.]+ s$" "  and one when it ends, with its time"
@@ -46,7 +46,7 @@ is "$(od -An -tx1 -N4 a/report.png | tr -d ' ')" "89504e47" "report.png is a PNG
 # the same knobs again, elsewhere: the plan gives the last times
 run loop -j2 iter2 RUN="$SCRATCH/b"
 is "$status" 0 "make -j2 iter2: status 0"
-like err "^make iter2: 18 steps to make in $SCRATCH/b; the last time with these knobs:$" \
+like err "^make iter2: 20 steps to make in $SCRATCH/b; the last time with these knobs:$" \
 	"the same knobs again: the plan gives the last times"
 like err "^  iter0 train +[0-9.]+ s$" "  of each step"
 like err "^  total +[0-9.]+ s$" "  and their total"
@@ -74,7 +74,7 @@ if command -v script > /dev/null; then
 	run script -qec "make -s -n -C '$ROOT' ${MLDE_MAKEVARS:-} $SMALL iter1 RUN='$SCRATCH/t'" /dev/null
 	like out "mlde-train +--threads" "on a terminal: mlde-train without -q, which draws its progress"
 	like out "mlde-gen +--backend" "  and mlde-gen"
-	like out "^make iter1: 11 steps to make in $SCRATCH/t" "  after the plan"
+	like out "^make iter1: 12 steps to make in $SCRATCH/t" "  after the plan"
 else
 	ok 0 "# skip script(1) is not installed"
 fi
@@ -183,6 +183,61 @@ run loop -n iter1 RUN="$SCRATCH/t" BASE_ITEMS= MODEL0="$SCRATCH/g/iter0/model.sa
 like out "^ln -sfn $SCRATCH/g/iter0/model\.safetensors $SCRATCH/t/iter0/model\.safetensors$" "no base set: iteration 0 is MODEL0, linked"
 like out "'iter1 train' .*-o $SCRATCH/t/iter1/model\.safetensors +$SCRATCH/t/iter1/gen\.jsonl\.zst$" \
 	"  and iteration 1 trains on its generated items alone"
+
+# the review step (REVIEWER, default world on the world's pool): each
+# iteration's items judged, and the prompt's correctness in prompt.tsv
+is "$(zstdcat a/iter1/review.jsonl.zst | jq -r .item | sort | tr '\n' ' ')" \
+	"$(zstdcat a/iter1/gen.jsonl.zst | jq -r .id | sort | tr '\n' ' ')" \
+	"iter1/review.jsonl.zst: fewer items than REVIEW_SAMPLE, all judged, once"
+is "$(zstdcat a/iter2/review.jsonl.zst | jq -r '.reviewer + " " + .prompt_version + " " + .time' | sort -u)" \
+	"world default 1970-01-01T00:00:00Z" "  by the world reviewer, naming the prompt version, at a fixed time"
+holds "the embedded run's knobs name no knob of the review" not grep -Eq '^(REVIEWER|REVIEW_SAMPLE|JUDGE_FLAGS|GEN_FILTER)=' a/knobs
+is "$(head -1 a/prompt.tsv)" "$(printf 'iter\tprompt_version\tprompt_sha256\tgenerated\treviewer\treviewed\tcorrect\tskipped\tacc\tlo\thi')" \
+	"prompt.tsv: the header"
+sha=$(zstdcat a/iter2/gen.jsonl.zst | jq -r .provenance.prompt_sha256 | sort -u | cut -c1-12)
+is "$(awk -F '\t' 'NR > 1 { print $1, $2, $3, $4, $5 }' a/prompt.tsv | tr '\n' ';')" \
+	"1 default $sha $gen1 world;2 default $sha $(zstdcat a/iter2/gen.jsonl.zst | wc -l | tr -d ' ') world;" \
+	"  a row per iteration: its prompt version, sha256 prefix, items, reviewer"
+mlde-prompt score -q -Z a/iter2/review.jsonl.zst | jq -r 'select(.type == "all") | [.n, .correct, .skipped] + ([.acc, .lo, .hi] | map(. * 10000 | round / 10000)) | @tsv' > s2
+is "$(awk -F '\t' '$1 == 2 { printf "%d %d %d %g %g %g", $6, $7, $8, $9, $10, $11 }' a/prompt.tsv)" \
+	"$(awk -F '\t' '{ printf "%d %d %d %g %g %g", $1, $2, $3, $4, $5, $6 }' s2)" "  and mlde-prompt score's correctness with its interval"
+run loop iter2 RUN="$SCRATCH/a" BUDGET=60
+like out "^The generation prompt and its correctness by iteration" "the report prints it"
+like out "^iter2 +default +$sha +[0-9]+ world +[0-9]+ +[0-9.]+% \[[0-9.]+, [0-9.]+\]$" "  a row per iteration"
+run loop "$SCRATCH/h/iter1/review.jsonl.zst" RUN="$SCRATCH/h" REVIEW_SAMPLE=20
+is "$status" 0 "REVIEW_SAMPLE=20: the review step alone"
+is "$(zstdcat h/iter1/review.jsonl.zst | jq -r .item | sort -u | wc -l | tr -d ' ')" 20 "  judges 20 items"
+zstdcat h/iter1/gen.jsonl.zst | jq -r .type | sort -u > h.types
+is "$(zstdcat h/iter1/review.jsonl.zst | jq -r .type | sort -u)" "$(cat h.types)" "  every k-th: every type generated is seen"
+holds "  REVIEW_SAMPLE is in RUN/knobs" grep -qx 'REVIEW_SAMPLE=20' h/knobs
+is "$(find h -name '*.tmp' | wc -l | tr -d ' ')" "0" "  no .tmp file left"
+run loop -n iter1 RUN="$SCRATCH/t" REVIEWER=none
+unlike out "mlde-prompt" "REVIEWER=none: no review step"
+run loop -n iter1 RUN="$SCRATCH/t" REVIEWER=judge JUDGE_FLAGS="--model m --base-url http://127.0.0.1:1/v1"
+like out "'iter1 review' +.*/mlde-prompt judge -q --images .*/world --model m --base-url http://127\.0\.0\.1:1/v1 -o " \
+	"REVIEWER=judge: mlde-prompt judge with JUDGE_FLAGS"
+run loop -n iter1 RUN="$SCRATCH/t" REVIEWER=people
+is "$status" 2 "REVIEWER=people: make stops"
+like err "REVIEWER=people: world, judge or none" "  naming the choices"
+run loop -n iter1 RUN="$SCRATCH/t" GEN_FILTER=some
+like err "GEN_FILTER=some: none or accepted" "GEN_FILTER=some: stops, naming the choices"
+run loop -n iter1 RUN="$SCRATCH/t" GEN_FILTER=accepted REVIEWER=none
+like err "GEN_FILTER=accepted keeps the items the reviewer accepted: it needs REVIEWER=world or judge" \
+	"GEN_FILTER=accepted without a reviewer: stops"
+# GEN_FILTER=accepted on faulty items: all reviewed, training on the correct
+run loop "$SCRATCH/i/iter1/model.safetensors" RUN="$SCRATCH/i" BUDGET=60 GEN_FLAGS="--world-faults all=0.3" GEN_FILTER=accepted
+is "$status" 0 "GEN_FILTER=accepted, faults 0.3: iteration 1 trained"
+is "$(zstdcat i/iter1/review.jsonl.zst | wc -l | tr -d ' ')" "$(zstdcat i/iter1/gen.jsonl.zst | wc -l | tr -d ' ')" \
+	"  every generated item reviewed, not a sample"
+is "$(zstdcat i/iter1/gen.accepted.jsonl.zst | jq -r .id | sort | tr '\n' ' ')" \
+	"$(zstdcat i/iter1/review.jsonl.zst | jq -r 'select(.verdict == "correct") | .item' | sort | tr '\n' ' ')" \
+	"  gen.accepted holds the items judged correct"
+is "$(zstdcat i/iter1/gen.accepted.jsonl.zst | jq -r 'select(.provenance.fault) | .id' | wc -l | tr -d ' ')" 0 \
+	"  and no faulty one"
+holds "  fewer than generated" test "$(zstdcat i/iter1/gen.accepted.jsonl.zst | wc -l)" -lt "$(zstdcat i/iter1/gen.jsonl.zst | wc -l)"
+run loop -n iter2 RUN="$SCRATCH/i" BUDGET=60 GEN_FLAGS="--world-faults all=0.3" GEN_FILTER=accepted
+like out "'iter2 train' .* $SCRATCH/i/iter1/gen\.accepted\.jsonl\.zst $SCRATCH/i/iter2/gen\.accepted\.jsonl\.zst\)?$" \
+	"  iteration 2 trains on each iteration's accepted items"
 
 # the ablation: both strategies from one world and baseline, and the table
 SMALL="$TINY BUDGET=60"
