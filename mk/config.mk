@@ -28,6 +28,10 @@ WORLD_TEST ?= 900
 # gain over three iterations was smaller (seed 1: +6.0 against +8.3 points)
 BASE_EPOCHS ?= 12
 ITER_EPOCHS ?= 6
+# empty: each iteration trains on the base set and every generated item so
+# far; N: on its own generated items and, each epoch, a fresh seeded draw
+# of N of the older ones (mlde-train --replay; the builtin trainer only)
+REPLAY ?=
 LR ?= 0.002
 ITER_LR ?= 0.002
 BATCH ?= 64

@@ -45,7 +45,7 @@ $(RUN) $(ITER_DIRS):
 # every knob the files depend on when the run starts, and a later make of
 # that run with other values stops before it builds anything.
 LOOP_KNOBS := SEED THREADS WORLD_IMAGES WORLD_BASE WORLD_MIX WORLD_VAL WORLD_TEST \
-	BASE_EPOCHS ITER_EPOCHS LR ITER_LR BATCH WEIGHT BUDGET STRATEGY TEMPERATURE \
+	BASE_EPOCHS ITER_EPOCHS REPLAY LR ITER_LR BATCH WEIGHT BUDGET STRATEGY TEMPERATURE \
 	EXAMPLES TOPK RETRIEVAL BACKEND GEN_FLAGS TYPES
 LOOP_KNOBS += $(REAL_KNOBS_SET)
 knobs_now := $(foreach k,$(LOOP_KNOBS),$(k)=$(subst $(space),$(comma),$(strip $($(k)))))
@@ -231,13 +231,19 @@ $(RUN)/iter$(1)/pool.jsonl.zst: $(call ckpt,$(call prev,$(1))) $(POOL) $(BINDIR)
 endif
 endef
 
-# TRAIN_STEP N: model N fine-tuned from N-1 on the base set and every
-# iteration's generated items so far (cumulative), by mlde-train or TRAIN_CMD
+# what the builtin trainer of iteration N trains on: the base set and every
+# iteration's generated items so far (cumulative), or with REPLAY its own
+# generated items and, each epoch, a seeded draw of REPLAY of the older ones
+train_files = $(if $(strip $(REPLAY)),$(addprefix --old ,$(BASE_ITEMS) $(call gens_upto,$(call prev,$(1)))) \
+	--replay $(REPLAY) $(RUN)/iter$(1)/gen.jsonl.zst,$(BASE_ITEMS) $(call gens_upto,$(1)))
+
+# TRAIN_STEP N: model N fine-tuned from N-1 (train_files), by mlde-train, or
+# by TRAIN_CMD on the base set and every iteration's generated items so far
 define TRAIN_STEP
 ifeq ($(strip $(TRAIN_CMD)),)
 $(call ckpt,$(1)): $(call ckpt,$(call prev,$(1))) $(BASE_ITEMS) $(call gens_upto,$(1)) $(BINDIR)/mlde-train
 	@$$(call timed,iter$(1) train,$$(TRAIN) --init $(call ckpt,$(call prev,$(1))) --epochs $(ITER_EPOCHS) \
-		--lr $(ITER_LR) -o $$@ $(BASE_ITEMS) $(call gens_upto,$(1)))
+		--lr $(ITER_LR) -o $$@ $(call train_files,$(1)))
 else
 $(call TRAIN_EXTERNAL,$(1),$(call ckpt,$(call prev,$(1))),$(ITER_EPOCHS),$(ITER_LR))
 endif
