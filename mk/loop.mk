@@ -234,8 +234,10 @@ endef
 # what the builtin trainer of iteration N trains on: the base set and every
 # iteration's generated items so far (cumulative), or with REPLAY its own
 # generated items and, each epoch, a seeded draw of REPLAY of the older ones
-train_files = $(if $(strip $(REPLAY)),$(addprefix --old ,$(BASE_ITEMS) $(call gens_upto,$(call prev,$(1)))) \
-	--replay $(REPLAY) $(RUN)/iter$(1)/gen.jsonl.zst,$(BASE_ITEMS) $(call gens_upto,$(1)))
+# (when there are older ones: without a base set iteration 1 has none)
+old_files = $(strip $(BASE_ITEMS) $(call gens_upto,$(call prev,$(1))))
+train_files = $(if $(and $(strip $(REPLAY)),$(call old_files,$(1))),$(addprefix --old ,$(call \
+	old_files,$(1))) --replay $(REPLAY) $(RUN)/iter$(1)/gen.jsonl.zst,$(BASE_ITEMS) $(call gens_upto,$(1)))
 
 # TRAIN_STEP N: model N fine-tuned from N-1 (train_files), by mlde-train, or
 # by TRAIN_CMD on the base set and every iteration's generated items so far
