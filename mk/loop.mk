@@ -45,9 +45,11 @@ $(RUN) $(ITER_DIRS):
 # every knob the files depend on when the run starts, and a later make of
 # that run with other values stops before it builds anything.
 LOOP_KNOBS := SEED THREADS WORLD_IMAGES WORLD_BASE WORLD_MIX WORLD_VAL WORLD_TEST \
-	BASE_EPOCHS ITER_EPOCHS REPLAY LR ITER_LR BATCH WEIGHT BUDGET STRATEGY TEMPERATURE \
+	BASE_EPOCHS ITER_EPOCHS LR ITER_LR BATCH WEIGHT BUDGET STRATEGY TEMPERATURE \
 	EXAMPLES TOPK RETRIEVAL BACKEND GEN_FLAGS TYPES
 LOOP_KNOBS += $(REAL_KNOBS_SET)
+# REPLAY only when set, so a run without it has the knobs file it had before
+LOOP_KNOBS += $(if $(strip $(REPLAY)),REPLAY)
 knobs_now := $(foreach k,$(LOOP_KNOBS),$(k)=$(subst $(space),$(comma),$(strip $($(k)))))
 # each word of knobs_now as one shell word (command knobs hold quotes)
 knobs_quoted := $(foreach w,$(knobs_now),'$(subst ','\'',$(w))')
@@ -232,12 +234,11 @@ endif
 endef
 
 # what the builtin trainer of iteration N trains on: the base set and every
-# iteration's generated items so far (cumulative), or with REPLAY its own
-# generated items and, each epoch, a seeded draw of REPLAY of the older ones
-# (when there are older ones: without a base set iteration 1 has none)
-old_files = $(strip $(BASE_ITEMS) $(call gens_upto,$(call prev,$(1))))
-train_files = $(if $(and $(strip $(REPLAY)),$(call old_files,$(1))),$(addprefix --old ,$(call \
-	old_files,$(1))) --replay $(REPLAY) $(RUN)/iter$(1)/gen.jsonl.zst,$(BASE_ITEMS) $(call gens_upto,$(1)))
+# iteration's generated items so far (cumulative), or with REPLAY every
+# generated item so far and, each epoch, a seeded draw of REPLAY of the base
+# set (which iteration 0 learned; without a base set, the generated alone)
+train_files = $(if $(and $(strip $(REPLAY)),$(strip $(BASE_ITEMS))),--old $(BASE_ITEMS) --replay $(REPLAY) \
+	$(call gens_upto,$(1)),$(BASE_ITEMS) $(call gens_upto,$(1)))
 
 # TRAIN_STEP N: model N fine-tuned from N-1 (train_files), by mlde-train, or
 # by TRAIN_CMD on the base set and every iteration's generated items so far
