@@ -53,6 +53,8 @@ LOOP_KNOBS := SEED THREADS WORLD_IMAGES WORLD_BASE WORLD_MIX WORLD_VAL WORLD_TES
 	BASE_EPOCHS ITER_EPOCHS LR ITER_LR BATCH WEIGHT BUDGET STRATEGY TEMPERATURE \
 	EXAMPLES TOPK RETRIEVAL BACKEND GEN_FLAGS TYPES
 LOOP_KNOBS += $(REAL_KNOBS_SET)
+# REPLAY only when set, so a run without it has the knobs file it had before
+LOOP_KNOBS += $(if $(strip $(REPLAY)),REPLAY)
 knobs_now := $(foreach k,$(LOOP_KNOBS),$(k)=$(subst $(space),$(comma),$(strip $($(k)))))
 # each word of knobs_now as one shell word (command knobs hold quotes)
 knobs_quoted := $(foreach w,$(knobs_now),'$(subst ','\'',$(w))')
@@ -277,13 +279,20 @@ $(RUN)/iter$(1)/pool.jsonl.zst: $(call ckpt,$(call prev,$(1))) $(POOL) $(BINDIR)
 endif
 endef
 
-# TRAIN_STEP N: model N fine-tuned from N-1 on the base set and every
-# iteration's generated items so far (cumulative), by mlde-train or TRAIN_CMD
+# what the builtin trainer of iteration N trains on: the base set and every
+# iteration's generated items so far (cumulative), or with REPLAY every
+# generated item so far and, each epoch, a seeded draw of REPLAY of the base
+# set (which iteration 0 learned; without a base set, the generated alone)
+train_files = $(if $(and $(strip $(REPLAY)),$(strip $(BASE_ITEMS))),--old $(BASE_ITEMS) --replay $(REPLAY) \
+	$(call gens_upto,$(1)),$(BASE_ITEMS) $(call gens_upto,$(1)))
+
+# TRAIN_STEP N: model N fine-tuned from N-1 (train_files), by mlde-train, or
+# by TRAIN_CMD on the base set and every iteration's generated items so far
 define TRAIN_STEP
 ifeq ($(strip $(TRAIN_CMD)),)
 $(call ckpt,$(1)): $(call ckpt,$(call prev,$(1))) $(BASE_ITEMS) $(call gens_upto,$(1)) $(BINDIR)/mlde-train
 	@$$(call timed,iter$(1) train,$$(TRAIN) --init $(call ckpt,$(call prev,$(1))) --epochs $(ITER_EPOCHS) \
-		--lr $(ITER_LR) -o $$@ $(BASE_ITEMS) $(call gens_upto,$(1)))
+		--lr $(ITER_LR) -o $$@ $(call train_files,$(1)))
 else
 $(call TRAIN_EXTERNAL,$(1),$(call ckpt,$(call prev,$(1))),$(ITER_EPOCHS),$(ITER_LR))
 endif

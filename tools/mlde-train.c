@@ -20,7 +20,7 @@
 
 #define SYNOPSIS "mlde-train [-qv] [--init MODEL] -o MODEL [--epochs E] [--lr X] " \
 	"[--batch B] [--wd X] [--shift N] [--seed S] [--threads T] [--images DIR] [--arch SPEC] [--bench] " \
-	"[FILE...]"
+	"[--old FILE]... [--replay N] [FILE...]"
 
 static const char help[] =
 	"Train the builtin model on items (FILE, or stdin) and write it to MODEL, a\n"
@@ -42,6 +42,10 @@ static const char help[] =
 	"  --arch SPEC         architecture of a fresh model: KEY=N,... with keys\n"
 	"                      c1 c2 c3 film c4 dq dh dz heads dk nq na (see\n"
 	"                      mlde-train(1))\n"
+	"  --old FILE          items trained on before (repeatable): with --replay, a\n"
+	"                      sample of them joins each epoch; without, all of them\n"
+	"  --replay N          each epoch: every FILE item and N of the --old items, a\n"
+	"                      fresh seeded draw every epoch (all if fewer)\n"
 	"  --bench             also time OpenBLAS sgemm on the same threads and give the\n"
 	"                      training's FLOP rate as a fraction of it\n"
 	"  -q, --quiet         errors only\n"
@@ -51,7 +55,7 @@ static const char help[] =
 	"Exit status: 0 success, 1 bad input, 2 usage, 3 I/O error (see mlde(7)).\n";
 
 enum { OPT_INIT = MLDE_OPT_FIRST_PRIVATE, OPT_EPOCHS, OPT_LR, OPT_BATCH, OPT_SEED,
-       OPT_THREADS, OPT_IMAGES, OPT_ARCH, OPT_BENCH, OPT_WD, OPT_SHIFT };
+       OPT_THREADS, OPT_IMAGES, OPT_ARCH, OPT_BENCH, OPT_WD, OPT_SHIFT, OPT_OLD, OPT_REPLAY };
 
 static const struct option longopts[] = {
 	MLDE_COMMON_LONGOPTS,
@@ -66,12 +70,17 @@ static const struct option longopts[] = {
 	{ "bench", no_argument, 0, OPT_BENCH },
 	{ "wd", required_argument, 0, OPT_WD },
 	{ "shift", required_argument, 0, OPT_SHIFT },
+	{ "old", required_argument, 0, OPT_OLD },
+	{ "replay", required_argument, 0, OPT_REPLAY },
 	{ 0, 0, 0, 0 },
 };
 
 typedef struct options {
 	const char *init, *images, *out;
 	long epochs, batch, seed, threads, shift;
+	long replay;           /* old items an epoch; -1: all of them */
+	const char **old;      /* the --old files (argv's strings) */
+	int nold;
 	double lr, wd;
 	bool bench, arch;
 	mlde_model_cfg cfg;
@@ -111,7 +120,9 @@ typedef struct item_list {
 typedef struct train {
 	const options *o;
 	mlde_model *m;
-	item_list items;
+	item_list items;        /* the --old files' items first */
+	size_t n_old;           /* how many of them are old */
+	size_t per_epoch;       /* items an epoch: all, or the new and the replayed */
 	image_set imgs;
 	mlde_team *team;
 	mlde_trainer *tr;
@@ -241,6 +252,8 @@ static jv train_meta(const options *o, size_t nitems)
 	SET("train_shift", "%ld", o->shift);
 	SET("train_threads", "%ld", o->threads);
 	SET("train_items", "%zu", nitems);
+	if (o->replay >= 0)
+		SET("train_replay", "%ld", o->replay);
 	m = jv_object_set(m, jv_string("train_schedule"),
 			  jv_string("Adam (0.9, 0.999), linear warm-up over 3% of the steps, "
 				    "cosine decay to 2% of the peak"));
@@ -278,6 +291,13 @@ static void parse_options(mlde_cli *cli, int *argc, char **argv, options *o)
 			o->arch = true;
 			break;
 		case OPT_BENCH: o->bench = true; break;
+		case OPT_OLD:
+			o->old = mlde_xrealloc(o->old, (size_t)(o->nold + 1) * sizeof *o->old);
+			o->old[o->nold++] = optarg;
+			break;
+		case OPT_REPLAY:
+			o->replay = mlde_cli_long(cli, "--replay", optarg, 0, 0x7fffffffL);
+			break;
 		default: mlde_cli_usage_error(cli, "unhandled option");
 		}
 	}
@@ -299,10 +319,17 @@ static int setup(train *T, int nfiles, char **files, mlde_error *err)
 		return -1;
 	if (!o->init)
 		T->m = mlde_model_new(&o->cfg, (uint64_t)o->seed);
+	for (int i = 0; i < o->nold; i++)
+		if (read_items(T, o->old[i], err) < 0)
+			return -1;
+	T->n_old = T->items.n;
 	for (int i = 0; i < (nfiles ? nfiles : 1); i++)
 		if (read_items(T, nfiles ? files[i] : "-", err) < 0)
 			return -1;
-	if (T->items.n == 0) {
+	T->per_epoch = T->items.n;
+	if (o->replay >= 0 && (size_t)o->replay < T->n_old)
+		T->per_epoch = T->items.n - T->n_old + (size_t)o->replay;
+	if (T->per_epoch == 0) {
 		mlde_error_set(err, MLDE_EXIT_DATA, "no items to train on");
 		return -1;
 	}
@@ -316,26 +343,56 @@ static int setup(train *T, int nfiles, char **files, mlde_error *err)
 	return 0;
 }
 
+/* The items of an epoch when it replays a sample of the old ones: into
+ * epoch, the first `want` of pick (the old items' indices) after a partial
+ * shuffle, which leaves a uniform draw whatever order pick is in, then every
+ * new item. */
+static void replay_draw(const train *T, mlde_rng *r, size_t *pick, size_t want,
+			mlde_mc_item *epoch)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < want; i++) {
+		size_t j = i + (size_t)mlde_rng_below(r, T->n_old - i), t = pick[i];
+
+		pick[i] = pick[j];
+		pick[j] = t;
+		epoch[k++] = T->items.v[pick[i]];
+	}
+	for (size_t i = T->n_old; i < T->items.n; i++)
+		epoch[k++] = T->items.v[i];
+}
+
 /* The epochs: each a seeded order of the items in batches, every image of
- * a batch shifted by a fresh draw. */
+ * a batch shifted by a fresh draw.  With fewer items an epoch than read
+ * (--replay), each epoch's old items are drawn first, from a stream of
+ * their own so the order's stream is as it would be. */
 static void fit(train *T)
 {
 	const options *o = T->o;
-	size_t n_items = T->items.n, B = (size_t)o->batch;
+	size_t n_items = T->per_epoch, B = (size_t)o->batch;
+	bool replaying = n_items < T->items.n;
 	const mlde_mc_item **order = mlde_xmalloc(n_items * sizeof *order);
+	mlde_mc_item *epoch = replaying ? mlde_xmalloc(n_items * sizeof *epoch) : T->items.v;
+	size_t *pick = replaying ? mlde_xmalloc(T->n_old * sizeof *pick) : NULL;
 	long steps = o->epochs * (long)((n_items + B - 1) / B), step = 0;
 	double t0;
 	mlde_progress bar;
-	mlde_rng rng;
+	mlde_rng rng, replay_rng;
 
 	mlde_rng_seed2(&rng, (uint64_t)o->seed, 0x6f72646572ULL);  /* "order" */
+	mlde_rng_seed2(&replay_rng, (uint64_t)o->seed, 0x7265706c6179ULL);  /* "replay" */
+	for (size_t i = 0; replaying && i < T->n_old; i++)
+		pick[i] = i;
 	mlde_progress_init(&bar, false);
 	t0 = mlde_now();
 	for (int e = 0; e < o->epochs; e++) {
 		double eloss = 0;
 		int ecorrect = 0;
 
-		mlde_epoch_order(&rng, T->items.v, n_items, T->imgs.n, order);
+		if (replaying)
+			replay_draw(T, &replay_rng, pick, (size_t)o->replay, epoch);
+		mlde_epoch_order(&rng, epoch, n_items, T->imgs.n, order);
 		for (size_t b = 0; b < n_items; b += B) {
 			int n = (int)(n_items - b < B ? n_items - b : B);
 			int ok;
@@ -367,6 +424,9 @@ static void fit(train *T)
 	T->secs = mlde_now() - t0;
 	mlde_progress_wipe();
 	free(order);
+	if (replaying)
+		free(epoch);
+	free(pick);
 }
 
 /* The summary line, and with --bench sgemm's rate beside the training's. */
@@ -374,13 +434,17 @@ static void summary(const train *T)
 {
 	const options *o = T->o;
 	double secs = T->secs > 0 ? T->secs : 1;
-	double samples = (double)T->items.n * (double)o->epochs;
+	double samples = (double)T->per_epoch * (double)o->epochs;
 	double gf = mlde_trainer_flops(T->tr) / secs / 1e9, peak;
+	char replayed[96] = "";
 
-	mlde_note(0, "%zu items, %zu images, %ld epochs in %.1f s: %.0f samples/s, "
+	if (T->per_epoch < T->items.n)
+		snprintf(replayed, sizeof replayed, " (%zu an epoch: %ld of %zu old replayed)",
+			 T->per_epoch, o->replay, T->n_old);
+	mlde_note(0, "%zu items%s, %zu images, %ld epochs in %.1f s: %.0f samples/s, "
 		  "%.1f GFLOP/s; last epoch loss %.4f, train accuracy %.4f",
-		  T->items.n, T->imgs.n, o->epochs, T->secs, samples / secs, gf, T->loss,
-		  o->epochs ? (double)T->correct / (double)T->items.n : 0.0);
+		  T->items.n, replayed, T->imgs.n, o->epochs, T->secs, samples / secs, gf, T->loss,
+		  o->epochs ? (double)T->correct / (double)T->per_epoch : 0.0);
 	if (!o->bench)
 		return;
 	peak = mlde_sgemm_rate(T->team) / 1e9;
@@ -392,7 +456,7 @@ int main(int argc, char **argv)
 {
 	mlde_cli cli = { .synopsis = SYNOPSIS, .help = help };
 	options o = { .images = ".", .epochs = 12, .batch = 128, .seed = 1, .threads = 1,
-		      .lr = 0.004, .wd = 0.05, .shift = 2 };
+		      .lr = 0.004, .wd = 0.05, .shift = 2, .replay = -1 };
 	train T = { .o = &o };
 	mlde_error err;
 	int rc;
@@ -424,6 +488,7 @@ int main(int argc, char **argv)
 	free(T.imgs.where);
 	free(T.imgs.px);
 	free(T.items.v);
+	free(o.old);
 	mlde_model_free(T.m);
 	if (rc < 0)
 		mlde_die_error(&err);

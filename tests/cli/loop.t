@@ -183,6 +183,28 @@ run loop -n iter1 RUN="$SCRATCH/t" BASE_ITEMS= MODEL0="$SCRATCH/g/iter0/model.sa
 like out "^ln -sfn $SCRATCH/g/iter0/model\.safetensors $SCRATCH/t/iter0/model\.safetensors$" "no base set: iteration 0 is MODEL0, linked"
 like out "'iter1 train' .*-o $SCRATCH/t/iter1/model\.safetensors +$SCRATCH/t/iter1/gen\.jsonl\.zst$" \
 	"  and iteration 1 trains on its generated items alone"
+run loop -n iter1 RUN="$SCRATCH/t" BASE_ITEMS= MODEL0="$SCRATCH/g/iter0/model.safetensors" REPLAY=50
+like out "'iter1 train' .*-o $SCRATCH/t/iter1/model\.safetensors +$SCRATCH/t/iter1/gen\.jsonl\.zst$" \
+	"  with REPLAY too: no base set to replay"
+
+# REPLAY: an iteration trains on every generated item so far and, each
+# epoch, a draw of REPLAY of the base set
+run loop -n iter2 RUN="$SCRATCH/t" REPLAY=50
+like out "'iter1 train' .* --old $SCRATCH/t/world/base\.jsonl\.zst --replay 50 $SCRATCH/t/iter1/gen\.jsonl\.zst$" \
+	"REPLAY=50: iteration 1 trains on its items and 50 of the base set"
+like out "'iter2 train' .* --old $SCRATCH/t/world/base\.jsonl\.zst --replay 50 $SCRATCH/t/iter1/gen\.jsonl\.zst $SCRATCH/t/iter2/gen\.jsonl\.zst$" \
+	"  iteration 2 on every generated item and 50 of the base set"
+like out "'iter0 train' .*-o $SCRATCH/t/iter0/model\.safetensors $SCRATCH/t/world/base\.jsonl\.zst$" \
+	"  iteration 0 on the base set, as before"
+run loop -n iter2 RUN="$SCRATCH/t" REPLAY=
+like out "'iter2 train' .*-o $SCRATCH/t/iter2/model\.safetensors $SCRATCH/t/world/base\.jsonl\.zst $SCRATCH/t/iter1/gen\.jsonl\.zst $SCRATCH/t/iter2/gen\.jsonl\.zst$" \
+	"REPLAY= : the base set and every generated item so far"
+unlike out "--replay" "  and no --replay"
+run loop "$SCRATCH/r/iter1/model.safetensors" RUN="$SCRATCH/r" REPLAY=50
+is "$status" 0 "REPLAY=50: iteration 1 trained"
+holds "  REPLAY in RUN/knobs" grep -qx 'REPLAY=50' r/knobs
+holds "  and not when it is unset, so that file is as it was" not grep -q '^REPLAY' a/knobs
+holds "  and in the model's metadata" grep -aq '"train_replay":"50"' r/iter1/model.safetensors
 
 # the review step (REVIEWER, default world on the world's pool): each
 # iteration's items judged, and the prompt's correctness in prompt.tsv

@@ -76,6 +76,42 @@ same f1 f2 "--init: deterministic too"
 run mlde-train --init m1 -o f0 --images w --epochs 0 w/base.jsonl.zst
 is "$status" 0 "--epochs 0: status 0"
 
+# --old and --replay: old items beside the new, all of them or a seeded
+# draw of N an epoch
+run mlde-train --help
+like out "--replay N" "--help: --replay"
+like out "--old FILE" "--help: --old"
+run mlde-train -o r --replay x w/base.jsonl.zst
+is "$status" 2 "--replay x: usage status"
+like err "--replay: 'x' is not an integer" "--replay x: named"
+run mlde-train -o r --replay -1 w/base.jsonl.zst
+is "$status" 2 "--replay -1: usage status"
+head -300 base.jsonl > old.jsonl
+tail -100 base.jsonl > new.jsonl
+run mlde-train -o r1 --images w --epochs 2 --batch 16 --seed 6 --old old.jsonl --replay 50 new.jsonl
+is "$status" 0 "--replay 50: status 0"
+like err '^mlde-train: 400 items \(150 an epoch: 50 of 300 old replayed\), 400 images, 2 epochs' \
+	"--replay 50: 150 items an epoch, said so"
+holds "--replay: recorded in the metadata" grep -aq '"train_replay":"50"' r1
+holds "--replay: all the items read in train_items" grep -aq '"train_items":"400"' r1
+mlde-train -q -o r2 --images w --epochs 2 --batch 16 --seed 6 --old old.jsonl --replay 50 new.jsonl
+same r1 r2 "--replay: the same draws, the same model"
+mlde-train -q -o r3 --images w --epochs 2 --batch 16 --seed 6 new.jsonl
+holds "--replay 50: another model than the new items alone" not cmp -s r1 r3
+mlde-train -q -o r4 --images w --epochs 2 --batch 16 --seed 6 --old old.jsonl new.jsonl
+mlde-train -q -o r5 --images w --epochs 2 --batch 16 --seed 6 old.jsonl new.jsonl
+same r4 r5 "--old without --replay: every old item, as a FILE before the others"
+holds "--replay 50: another model than every old item" not cmp -s r1 r4
+# a replay of at least every old item trains on them all: the same scores
+mlde-train -q -o r6 --images w --epochs 2 --batch 16 --seed 6 --old old.jsonl --replay 300 new.jsonl
+mlde-eval -q -m r4 --images w -Z -o r4.eval test.jsonl
+mlde-eval -q -m r6 --images w -Z -o r6.eval test.jsonl
+is "$(jq -c .scores r6.eval | cksum)" "$(jq -c .scores r4.eval | cksum)" \
+	"--replay 300 of 300 old: the same scores as all of them"
+run mlde-train -o r7 --images w --epochs 1 --old old.jsonl --replay 0 /dev/null
+is "$status" 1 "--replay 0 and no new items: status 1"
+like err 'no items to train on' "--replay 0 and no new items: said so"
+
 # ---- bad input: a clear message, a non-zero status, no model left ----
 img=$(zstd -dcq w/base.jsonl.zst | head -1 | jq -r .image)
 bad_images "w/$img"
