@@ -14,6 +14,7 @@
 #include "cli/cli.h"
 #include "cli/remote.h"
 #include "cli/endpoint.h"
+#include "cli/pacing.h"
 #include "cli/progress.h"
 #include "eval/answer.h"
 #include "eval/chat.h"
@@ -1079,6 +1080,9 @@ static void http_summary(const hrun *R)
 			R->completion_tokens);
 	mlde_warn("%s", b.p);
 	mlde_buf_free(&b);
+	mlde_cli_note_pacing("questions ", R->win[WIN_ASK]);
+	mlde_cli_note_pacing("judge ", R->win[WIN_JUDGE]);
+	mlde_cli_note_pacing("embeddings ", R->win[WIN_EMBED]);
 }
 
 static int eval_http(const mlde_cli *cli, const options *opt, char **files, int nfiles,

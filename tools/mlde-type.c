@@ -14,6 +14,7 @@
 #include "base/buf.h"
 #include "cli/cli.h"
 #include "cli/endpoint.h"
+#include "cli/pacing.h"
 #include "cli/progress.h"
 #include "cli/remote.h"
 #include "cli/sink.h"
@@ -508,6 +509,7 @@ static void summary(const run *R)
 		  R->rejected, R->failed, R->requests, st.http.attempts, st.http.retries,
 		  st.http.throttled, st.from_cache, R->prompt_tokens + R->completion_tokens,
 		  R->prompt_tokens, R->completion_tokens);
+	mlde_cli_note_pacing(NULL, R->win);
 	if (R->stray)
 		mlde_note(1, "%lu reply lines were no \"N<TAB>TYPE\" of the batch", R->stray);
 	/* (the sinks are closed by now: ask the option) */

@@ -86,19 +86,24 @@ static void server_take(mlde_server_bucket *s, double n, double now)
 }
 
 /* A reply said: limit (< 0: not given), remaining, and full again in reset
- * seconds, when the server had counted the attempt seq but not the later
- * ones, which took `after` from the bucket since.  The rate is what the
- * reset says (OpenAI's buckets refill evenly); measured on a bucket nearly
- * full it is unsure (the reset is rounded), and one from a bucket at least
- * a tenth empty replaces it.  Without any, the limit is taken as per
- * minute, as OpenAI's are. */
+ * seconds.  The rate is what the reset says (OpenAI's buckets refill
+ * evenly); measured on a bucket nearly full it is unsure (the reset is
+ * rounded), and one from a bucket at least a tenth empty replaces it.
+ * Without any, the limit is taken as per minute, as OpenAI's are.
+ *
+ * The level: the server counted the attempt when it came, about when it
+ * was sent (since seconds ago), and not the `after` sent later, which took
+ * from the bucket since; the bucket refilled meanwhile.  Attempts sent at
+ * once on several connections reach the server in any order, so this is
+ * only a bound from above for the first reply (which subtracts every other
+ * attempt in flight, `others`), and later replies only ever lower the
+ * level: a reply that says more than the mirror holds was counted before
+ * some of those sent ahead of it. */
 static void server_sync(mlde_server_bucket *s, double limit, double remaining, double reset,
-			unsigned long seq, double after, double now)
+			double after, double others, double since, double now)
 {
-	double used;
+	double used, level;
 
-	if (s->known && seq <= s->synced)
-		return;  /* a later attempt's reply said it already */
 	s->cap = limit > 0.0 ? limit : (remaining > s->cap ? remaining : s->cap);
 	if (s->cap < 1.0)
 		s->cap = 1.0;
@@ -113,10 +118,17 @@ static void server_sync(mlde_server_bucket *s, double limit, double remaining, d
 	}
 	if (s->rate <= 0.0 && limit > 0.0)
 		s->rate = limit / 60.0;
-	s->level = remaining - after;
+	level = remaining - (s->known ? after : others) + (since > 0.0 ? since * s->rate : 0.0);
+	if (level > s->cap)
+		level = s->cap;
+	if (s->known) {
+		server_fill(s, now);
+		if (level >= s->level)
+			return;
+	}
+	s->level = level;
 	s->last = now;
 	s->known = true;
-	s->synced = seq;
 }
 
 /* ---- the gate ---- */
@@ -221,9 +233,14 @@ void mlde_ratelimit_sent(mlde_ratelimit *rl, mlde_ratelimit_mark *m, double toke
 {
 	hold(rl, MLDE_LIMIT_NONE, now);
 	mlde_ratelimit_take(rl, tokens, now);
+	if (tokens < 0.0)
+		tokens = 0.0;
 	rl->sent++;
-	rl->tokens_sent += tokens > 0.0 ? tokens : 0.0;
+	rl->in_flight++;
+	rl->tokens_sent += tokens;
+	rl->tokens_in_flight += tokens;
 	m->seq = rl->sent;
+	m->tokens = tokens;
 	m->tokens_sent = rl->tokens_sent;
 	m->sent_at = now;
 	for (int k = 0; k < MLDE_SERVER_KINDS; k++)
@@ -253,8 +270,10 @@ static void adapt(mlde_ratelimit *rl, const mlde_ratelimit_mark *m, long status,
 	if (rl->jobs <= 0)
 		return;
 	if (status == 429) {
-		if (fresh)
+		if (fresh) {
+			rl->ceiling = mlde_ratelimit_concurrency(rl);
 			cut(rl, 0.5, &rl->st.cuts_429);
+		}
 		return;
 	}
 	if (status < 200 || status >= 300)
@@ -267,14 +286,17 @@ static void adapt(mlde_ratelimit *rl, const mlde_ratelimit_mark *m, long status,
 		rl->base = rl->latency;
 	if (!fresh)
 		return;
-	if (rl->latency > MLDE_ADAPT_LATENCY * rl->base && rl->window > 1.0) {
+	if (rl->latency > MLDE_ADAPT_LATENCY * rl->base &&
+	    rl->latency - rl->base > MLDE_ADAPT_LATENCY_MIN && rl->window > 1.0) {
 		cut(rl, 0.75, &rl->st.cuts_latency);
 		/* the next cut needs the latency to rise a half again */
 		rl->base = rl->latency * 1.5 / MLDE_ADAPT_LATENCY;
 		return;
 	}
 	if (rl->window < rl->jobs) {
-		rl->window += 1.0 / rl->window;
+		/* back quickly to below where the last 429 came, then slowly on */
+		rl->window += (rl->window + 1.0 < rl->ceiling ? 1.0 : 1.0 / MLDE_ADAPT_PROBE) /
+			      rl->window;
 		if (rl->window > rl->jobs)
 			rl->window = rl->jobs;
 	}
@@ -285,16 +307,22 @@ void mlde_ratelimit_reply(mlde_ratelimit *rl, const mlde_ratelimit_mark *m, long
 {
 	bool stated = false;
 
+	if (rl->in_flight > 0)
+		rl->in_flight--;
+	rl->tokens_in_flight -= m->tokens;
+	if (rl->tokens_in_flight < 0.0 || rl->in_flight == 0)
+		rl->tokens_in_flight = 0.0;
 	if (status == 429)
 		rl->st.replies_429++;
 	for (int k = 0; k < MLDE_SERVER_KINDS; k++) {
-		double after = k == MLDE_SERVER_REQUESTS ? (double)(rl->sent - m->seq)
-							 : rl->tokens_sent - m->tokens_sent;
+		bool requests = k == MLDE_SERVER_REQUESTS;
+		double after = requests ? (double)(rl->sent - m->seq) : rl->tokens_sent - m->tokens_sent;
+		double others = requests ? (double)rl->in_flight : rl->tokens_in_flight;
 
 		if (m->remaining[k] < 0.0 || m->reset[k] < 0.0)
 			continue;
-		server_sync(&rl->server[k], m->limit[k], m->remaining[k], m->reset[k], m->seq,
-			    after, now);
+		server_sync(&rl->server[k], m->limit[k], m->remaining[k], m->reset[k], after,
+			    others > after ? others : after, now - m->sent_at, now);
 		stated = true;
 	}
 	if (stated)

@@ -28,7 +28,6 @@ typedef struct mlde_server_bucket {
 	bool known;             /* some reply stated it */
 	bool rate_sure;         /* rate measured on a bucket at least a tenth empty */
 	double cap, rate, level, last;
-	unsigned long synced;   /* the attempt whose reply it was (mlde_ratelimit_mark.seq) */
 } mlde_server_bucket;
 
 /* What held the next request back (mlde_ratelimit_next), in the summary's
@@ -56,13 +55,19 @@ typedef struct mlde_ratelimit_stats {
 } mlde_ratelimit_stats;
 
 /* Adaptive concurrency (AIMD): a 429 halves the concurrency, and a
- * smoothed latency more than MLDE_ADAPT_LATENCY times its baseline cuts it
- * by a quarter, once per round (only the reply of a request sent after the
+ * smoothed latency more than MLDE_ADAPT_LATENCY times its baseline, and
+ * MLDE_ADAPT_LATENCY_MIN seconds more (a fast server's jitter is no sign),
+ * cuts it by a quarter, once per round (only the reply of a request sent after the
  * last cut cuts again); every reply without either adds 1/concurrency, a
- * request per round, up to -j again.  The baseline is the lowest smoothed
+ * request per round, up to -j again, but only one per MLDE_ADAPT_PROBE
+ * rounds from one below the concurrency the last 429 came at (a server
+ * that limits the concurrency answers 429 just above its limit: probing it
+ * slowly keeps the 429s few).  The baseline is the lowest smoothed
  * latency, drifting up MLDE_ADAPT_DRIFT per reply so that a server that
  * became slower for good is accepted. */
 #define MLDE_ADAPT_LATENCY 2.0
+#define MLDE_ADAPT_LATENCY_MIN 0.05
+#define MLDE_ADAPT_PROBE 8.0
 #define MLDE_ADAPT_DRIFT 0.01
 #define MLDE_ADAPT_SMOOTH 0.2      /* weight of a new latency in the average */
 
@@ -70,10 +75,13 @@ typedef struct mlde_ratelimit {
 	mlde_bucket rpm, tpm;
 	mlde_server_bucket server[MLDE_SERVER_KINDS];
 	unsigned long sent;     /* attempts sent, the last one's seq */
+	unsigned long in_flight;  /* of those, not replied to */
+	double tokens_in_flight;  /* their tokens */
 	double tokens_sent;     /* their tokens */
 	int jobs;               /* 0: no concurrency limit */
 	double window;          /* the adaptive concurrency, 1 .. jobs */
 	unsigned long cut_at;   /* sent at the last cut */
+	int ceiling;            /* the concurrency at the last 429; 0: none */
 	double latency, base;   /* smoothed latency of replies, its baseline; 0: none yet */
 	int held;               /* the cause holding the next request now, or MLDE_LIMIT_NONE */
 	double held_since;
@@ -84,6 +92,7 @@ typedef struct mlde_ratelimit {
  * others, and what its reply's headers said (mlde_ratelimit_header). */
 typedef struct mlde_ratelimit_mark {
 	unsigned long seq;      /* 1 for the first attempt sent, and so on */
+	double tokens;          /* its own */
 	double tokens_sent;     /* the tokens of all attempts up to this one */
 	double sent_at;
 	/* x-ratelimit-limit-*, -remaining-*, -reset-* (seconds) of the reply,
