@@ -72,7 +72,7 @@ static double server_wait(mlde_server_bucket *s, double n, double now)
 	server_fill(s, now);
 	if (n > s->cap)
 		n = s->cap;
-	if (s->level >= n)
+	if (s->level >= n - 1e-9)  /* rounding errors are no wait */
 		return 0.0;
 	return s->rate > 0.0 ? (n - s->level) / s->rate : SERVER_RECHECK;
 }
@@ -251,6 +251,8 @@ static void cut(mlde_ratelimit *rl, double by, unsigned long *count)
 {
 	int c;
 
+	if (rl->window <= 1.0)
+		return;  /* nothing left to cut */
 	rl->window *= by;
 	if (rl->window < 1.0)
 		rl->window = 1.0;
@@ -295,8 +297,9 @@ static void adapt(mlde_ratelimit *rl, const mlde_ratelimit_mark *m, long status,
 	}
 	if (rl->window < rl->jobs) {
 		/* back quickly to below where the last 429 came, then slowly on */
-		rl->window += (rl->window + 1.0 < rl->ceiling ? 1.0 : 1.0 / MLDE_ADAPT_PROBE) /
-			      rl->window;
+		bool below = !rl->ceiling || rl->window + 1.0 < rl->ceiling;
+
+		rl->window += (below ? 1.0 : 1.0 / MLDE_ADAPT_PROBE) / rl->window;
 		if (rl->window > rl->jobs)
 			rl->window = rl->jobs;
 	}
@@ -397,8 +400,12 @@ int mlde_ratelimit_parse_reset(const char *s, double *seconds)
 		last = units[i].rank;
 		total += v * units[i].secs;
 		p += strlen(units[i].name);
-		while (*p == ' ' || *p == '\t')
-			p++;
+		if (*p == ' ' || *p == '\t') {  /* blanks end the value */
+			while (*p == ' ' || *p == '\t')
+				p++;
+			if (*p)
+				return -1;
+		}
 		if (!*p)
 			break;
 		if (!(p = number(p, &v)))
