@@ -91,16 +91,18 @@ static void server_take(mlde_server_bucket *s, double n, double now)
  * rounded), and one from a bucket at least a tenth empty replaces it.
  * Without any, the limit is taken as per minute, as OpenAI's are.
  *
- * The level: the server counted the attempt when it came, about when it
- * was sent (since seconds ago), and not the `after` sent later, which took
- * from the bucket since; the bucket refilled meanwhile.  Attempts sent at
- * once on several connections reach the server in any order, so this is
- * only a bound from above for the first reply (which subtracts every other
- * attempt in flight, `others`), and later replies only ever lower the
- * level: a reply that says more than the mirror holds was counted before
- * some of those sent ahead of it. */
+ * The level: the server counted the attempt when it came, and not those
+ * that came later: the ones sent after it, and perhaps some sent just
+ * before it in the same burst, which may reach the server in any order
+ * (uncounted, both).  When it was counted is not known (a server may hold
+ * a request a long while before it counts it, or after), so the refill
+ * since is not counted: the level said is a low one.  One that is lower
+ * than the mirror's sets it; one that is higher (the server counts fewer
+ * tokens than estimated, the others' share fell) raises it only a part of
+ * the way, MLDE_SERVER_RAISE, since a reply counted out of order can say
+ * too much. */
 static void server_sync(mlde_server_bucket *s, double limit, double remaining, double reset,
-			double after, double others, double since, double now)
+			double uncounted, double now)
 {
 	double used, level;
 
@@ -118,15 +120,13 @@ static void server_sync(mlde_server_bucket *s, double limit, double remaining, d
 	}
 	if (s->rate <= 0.0 && limit > 0.0)
 		s->rate = limit / 60.0;
-	level = remaining - (s->known ? after : others) + (since > 0.0 ? since * s->rate : 0.0);
-	if (level > s->cap)
-		level = s->cap;
+	level = remaining - uncounted;
 	if (s->known) {
 		server_fill(s, now);
-		if (level >= s->level)
-			return;
+		if (level > s->level)
+			level = s->level + MLDE_SERVER_RAISE * (level - s->level);
 	}
-	s->level = level;
+	s->level = level > s->cap ? s->cap : level;
 	s->last = now;
 	s->known = true;
 }
@@ -235,12 +235,17 @@ void mlde_ratelimit_sent(mlde_ratelimit *rl, mlde_ratelimit_mark *m, double toke
 	mlde_ratelimit_take(rl, tokens, now);
 	if (tokens < 0.0)
 		tokens = 0.0;
+	if (!(now - rl->burst_at <= MLDE_BURST)) {  /* a new burst */
+		rl->burst_at = now;
+		rl->burst_n = 0;
+		rl->burst_tokens = 0.0;
+	}
+	m->burst_n = rl->burst_n++;
+	m->burst_tokens = rl->burst_tokens;
+	rl->burst_tokens += tokens;
 	rl->sent++;
-	rl->in_flight++;
 	rl->tokens_sent += tokens;
-	rl->tokens_in_flight += tokens;
 	m->seq = rl->sent;
-	m->tokens = tokens;
 	m->tokens_sent = rl->tokens_sent;
 	m->sent_at = now;
 	for (int k = 0; k < MLDE_SERVER_KINDS; k++)
@@ -310,22 +315,17 @@ void mlde_ratelimit_reply(mlde_ratelimit *rl, const mlde_ratelimit_mark *m, long
 {
 	bool stated = false;
 
-	if (rl->in_flight > 0)
-		rl->in_flight--;
-	rl->tokens_in_flight -= m->tokens;
-	if (rl->tokens_in_flight < 0.0 || rl->in_flight == 0)
-		rl->tokens_in_flight = 0.0;
 	if (status == 429)
 		rl->st.replies_429++;
 	for (int k = 0; k < MLDE_SERVER_KINDS; k++) {
-		bool requests = k == MLDE_SERVER_REQUESTS;
-		double after = requests ? (double)(rl->sent - m->seq) : rl->tokens_sent - m->tokens_sent;
-		double others = requests ? (double)rl->in_flight : rl->tokens_in_flight;
+		/* sent after it, and before it in its burst */
+		double uncounted = k == MLDE_SERVER_REQUESTS
+					   ? (double)(rl->sent - m->seq) + m->burst_n
+					   : rl->tokens_sent - m->tokens_sent + m->burst_tokens;
 
 		if (m->remaining[k] < 0.0 || m->reset[k] < 0.0)
 			continue;
-		server_sync(&rl->server[k], m->limit[k], m->remaining[k], m->reset[k], after,
-			    others > after ? others : after, now - m->sent_at, now);
+		server_sync(&rl->server[k], m->limit[k], m->remaining[k], m->reset[k], uncounted, now);
 		stated = true;
 	}
 	if (stated)

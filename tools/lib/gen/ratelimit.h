@@ -20,10 +20,11 @@ typedef struct mlde_bucket {
 /* The two kinds of server limit, as indices. */
 enum { MLDE_SERVER_REQUESTS, MLDE_SERVER_TOKENS, MLDE_SERVER_KINDS };
 
-/* The server's bucket of one kind, as its last reply stated it: cap the
- * x-ratelimit-limit-*, level the -remaining less what was sent since,
- * refilling at rate (from -reset: the time until the bucket is full
- * again), per second. */
+/* A mirror of the server's bucket of one kind, as its replies state it:
+ * cap the x-ratelimit-limit-*, level from the -remaining less what the
+ * server had not counted yet, kept low (see server_sync in ratelimit.c),
+ * refilling at rate per second (measured from -reset: the time until the
+ * bucket is full again) and taken from by every attempt sent. */
 typedef struct mlde_server_bucket {
 	bool known;             /* some reply stated it */
 	bool rate_sure;         /* rate measured on a bucket at least a tenth empty */
@@ -71,12 +72,22 @@ typedef struct mlde_ratelimit_stats {
 #define MLDE_ADAPT_DRIFT 0.01
 #define MLDE_ADAPT_SMOOTH 0.2      /* weight of a new latency in the average */
 
+/* Attempts sent within this many seconds of the first of them are a
+ * burst: they may reach the server in any order (on several connections),
+ * so a reply to one of them may not count those sent before it in the
+ * burst. */
+#define MLDE_BURST 0.02
+/* A reply stating more than the mirror of the server's bucket holds raises
+ * it this part of the way (see server_sync in ratelimit.c). */
+#define MLDE_SERVER_RAISE 0.1
+
 typedef struct mlde_ratelimit {
 	mlde_bucket rpm, tpm;
 	mlde_server_bucket server[MLDE_SERVER_KINDS];
 	unsigned long sent;     /* attempts sent, the last one's seq */
-	unsigned long in_flight;  /* of those, not replied to */
-	double tokens_in_flight;  /* their tokens */
+	double burst_at;        /* the first send of the latest burst (MLDE_BURST) */
+	unsigned long burst_n;  /* sends in it */
+	double burst_tokens;    /* their tokens */
 	double tokens_sent;     /* their tokens */
 	int jobs;               /* 0: no concurrency limit */
 	double window;          /* the adaptive concurrency, 1 .. jobs */
@@ -92,8 +103,9 @@ typedef struct mlde_ratelimit {
  * others, and what its reply's headers said (mlde_ratelimit_header). */
 typedef struct mlde_ratelimit_mark {
 	unsigned long seq;      /* 1 for the first attempt sent, and so on */
-	double tokens;          /* its own */
 	double tokens_sent;     /* the tokens of all attempts up to this one */
+	unsigned long burst_n;  /* sent before it in its burst, and their tokens */
+	double burst_tokens;
 	double sent_at;
 	/* x-ratelimit-limit-*, -remaining-*, -reset-* (seconds) of the reply,
 	 * by MLDE_SERVER_*; < 0: not given */
