@@ -49,8 +49,7 @@ run() {
 	echo "$1 $t0 $t1 $(awk '$1 == "limited-rpm" { print $2 }' "$work/stats")" \
 		"$(sed -n 's/.*sent [0-9]* ([0-9]* retries, \([0-9]*\) throttled).*/\1/p' "$work/err")" \
 		"$(wc -l < "$work/items.jsonl")" >> "$work/runs"
-	sed -n 's/^mlde-gen: limited by: /  (limited by: /p' "$work/err" | cut -c1-150 | sed 's/$/)/' \
-		> "$work/limited.$1"
+	sed -n 's/^mlde-gen: limited by: /  the last run, limited by: /p' "$work/err" > "$work/limited.$1"
 }
 
 : > "$work/runs"
@@ -101,5 +100,5 @@ END {
 	}
 	if (short != "") printf "  RUNS SHORT OF ITEMS:%s\n", short
 }' "$work/runs"
-cat "$work/limited.headers"
-[ "$BLIND" -eq 0 ] || cat "$work/limited.blind"
+sed 's/^  the last run/  stated: the last run/' "$work/limited.headers"
+[ "$BLIND" -eq 0 ] || sed 's/^  the last run/  unstated: the last run/' "$work/limited.blind"
