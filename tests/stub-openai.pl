@@ -78,9 +78,6 @@ use lib $FindBin::Bin;
 use OpenAIChat qw(decode_request jtype check_vision error_body_for token_logprob);
 
 my %o = (delay => 0, 'retry-after' => 1, slow => 3, 'hold-after' => -1);
-# the vision mode's options first, the others left for the call below
-Getopt::Long::Configure('pass_through');
-GetOptions(\%o, 'reply=s', 'vision', 'save-bodies=s');
 # ---- limits (tests/cli/pacing.t, tests/bench/bench-pacing.sh); the code is
 # in its own section below ----
 # --limit-rpm N, --limit-tpm N: at most N requests, N tokens (a body's
@@ -99,10 +96,14 @@ GetOptions(\%o, 'reply=s', 'vision', 'save-bodies=s');
 # --limit-stats FILE: written at exit, one "NAME COUNT" line each for
 #   admitted, limited-rpm, limited-tpm, limited-concurrency: the 429s it
 #   had to give.
+Getopt::Long::Configure('pass_through');
 GetOptions(\%o, 'limit-rpm=f', 'limit-tpm=f', 'limit-window=f', 'limit-headers=s',
 	'limit-concurrency=i', 'limit-stats=s');
 die "stub: --limit-headers on or off\n" if ($o{'limit-headers'} // 'on') !~ /^(on|off)$/;
 # ---- end of limits ----
+# the vision mode's options first, the others left for the call below
+Getopt::Long::Configure('pass_through');
+GetOptions(\%o, 'reply=s', 'vision', 'save-bodies=s');
 Getopt::Long::Configure('no_pass_through');
 
 GetOptions(\%o, 'port-file=s', 'log=s', 'auth-log=s', 'delay=f', 'retry-after=s',

@@ -93,12 +93,12 @@ static size_t on_header(char *data, size_t size, size_t n, void *p)
 	char line[256];
 	double v = -1.0;
 
+	if (mlde_ratelimit_header(&x->mark, data, len))  /* the server's x-ratelimit-* */
+		return len;
 	if (len >= sizeof line)
 		return len;
 	memcpy(line, data, len);
 	line[len] = '\0';
-	if (mlde_ratelimit_header(&x->mark, line))  /* the server's x-ratelimit-* */
-		return len;
 	if (strncasecmp(line, "retry-after-ms:", 15) == 0) {
 		v = strtod(line + 15, NULL) / 1000.0;
 		if (v >= 0.0)

@@ -436,17 +436,22 @@ int mlde_ratelimit_parse_count(const char *s, double *n)
 	return 0;
 }
 
-bool mlde_ratelimit_header(mlde_ratelimit_mark *m, const char *line)
+bool mlde_ratelimit_header(mlde_ratelimit_mark *m, const char *data, size_t len)
 {
 	static const char prefix[] = "x-ratelimit-";
 	static const char *const fields[] = { "limit-", "remaining-", "reset-" };
 	static const char *const kinds[] = { "requests", "tokens" };
-	const char *p = line, *colon = strchr(line, ':');
-	char value[128];
+	char line[256], value[128];
+	const char *p = line, *colon;
 	size_t vlen;
 	double v;
 
-	if (!colon || strncasecmp(p, prefix, sizeof prefix - 1) != 0)
+	if (len < sizeof prefix - 1 || len >= sizeof line ||
+	    strncasecmp(data, prefix, sizeof prefix - 1) != 0)
+		return false;  /* not one (a value this long is no count or reset) */
+	memcpy(line, data, len);
+	line[len] = '\0';
+	if (!(colon = strchr(line, ':')))
 		return false;
 	p += sizeof prefix - 1;
 	for (int f = 0; f < 3; f++) {

@@ -148,12 +148,12 @@ void mlde_ratelimit_reply(mlde_ratelimit *rl, const mlde_ratelimit_mark *m, long
 int mlde_ratelimit_concurrency(const mlde_ratelimit *rl);
 void mlde_ratelimit_stats_get(const mlde_ratelimit *rl, mlde_ratelimit_stats *st);
 
-/* Read one header line ("Name: value", a CR LF after it or not) into m
- * when it is one of OpenAI's six: x-ratelimit-limit-requests,
- * x-ratelimit-remaining-requests, x-ratelimit-reset-requests, and the
- * same with -tokens.  True when it was one and its value is good; a bad
- * value leaves m as it was. */
-bool mlde_ratelimit_header(mlde_ratelimit_mark *m, const char *line);
+/* Read one header line of len bytes ("Name: value", a CR LF after it or
+ * not, no NUL needed: as libcurl hands it over) into m when it is one of
+ * OpenAI's six: x-ratelimit-limit-requests, x-ratelimit-remaining-requests,
+ * x-ratelimit-reset-requests, and the same with -tokens.  True when it was
+ * one and its value is good; a bad value leaves m as it was. */
+bool mlde_ratelimit_header(mlde_ratelimit_mark *m, const char *data, size_t len);
 /* A reset value: a Go duration as OpenAI writes them ("1s", "6m0s",
  * "20ms", "1h2m3.5s": numbers with units h, m, s, ms, us or µs, ns, each
  * at most once, larger first), or a bare number of seconds ("1.5"), which
