@@ -174,7 +174,9 @@ help:
 # from the fixtures (tests/fuzz/seed.sh).  A crash stops the run with its
 # input saved as build/fuzz/crash-NAME-*: keep it under
 # tests/fuzz/regress/NAME/, where make check replays it
-# (tests/unit/fuzz-regress.t).  clang is installed only for this goal.
+# (tests/unit/fuzz-regress.t).  It ends with a table, a row a target:
+# exec/s, coverage (cov:, ft:), corpus size, crashes (tests/fuzz/report.sh).
+# clang is installed only for this goal.
 FUZZ_SECONDS ?= 60
 FUZZ_CC ?= clang
 FUZZ_O := build/fuzz
@@ -212,7 +214,7 @@ fuzz-build: $(FUZZ_TARGETS:%=$(FUZZ_O)/fuzz-%)
 # libjq 1.6 leaks inside its JSON parser on some bad input, suppressed by
 # tests/lsan.supp, which needs full stacks (slower): only the targets that
 # parse JSON get them.
-FUZZ_JSON := jsonl reply safetensors answer import
+FUZZ_JSON := jsonl reply safetensors answer import http
 fuzz: fuzz-build $(BINDIR)/mlde-world $(BINDIR)/mlde-train $(BINDIR)/mlde-gen
 	@for t in $(FUZZ_TARGETS); do \
 		sh tests/fuzz/seed.sh $$t $(FUZZ_O)/corpus/$$t $(abspath $(BINDIR)) || exit 1; \
@@ -225,6 +227,5 @@ fuzz: fuzz-build $(BINDIR)/mlde-world $(BINDIR)/mlde-train $(BINDIR)/mlde-gen
 			-max_len=$$(sh tests/fuzz/seed.sh --max-len $$t) -print_final_stats=1 \
 			-artifact_prefix=$(FUZZ_O)/crash-$$t- $(FUZZ_O)/corpus/$$t \
 			2> $(FUZZ_O)/$$t.log || { tail -40 $(FUZZ_O)/$$t.log; exit 1; }; \
-		grep -E '^stat::(number_of_executed_units|average_exec_per_sec|new_units_added)|cov:' \
-			$(FUZZ_O)/$$t.log | tail -4; \
 	done
+	@sh tests/fuzz/report.sh $(FUZZ_O) $(FUZZ_TARGETS)

@@ -76,6 +76,7 @@ use POSIX ();
 use FindBin ();
 use lib $FindBin::Bin;
 use OpenAIChat qw(decode_request jtype check_vision error_body_for token_logprob);
+use StubBatch ();  # /v1/files and /v1/batches: the Batch API, its options in StubBatch.pm
 
 my %o = (delay => 0, 'retry-after' => 1, slow => 3, 'hold-after' => -1);
 # ---- limits (tests/cli/pacing.t, tests/bench/bench-pacing.sh); the code is
@@ -104,6 +105,7 @@ die "stub: --limit-headers on or off\n" if ($o{'limit-headers'} // 'on') !~ /^(o
 # the vision mode's options first, the others left for the call below
 Getopt::Long::Configure('pass_through');
 GetOptions(\%o, 'reply=s', 'vision', 'save-bodies=s');
+StubBatch::options();
 Getopt::Long::Configure('no_pass_through');
 
 GetOptions(\%o, 'port-file=s', 'log=s', 'auth-log=s', 'delay=f', 'retry-after=s',
@@ -322,6 +324,10 @@ sub parse {
 	my $body = substr($$buf, $end + 4, $len);
 	substr($$buf, 0, $end + 4 + $len) = '';
 	$busy{$fh} = 1;
+	if (defined(my $resp = StubBatch::route($method, $path, \%hdr, $body))) {
+		push @timers, [time, $fh, $resp, 0];
+		return;
+	}
 	handle($fh, $path, \%hdr, $body);
 }
 

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "base/buf.h"
+#include "cli/batchopt.h"
 #include "cli/cli.h"
 #include "cli/remote.h"
 #include "cli/endpoint.h"
@@ -18,6 +19,7 @@
 #include "cli/progress.h"
 #include "eval/answer.h"
 #include "eval/chat.h"
+#include "gen/batch.h"
 #include "gen/cache.h"
 #include "gen/reply.h"
 #include "gen/window.h"
@@ -33,7 +35,8 @@
 	"[--system TEXT] [--field KEY=JSON] [--logprobs K] [--circular] [--judge-url URL] " \
 	"[--judge-model NAME] [--embed-url URL] [--embed-model NAME] [--temperature T] " \
 	"[--max-tokens N] [--api-key-file FILE] [-j N] [--rpm N] [--tpm N] [--retries N] " \
-	"[--timeout S] [--backoff S] [--cache DIR] [--offline] [--progress] [FILE...]"
+	"[--timeout S] [--backoff S] [--cache DIR] [--offline] [--batch-api] [--batch-retry batch|live|none] " \
+	"[--batch-write FILE] [--batch-read FILE] [--progress] [FILE...]"
 
 /* The http backend's defaults, named in the help and mlde-eval(1). */
 #define MAX_TOKENS 16
@@ -81,6 +84,7 @@ static const char help[] =
 	"                      (default " MLDE_STR(MLDE_ENDPOINT_BACKOFF) ")\n"
 	"  --cache DIR         reply cache (default $XDG_CACHE_HOME/mlde/replies)\n"
 	"  --offline           send nothing: a reply missing from the cache is a failure\n"
+	MLDE_BATCH_HELP("the questions")
 	"  --progress          progress on stderr even when it is not a terminal\n"
 	"\n"
 	"  -o, --output FILE   write FILE (via FILE.tmp, renamed on success)\n"
@@ -107,6 +111,7 @@ static const struct option longopts[] = {
 	{ "batch", required_argument, 0, OPT_BATCH },
 	{ "backend", required_argument, 0, OPT_BACKEND },
 	MLDE_ENDPOINT_LONGOPTS,
+	MLDE_BATCH_LONGOPTS,
 	{ "system", required_argument, 0, OPT_SYSTEM },
 	{ "field", required_argument, 0, OPT_FIELD },
 	{ "logprobs", required_argument, 0, OPT_LOGPROBS },
@@ -127,6 +132,7 @@ typedef struct options {
 	bool embed;
 	long threads, batch;          /* builtin */
 	mlde_endpoint_opts http;      /* .model: -m, the file or the served name */
+	mlde_batch_cli bapi;          /* --batch-*: the questions through the Batch API first */
 	const char *system, *judge_url, *judge_model, *embed_url, *embed_model;
 	jv fields;                    /* --field: an object */
 	long logprobs;
@@ -434,6 +440,8 @@ typedef struct hrun {
 	mlde_chat_opts ask, judge;
 	mlde_cache cache;
 	mlde_window *win[NWIN];    /* NULL: not used */
+	mlde_batch *batch;         /* the pass that collects the questions for it */
+	bool ask_offline;          /* --batch-retry none: after the batch, no question is sent */
 	char *url[NWIN];           /* for messages, and in the cache key */
 	const char *base[NWIN];    /* the base URL each was made of, for hints */
 	long jobs;                 /* requests in flight per window */
@@ -474,9 +482,17 @@ static void request_drop(void *user)
 static int submit(hrun *R, int win, pending *p, int rot, char *body, size_t len,
 		  double tokens, mlde_error *err)
 {
-	request *rq = mlde_xmalloc(sizeof *rq);
+	request *rq;
 	int rc;
 
+	if (R->batch) {
+		/* the first pass of --batch-api or --batch-write: the questions
+		 * collected (judge and embedding requests go live later) */
+		rc = win == WIN_ASK ? mlde_batch_add(R->batch, body, len, err) : 0;
+		free(body);
+		return rc;
+	}
+	rq = mlde_xmalloc(sizeof *rq);
 	rq->p = p;
 	rq->rot = rot;
 	rc = mlde_window_submit(R->win[win], body, len, tokens, NULL, rq, err);
@@ -999,7 +1015,7 @@ static int open_window(hrun *R, int win, const char *base, const char *path, con
 
 	R->url[win] = url;
 	R->base[win] = base;
-	if (!o->http.offline)
+	if (!o->http.offline && !(win == WIN_ASK && R->ask_offline))
 		wo.http = &ho;
 	if (!(R->win[win] = mlde_window_new(&wo, err)))
 		return -1;
@@ -1037,6 +1053,51 @@ static int http_setup(hrun *R, const char *auth, mlde_error *err)
 	if (rc == 0 && o->embed)
 		rc = open_window(R, WIN_EMBED, o->embed_url ? o->embed_url : base, "/embeddings",
 				 auth, cap, mlde_chat_check_embedding, err);
+	return rc;
+}
+
+/* --batch-read, --batch-api, --batch-write: the cache filled with the
+ * answers to the questions (or the input file written) before the run;
+ * --batch-retry none then sends no question. */
+static int batch_pass(hrun *R, const mlde_cli *cli, const char *auth, char **files, int nfiles,
+		      mlde_error *err)
+{
+	const options *o = R->opt;
+	int rc = 0, got = 0;
+
+	if (mlde_batch_cli_read(&o->bapi, &R->cache, mlde_reply_check_completion, err) < 0)
+		return -1;
+	if (!mlde_batch_collects(&o->bapi))
+		return 0;
+	R->batch = mlde_batch_cli_new(cli, &o->bapi, &o->http, auth, R->url[WIN_ASK], &R->cache,
+				      mlde_reply_check_completion);
+	for (int i = 0; i < nfiles && rc == 0; i++) {
+		mlde_reader *r = mlde_reader_open(files[i], err);
+		jv rec;
+
+		if (!r) {
+			rc = -1;
+			break;
+		}
+		while (rc == 0 && (got = mlde_reader_next(r, &rec, err)) > 0)
+			if ((rc = admit(R, r, rec, err)) == 0)  /* nothing waits on it: gone at once */
+				pending_free(R->q[(R->qhead + --R->qn) % R->qcap]);
+		if (got < 0)
+			rc = -1;
+		mlde_reader_close(r);
+	}
+	R->read = R->kept = 0;
+	if (rc == 0)
+		rc = mlde_batch_cli_finish(R->batch, &o->bapi, err);
+	mlde_batch_free(R->batch);
+	R->batch = NULL;
+	if (rc == 0 && o->bapi.api && o->bapi.retry == MLDE_BATCH_RETRY_NONE) {
+		mlde_window_free(R->win[WIN_ASK]);
+		free(R->url[WIN_ASK]);
+		R->ask_offline = true;
+		rc = open_window(R, WIN_ASK, o->http.base_url, "/chat/completions", NULL,
+				 R->qcap * MLDE_OPTIONS_MAX, mlde_reply_check_completion, err);
+	}
 	return rc;
 }
 
@@ -1092,6 +1153,7 @@ static int eval_http(const mlde_cli *cli, const options *opt, char **files, int 
 	mlde_endpoint ep = { 0 };
 	mlde_reader **readers = mlde_xmalloc((size_t)nfiles * sizeof *readers);
 	mlde_output out = mlde_cli_output(cli);
+	bool only_write = opt->bapi.write != NULL;  /* --batch-write: no records */
 	int rc = 0;
 
 	memset(readers, 0, (size_t)nfiles * sizeof *readers);
@@ -1107,20 +1169,22 @@ static int eval_http(const mlde_cli *cli, const options *opt, char **files, int 
 	mlde_progress_init(&R.bar, opt->progress);
 	R.t0 = mlde_now();
 	rc = http_setup(&R, ep.auth, err);
+	if (rc == 0)
+		rc = batch_pass(&R, cli, ep.auth, files, nfiles, err);
 	mlde_endpoint_free(&ep);  /* the clients keep their own copies of the key */
-	for (int i = 0; i < nfiles && rc == 0; i++)
+	for (int i = 0; i < nfiles && rc == 0 && !only_write; i++)
 		if (!(readers[i] = mlde_reader_open(files[i], err)))
 			rc = -1;
-	if (rc == 0 && !(R.w = mlde_writer_open(&out, err)))
+	if (rc == 0 && !only_write && !(R.w = mlde_writer_open(&out, err)))
 		rc = -1;
-	if (rc == 0)
+	if (rc == 0 && !only_write)
 		rc = evaluate(&R, readers, nfiles, err);
-	if (rc == 0) {
+	if (rc == 0 && !only_write) {
 		rc = mlde_writer_close(R.w, err);  /* frees it, whatever the result */
 		R.w = NULL;
 	}
 	mlde_progress_wipe();
-	if (rc == 0)
+	if (rc == 0 && !only_write)
 		http_summary(&R);
 	if (rc == 0 && R.failed) {
 		mlde_remote_report(&R.causes);  /* even with -q */
@@ -1196,7 +1260,8 @@ static void parse_options(mlde_cli *cli, int *argc, char **argv, options *opt)
 			opt->http.model = optarg;
 			continue;
 		}
-		if (mlde_endpoint_option(cli, &opt->http, c, optarg)) {
+		if (mlde_endpoint_option(cli, &opt->http, c, optarg) ||
+		    mlde_batch_option(cli, &opt->bapi, c, optarg)) {
 			snprintf(http_only, sizeof http_only, "%s", name);
 			continue;
 		}
@@ -1240,6 +1305,7 @@ static void parse_options(mlde_cli *cli, int *argc, char **argv, options *opt)
 		mlde_cli_usage_error(cli, "--judge-url needs --judge-model");
 	if ((opt->embed_url || opt->embed_model) && !opt->embed)
 		mlde_cli_usage_error(cli, "--embed-url and --embed-model need --embed");
+	mlde_batch_check(cli, &opt->bapi, optind < *argc, opt->http.offline);
 }
 
 /* ==== the builtin backend: the model, the threads and the batch ==== */

@@ -9,12 +9,14 @@
 #include <unistd.h>
 
 #include "base/buf.h"
+#include "cli/batchopt.h"
 #include "cli/cli.h"
 #include "cli/endpoint.h"
 #include "cli/pacing.h"
 #include "cli/progress.h"
 #include "cli/remote.h"
 #include "cli/sink.h"
+#include "gen/batch.h"
 #include "gen/cache.h"
 #include "gen/prompt.h"
 #include "gen/reply.h"
@@ -28,7 +30,8 @@
 	"[--emit prompt|raw|item] [--prompt FILE] [--types FILE] [--rejects FILE] " \
 	"[--cache DIR] [--offline] [--base-url URL] [--model NAME] [--temperature T] " \
 	"[--max-tokens N] [--api-key-file FILE] [-j N] [--rpm N] [--tpm N] [--retries N] " \
-	"[--timeout S] [--backoff S] [--seed S] [--world-faults SPEC] [--progress] [FILE...]"
+	"[--timeout S] [--backoff S] [--batch-api] [--batch-retry batch|live|none] [--batch-write FILE] " \
+	"[--batch-read FILE] [--seed S] [--world-faults SPEC] [--progress] [FILE...]"
 
 static const char help[] =
 	"Read plan records (mlde-sample; FILE, or stdin) and write one generated\n"
@@ -50,6 +53,7 @@ static const char help[] =
 	"                    world: none unless given)\n"
 	"  --offline         send nothing: a reply missing from the cache is a failure\n"
 	MLDE_ENDPOINT_HELP("gpt-4o", "0.7", "512")
+	MLDE_BATCH_HELP("the requests")
 	"  --seed S          seed of the requests and the world generator (default 1)\n"
 	"  --world-faults SPEC  world backend: make LLM mistakes at these rates,\n"
 	"                    KIND=RATE,... (all, wrong-answer, absent-object,\n"
@@ -74,6 +78,7 @@ static const struct option longopts[] = {
 	{ "types", required_argument, 0, OPT_TYPES },
 	{ "rejects", required_argument, 0, OPT_REJECTS },
 	MLDE_ENDPOINT_LONGOPTS,
+	MLDE_BATCH_LONGOPTS,
 	{ "seed", required_argument, 0, OPT_SEED },
 	{ "progress", no_argument, 0, OPT_PROGRESS },
 	{ "world-faults", required_argument, 0, OPT_WORLD_FAULTS },
@@ -88,6 +93,7 @@ typedef struct options {
 	enum emit emit;
 	const char *prompt, *types, *rejects;
 	mlde_endpoint_opts http;  /* the server, the client and the cache */
+	mlde_batch_cli batch;     /* --batch-*: the Batch API first */
 	bool progress;
 	unsigned long long seed;
 	mlde_world_faults faults;  /* all 0: off */
@@ -113,6 +119,7 @@ typedef struct run {
 	const char *prompt_name, *prompt_sha;  /* of prompt */
 	mlde_cache cache;        /* dir NULL: none */
 	mlde_window *win;        /* NULL for --emit prompt: nothing is asked */
+	mlde_batch *batch;       /* the pass that collects the requests for it */
 	unsigned long read, written;
 	bool eof;
 	/* tallies for the summary */
@@ -211,6 +218,10 @@ static int admit(run *R, const mlde_reader *r, jv plan, mlde_error *err)
 		put_prompt(R, s, prompt);
 		release(s);
 		rc = output_error(R, err);
+	} else if (R->batch) {
+		/* the first pass of --batch-api or --batch-write: collected, not sent */
+		rc = mlde_batch_add(R->batch, body, len, err);
+		release(s);
 	/* estimated cost for --tpm: about 4 bytes a token, plus the reply */
 	} else if (mlde_window_submit(R->win, body, len,
 				      (double)len / 4.0 + (double)o->http.max_tokens,
@@ -499,7 +510,8 @@ static void parse_options(mlde_cli *cli, int *argc, char **argv, options *opt)
 
 	mlde_cli_init(cli, "mlde-gen", argc, argv, shortopts, longopts);
 	while ((c = getopt_long(*argc, argv, shortopts, longopts, NULL)) != -1) {
-		if (mlde_cli_common(cli, c, optarg) || mlde_endpoint_option(cli, &opt->http, c, optarg))
+		if (mlde_cli_common(cli, c, optarg) || mlde_endpoint_option(cli, &opt->http, c, optarg) ||
+		    mlde_batch_option(cli, &opt->batch, c, optarg))
 			continue;
 		switch (c) {
 		case OPT_BACKEND:
@@ -592,6 +604,65 @@ static int open_window(run *R, const mlde_endpoint *ep, mlde_error *err)
 	return 0;
 }
 
+/* ---- the Batch API ---- */
+
+/* The first pass: every plan record's request added to the batch. */
+static int collect(run *R, mlde_reader **readers, int nreaders, mlde_error *err)
+{
+	for (int cur = 0; cur < nreaders; cur++) {
+		jv plan;
+		int got;
+
+		while ((got = mlde_reader_next(readers[cur], &plan, err)) > 0)
+			if (admit(R, readers[cur], plan, err) < 0)
+				return -1;
+		if (got < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* --batch-read, --batch-api, --batch-write: the cache filled (or the input
+ * file written) before the run, whose inputs are then opened again, and
+ * whose window sends nothing with --batch-retry none. */
+static int batch_pass(run *R, const mlde_cli *cli, const mlde_endpoint *ep, mlde_reader **readers,
+		      int nreaders, char **files, mlde_error *err)
+{
+	const options *o = R->opt;
+	char *server;
+	int rc;
+
+	if (!R->win || mlde_batch_cli_read(&o->batch, &R->cache, mlde_reply_check_completion,
+					   err) < 0)
+		return R->win ? -1 : 0;
+	if (!mlde_batch_collects(&o->batch))
+		return 0;
+	server = mlde_endpoint_url(o->http.base_url, "/chat/completions");
+	R->batch = mlde_batch_cli_new(cli, &o->batch, &o->http, ep->auth, server, &R->cache,
+				      mlde_reply_check_completion);
+	free(server);
+	rc = collect(R, readers, nreaders, err);
+	if (rc == 0)
+		rc = mlde_batch_cli_finish(R->batch, &o->batch, err);
+	mlde_batch_free(R->batch);
+	R->batch = NULL;
+	for (int i = 0; i < nreaders; i++) {
+		mlde_reader_close(readers[i]);
+		readers[i] = NULL;
+	}
+	for (int i = 0; i < nreaders && rc == 0 && !o->batch.write; i++)
+		if (!(readers[i] = mlde_reader_open(files[i], err)))
+			rc = -1;
+	if (rc == 0 && o->batch.api && o->batch.retry == MLDE_BATCH_RETRY_NONE) {
+		mlde_endpoint none = { 0 };
+
+		mlde_window_free(R->win);
+		mlde_cache_close(&R->cache);
+		rc = open_window(R, &none, err);
+	}
+	return rc;
+}
+
 /* Everything before the first record, in the order its errors are told:
  * the prompt, the cache and the window, the inputs, the outputs. */
 static int setup(run *R, const mlde_cli *cli, const mlde_endpoint *ep, mlde_reader **readers,
@@ -639,6 +710,10 @@ int main(int argc, char **argv)
 	parse_options(&cli, &argc, argv, &opt);
 	if (mlde_world_faults_on(&opt.faults) && opt.backend != BACKEND_WORLD)
 		mlde_cli_usage_error(&cli, "--world-faults: only with --backend world");
+	if ((mlde_batch_collects(&opt.batch) || opt.batch.read) &&
+	    (opt.backend != BACKEND_HTTP || opt.emit == EMIT_PROMPT))
+		mlde_cli_usage_error(&cli, "--batch-*: only with --backend http, and not with --emit prompt");
+	mlde_batch_check(&cli, &opt.batch, optind < argc, opt.http.offline);
 	mlde_endpoint_default_url(&opt.http);
 	opt.http.jobs = mlde_cli_endpoint_open(&ep, &cli, &opt.http, opt.backend == BACKEND_HTTP &&
 					       opt.emit != EMIT_PROMPT && !opt.http.offline, 1);
@@ -651,17 +726,19 @@ int main(int argc, char **argv)
 
 	mlde_error_clear(&err);
 	rc = setup(&R, &cli, &ep, readers, nreaders, files, &err);
-	mlde_endpoint_free(&ep);  /* the client keeps its own copy of the key */
 	if (rc == 0)
+		rc = batch_pass(&R, &cli, &ep, readers, nreaders, files, &err);
+	mlde_endpoint_free(&ep);  /* the client keeps its own copy of the key */
+	if (rc == 0 && !opt.batch.write)
 		rc = generate(&R, readers, nreaders, &err);
-	/* items and rejects appear together or not at all */
-	if (rc == 0) {
+	/* items and rejects appear together or not at all (--batch-write: neither) */
+	if (rc == 0 && !opt.batch.write) {
 		mlde_sink **both[] = { &R.out, &R.rej };
 
 		rc = mlde_sink_close_all(both, 2, &err);
 	}
 	mlde_progress_wipe();
-	if (rc == 0)
+	if (rc == 0 && !opt.batch.write)
 		summary(&R);
 	if (R.win)
 		mlde_window_stats_get(R.win, &st);

@@ -16,7 +16,9 @@
 # Everything runs with `set -e -o pipefail` under bash, so a failing stage
 # of a pipeline fails its example.  Requests go to a stub OpenAI server on
 # 127.0.0.1 (OPENAI_BASE_URL; the one example that names a vLLM address
-# gets the stub's instead); nothing leaves the machine.
+# gets the stub's instead); nothing leaves the machine.  vLLM's offline
+# run_batch (python -m vllm.entrypoints.openai.run_batch) is stood in for by
+# tests/stand-in-run-batch.pl, which answers each line through the stub.
 . "$(dirname "$0")/../lib.sh"
 MAN=$TESTS_DIR/../man
 STUB=$TESTS_DIR/stub-openai.pl
@@ -103,6 +105,17 @@ i=0
 while [ ! -s stub.port ] && [ "$i" -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
 STUB_URL=http://127.0.0.1:$(cat stub.port)/v1
 
+# the one python command the examples run: vLLM's run_batch
+mkdir shims
+cat > shims/python <<SHIM
+#!/bin/sh
+[ "\$1" = -m ] && [ "\$2" = vllm.entrypoints.openai.run_batch ] ||
+	{ echo "python: only vLLM's run_batch is stood in for here" >&2; exit 127; }
+shift 2
+exec perl "$TESTS_DIR/stand-in-run-batch.pl" "\$@"
+SHIM
+chmod +x shims/python
+
 TYPES="scene_understanding instance_identity instance_attributes instance_location \
 instances_counting spatial_relation instance_interaction visual_reasoning text_understanding"
 
@@ -129,7 +142,7 @@ run_example() {
 	esac
 	set +e
 	(cd "$page.d" && env -u OPENAI_API_KEY OPENAI_BASE_URL="$STUB_URL" \
-		XDG_CACHE_HOME="$SCRATCH/$page.d/.cache" \
+		XDG_CACHE_HOME="$SCRATCH/$page.d/.cache" PATH="$SCRATCH/shims:$PATH" \
 		bash -e -o pipefail "$script") > "$block.out" 2>&1
 	rc=$?
 	set -e

@@ -12,6 +12,7 @@ if [ "$1" = --max-len ]; then
 	png) echo 16384 ;;
 	jsonl) echo 16384 ;;
 	import) echo 16384 ;;
+	http) echo 8192 ;;
 	*) echo 4096 ;;
 	esac
 	exit 0
@@ -116,6 +117,52 @@ import)
 			'[$c[0] | .annotations |= .[:20] | .images |= .[:10], $i[0] | .annotations |= .[:20] | .images |= .[:10]]' \
 			> "$work/coco" 2> /dev/null && add "$work/coco" '\003'
 	fi
+	;;
+http)
+	# five steering bytes (fuzz-http.c): the check (0 none, 1 completion,
+	# 2 embedding; +4 a 512-byte body limit, +8 a 64-byte header line
+	# limit) and four lengths of the body's pieces; then a whole response
+	ok='HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nx-request-id: req_1\r\n\r\n'
+	for f in $(fixtures -name '*completion*'); do
+		add "$f" "\001\377\377\377\377$ok"
+		add "$f" "\005\017\001\200\003$ok"
+	done
+	for f in $(fixtures -name '*batch_output*'); do
+		jq -c '.response.body // .response // empty' "$f" 2> /dev/null | head -3 > "$work/bodies" || true
+		i=0
+		while IFS= read -r body; do
+			i=$((i + 1))
+			printf '%s' "$body" > "$work/b$i"
+			add "$work/b$i" "\001\007\040\003\377HTTP/2 200 \r\ncontent-type: application/json\r\n\r\n"
+		done < "$work/bodies"
+	done
+	for f in $(fixtures -name '*error_bodies*'); do
+		i=0
+		while IFS= read -r body; do
+			i=$((i + 1))
+			printf '%s' "$body" > "$work/e$i"
+			add "$work/e$i" "\001\377\377\377\377HTTP/1.1 429 Too Many Requests\r\nRetry-After: 20\r\nretry-after-ms: 19500\r\n\r\n"
+			add "$work/e$i" "\001\010\010\010\010HTTP/1.1 503 Service Unavailable\r\nRetry-After: Wed, 21 Oct 2015 07:28:00 GMT\r\n\r\n"
+		done < "$f"
+	done
+	printf '{"error":{"message":"Incorrect API key provided: sk-fuzz-0123456789abcdefghij. You can find your API key at https://platform.openai.com/account/api-keys.","type":"invalid_request_error","param":null,"code":"invalid_api_key"}}' > "$work/e401"
+	add "$work/e401" '\000\377\377\377\377HTTP/1.1 401 Unauthorized\r\n\r\n'
+	printf '{"choices":[{"message":{"content":"sk\\u002dfuzz-0123456789abcdefghij"}}]}' > "$work/keyecho"
+	add "$work/keyecho" "\001\377\377\377\377$ok"
+	printf '{"object":"list","data":[{"object":"embedding","index":0,"embedding":[0.1,-0.2,0.3]}],"usage":{"prompt_tokens":8,"total_tokens":8}}' > "$work/emb"
+	add "$work/emb" "\002\003\003\003\003$ok"
+	printf '{"detail":"Not Found"}' > "$work/e404"
+	add "$work/e404" '\000\377\377\377\377HTTP/1.1 404 Not Found\r\ncontent-length: 22\r\n\r\n'
+	printf '<html><body>502 Bad Gateway</body></html>\n' > "$work/e502"
+	add "$work/e502" '\000\377\377\377\377HTTP/1.1 502 Bad Gateway\r\nContent-Type: text/html\r\n\r\n'
+	printf 'Question: What is left of the cube?\nChoices: (A) a ball (B) a cone\nAnswer: (A) a ball\n' |
+		jq -Rsc '{choices: [{message: {role: "assistant", content: .}}], usage: {prompt_tokens: 10, completion_tokens: 20}}' > "$work/item"
+	add "$work/item" "\001\000\000\000\000HTTP/1.1 100 Continue\r\n\r\n$ok"
+	printf 'HELLO, this is no HTTP status line\r\n\r\n' > "$work/h09"
+	add "$work/h09" '\001\377\377\377\377'
+	head -c 200 /dev/zero | tr '\000' z > "$work/z"
+	{ printf 'HTTP/1.1 200 OK\r\nX-Big: '; cat "$work/z"; printf '\r\n\r\n{}'; } > "$work/big"
+	add "$work/big" '\011\377\377\377\377'
 	;;
 *)
 	echo "seed.sh: no seeds for '$name'" >&2

@@ -32,6 +32,9 @@
 #define LLVMFuzzerTestOneInput fuzz_import
 #include "../fuzz/fuzz-import.c"
 #undef LLVMFuzzerTestOneInput
+#define LLVMFuzzerTestOneInput fuzz_http
+#include "../fuzz/fuzz-http.c"
+#undef LLVMFuzzerTestOneInput
 
 #include "tap.h"
 
@@ -56,6 +59,11 @@ static const struct {
 	{ "import", fuzz_import, { "\x04index\tquestion\tA\tB\tanswer\timage\tcategory\n1\tq\ta\tb\tA\tx\tc\n",
 				   "\x01[{\"question_type_id\":1}]", "\x02[{\"choices\":[\"a\"]}]",
 				   "\x03[{},{}]" } },
+	{ "http", fuzz_http, { "\x01\x03\x01\x07\x02HTTP/1.1 200 OK\r\n\r\n"
+			       "{\"choices\":[{\"message\":{\"content\":\"Question: Q?\"}}]}",
+			       "\x02\x01\x01\x01\x01HTTP/2 200 \r\n\r\n{\"data\":[{\"embedding\":[1]}]}",
+			       "\x05\x10\x10\x10\x10HTTP/1.1 429 Slow\r\nRetry-After: 2\r\n\r\n{\"error\":\"sk-fuzz-0123\"}",
+			       "\x09\x01\x01\x01\x01no status line\r\n\r\n" } },
 };
 
 static unsigned char *slurp(const char *path, size_t *len)

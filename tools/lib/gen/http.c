@@ -4,10 +4,8 @@
  * due retries to the front of the queue, start what the limits allow, let
  * curl work, and sort each finished transfer into success, retry or
  * failure. */
-#define _GNU_SOURCE  /* memmem */
 #include "gen/http.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -15,17 +13,11 @@
 #include <string.h>
 #include <time.h>
 #include <curl/curl.h>
-#include <jv.h>
 
 #include "base/buf.h"
 #include "base/rng.h"
 #include "gen/ratelimit.h"
-
-#define BODY_MAX ((size_t)64 << 20)   /* a reply larger than this is refused */
-#define RETRY_AFTER_MAX 600.0          /* seconds; a longer Retry-After is cut to this */
-#define KEY_PIECE 6                    /* a piece of the key this long is scrubbed too */
-#define WHY_MAX 200                    /* the server's message, cut to this */
-#define RAW_MAX 120                    /* ... or the first bytes of a body that is not JSON */
+#include "gen/response.h"
 
 typedef struct req {
 	const char *body;
@@ -38,15 +30,16 @@ typedef struct req {
 	double due;             /* backing off: when it may go again */
 	long status;
 	char error[300];
+	const mlde_http_call *call;  /* a call's own URL, method and form; NULL: none */
+	mlde_http_call call_copy;
 	struct req *next;       /* in the ready queue */
 } req;
 
 typedef struct xfer {
 	CURL *easy;
 	req *r;                 /* NULL: the handle is free */
-	mlde_buf resp;
-	double retry_after;     /* seconds the server asked for; < 0 none */
-	bool too_big;
+	mlde_response resp;     /* the status, Retry-After and body of this attempt */
+	curl_mime *mime;        /* a call's form, freed when the attempt ends */
 	int sends;              /* requests this attempt put on the wire (prereq) */
 	mlde_ratelimit_mark mark;  /* for the pacing: when it went, what its reply stated */
 	char errbuf[CURL_ERROR_SIZE];
@@ -61,6 +54,7 @@ struct mlde_http {
 	char *unreachable;      /* nothing could connect: why; no request is sent any more */
 	CURLM *multi;
 	struct curl_slist *headers;
+	struct curl_slist *form_headers;  /* the same without the JSON Content-Type */
 	xfer *x;
 	req *ready, *ready_tail;
 	req **waiting;
@@ -77,49 +71,19 @@ static size_t on_body(char *data, size_t size, size_t n, void *p)
 {
 	xfer *x = p;
 
-	if (x->resp.len + size * n > BODY_MAX) {
-		x->too_big = true;
+	if (mlde_response_body(&x->resp, data, size * n) < 0)
 		return 0;  /* ends the transfer with CURLE_WRITE_ERROR */
-	}
-	mlde_buf_add(&x->resp, data, size * n);
 	return size * n;
 }
 
-/* Retry-After: seconds or an HTTP date; OpenAI's retry-after-ms wins. */
 static size_t on_header(char *data, size_t size, size_t n, void *p)
 {
 	xfer *x = p;
-	size_t len = size * n;
-	char line[256];
-	double v = -1.0;
 
-	if (mlde_ratelimit_header(&x->mark, data, len))  /* the server's x-ratelimit-* */
-		return len;
-	if (len >= sizeof line)
-		return len;
-	memcpy(line, data, len);
-	line[len] = '\0';
-	if (strncasecmp(line, "retry-after-ms:", 15) == 0) {
-		v = strtod(line + 15, NULL) / 1000.0;
-		if (v >= 0.0)
-			x->retry_after = v;
-	} else if (strncasecmp(line, "retry-after:", 12) == 0 && x->retry_after < 0.0) {
-		char *s = line + 12, *end;
-
-		while (*s == ' ' || *s == '\t')
-			s++;
-		s[strcspn(s, "\r\n")] = '\0';
-		v = strtod(s, &end);
-		if (end == s) {
-			time_t t = curl_getdate(s, NULL);
-			v = t > 0 ? difftime(t, time(NULL)) : -1.0;
-			if (t > 0 && v < 0.0)
-				v = 0.0;
-		}
-		if (v >= 0.0)
-			x->retry_after = v;
-	}
-	return len;
+	if (mlde_ratelimit_header(&x->mark, data, size * n))  /* the server's x-ratelimit-* */
+		return size * n;
+	mlde_response_header(&x->resp, data, size * n, time(NULL));
+	return size * n;
 }
 
 /* Called each time the transfer is about to send its request on a
@@ -138,128 +102,6 @@ static int on_prereq(void *p, char *ip, char *local_ip, int port, int local_port
 
 /* ---- messages ---- */
 
-/* Put "***" in place of every copy of the key in s, and of every piece of
- * it KEY_PIECE bytes long or longer: a message cut short may end in the
- * key's first bytes, a server may echo part of it.  In place: "***" is
- * never longer than what it replaces. */
-static void scrub(const mlde_http *h, char *s)
-{
-	size_t k = h->key ? strlen(h->key) : 0, piece = k < KEY_PIECE ? k : KEY_PIECE;
-	char *out = s;
-	const char *p = s;
-
-	if (k < 4)
-		return;
-	while (*p) {
-		size_t best = 0;
-
-		for (size_t j = 0; j + piece <= k; j++) {
-			size_t m = 0;
-
-			while (p[m] && j + m < k && p[m] == h->key[j + m])
-				m++;
-			if (m > best)
-				best = m;
-		}
-		if (best >= piece) {
-			memcpy(out, "***", 3);
-			out += 3;
-			p += best;
-		} else {
-			*out++ = *p++;
-		}
-	}
-	*out = '\0';
-}
-
-/* Does a decoded string of v (keys included) hold the key? */
-static bool jv_holds(jv v, const char *key, size_t k)
-{
-	bool found = false;
-
-	switch (jv_get_kind(v)) {
-	case JV_KIND_STRING:
-		found = memmem(jv_string_value(v), (size_t)jv_string_length_bytes(jv_copy(v)),
-			       key, k) != NULL;
-		break;
-	case JV_KIND_ARRAY:
-		jv_array_foreach(v, i, e) {
-			found = found || jv_holds(e, key, k);
-			jv_free(e);
-		}
-		break;
-	case JV_KIND_OBJECT:
-		jv_object_foreach(v, name, e) {
-			found = found || jv_holds(name, key, k) || jv_holds(e, key, k);
-			jv_free(name);
-			jv_free(e);
-		}
-		break;
-	default:
-		break;
-	}
-	return found;
-}
-
-/* Does the body hold the key, as bytes or in a JSON string once its
- * escapes are decoded ("\u0073k-...")?  Only escapes can hide it, so a body
- * without them is not parsed. */
-static bool holds_key(const mlde_http *h, const char *body, size_t len)
-{
-	size_t k = h->key ? strlen(h->key) : 0;
-	bool found;
-	jv v;
-
-	if (k < 4 || len == 0)
-		return false;
-	if (memmem(body, len, h->key, k))
-		return true;
-	if (!memmem(body, len, "\\u", 2) && !memmem(body, len, "\\/", 2))
-		return false;
-	v = jv_parse_sized(body, (int)(len < INT32_MAX ? len : INT32_MAX));
-	found = jv_holds(v, h->key, k);
-	jv_free(v);
-	return found;
-}
-
-/* The message of an OpenAI-style error body, or its first bytes; the key
- * is scrubbed from the whole text before it is cut to len (a key lying
- * across the cut would leave its first bytes). */
-static void error_text(const mlde_http *h, const xfer *x, char *out, size_t len)
-{
-	size_t n = x->resp.len < 65536 ? x->resp.len : 65536, limit = len - 1;
-	jv body = n ? jv_parse_sized(x->resp.p, (int)n) : jv_invalid();
-	jv e = jv_invalid();
-	mlde_buf text = { 0 };
-
-	if (jv_get_kind(body) == JV_KIND_OBJECT) {
-		e = jv_object_get(jv_copy(body), jv_string("error"));
-		if (jv_get_kind(e) == JV_KIND_OBJECT) {
-			jv m = jv_object_get(e, jv_string("message"));
-			e = m;
-		} else if (jv_get_kind(e) != JV_KIND_STRING) {
-			jv_free(e);
-			e = jv_object_get(jv_copy(body), jv_string("message"));
-		}
-	}
-	if (jv_get_kind(e) == JV_KIND_STRING) {
-		mlde_buf_adds(&text, jv_string_value(e));
-	} else if (n) {
-		mlde_buf_add(&text, x->resp.p, strnlen(x->resp.p, n));
-		if (limit > RAW_MAX)
-			limit = RAW_MAX;
-	}
-	jv_free(e);
-	jv_free(body);
-	mlde_buf_addc(&text, '\0');
-	scrub(h, text.p);
-	snprintf(out, len, "%.*s", (int)limit, text.p);
-	mlde_buf_free(&text);
-	for (char *p = out; *p; p++)
-		if (*p == '\n' || *p == '\r' || *p == '\t')
-			*p = ' ';
-}
-
 /* What a failed transfer says, in words that stay the same from one
  * attempt to the next (curl's own text holds times), so that a report can
  * count requests by cause. */
@@ -269,9 +111,7 @@ static void curl_error_text(const mlde_http *h, const xfer *x, CURLcode code, ch
 	long oserr = 0;
 
 	curl_easy_getinfo(x->easy, CURLINFO_OS_ERRNO, &oserr);
-	if (x->too_big)
-		snprintf(out, len, "the reply is larger than %zu MiB", BODY_MAX >> 20);
-	else if (code == CURLE_COULDNT_CONNECT && oserr == ECONNREFUSED)
+	if (code == CURLE_COULDNT_CONNECT && oserr == ECONNREFUSED)
 		snprintf(out, len, "connection refused to %s", h->hostport);
 	else if (code == CURLE_COULDNT_CONNECT)
 		snprintf(out, len, "cannot connect to %s%s%s", h->hostport, oserr ? ": " : "",
@@ -368,13 +208,16 @@ mlde_http *mlde_http_new(const mlde_http_opts *opts, mlde_error *err)
 	h->headers = curl_slist_append(NULL, "Content-Type: application/json");
 	h->headers = curl_slist_append(h->headers, "Accept: application/json");
 	h->headers = curl_slist_append(h->headers, "Expect:");  /* no 100-continue round trip */
+	h->form_headers = curl_slist_append(NULL, "Accept: application/json");
+	h->form_headers = curl_slist_append(h->form_headers, "Expect:");
 	if (opts->auth) {
 		h->headers = curl_slist_append(h->headers, opts->auth);
+		h->form_headers = curl_slist_append(h->form_headers, opts->auth);
 		bearer = strstr(opts->auth, "Bearer ");
 		h->key = mlde_xstrdup(bearer ? bearer + 7 : opts->auth);
 	}
 	h->o.auth = NULL;  /* the slist holds it now; keep no other pointer */
-	if (!h->multi || !h->headers) {
+	if (!h->multi || !h->headers || !h->form_headers) {
 		mlde_error_set(err, MLDE_EXIT_INTERNAL, "out of memory (curl)");
 		mlde_http_free(h);
 		return NULL;
@@ -399,6 +242,14 @@ void mlde_http_submit(mlde_http *h, const char *body, size_t len, double tokens,
 	mlde_http_submit_checked(h, body, len, tokens, h->o.check, user);
 }
 
+void mlde_http_submit_call(mlde_http *h, const mlde_http_call *c, const char *body, size_t len,
+			   mlde_http_check *check, void *user)
+{
+	mlde_http_submit_checked(h, body, len, 0.0, check, user);
+	h->ready_tail->call_copy = *c;
+	h->ready_tail->call = &h->ready_tail->call_copy;
+}
+
 void mlde_http_submit_checked(mlde_http *h, const char *body, size_t len, double tokens,
 			      mlde_http_check *check, void *user)
 {
@@ -414,16 +265,46 @@ void mlde_http_submit_checked(mlde_http *h, const char *body, size_t len, double
 	h->pending++;
 }
 
+/* A call's URL, method and form on e (the JSON POST's set already). */
+static int set_call(mlde_http *h, xfer *x, const mlde_http_call *c, mlde_error *err)
+{
+	CURL *e = x->easy;
+	curl_mimepart *part;
+
+	if (c->url)
+		curl_easy_setopt(e, CURLOPT_URL, c->url);
+	if (c->body_max)
+		x->resp.body_max = c->body_max;
+	if (c->get) {
+		curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
+	} else if (c->form_data) {
+		x->mime = curl_mime_init(e);
+		if (!x->mime || !(part = curl_mime_addpart(x->mime)) ||
+		    curl_mime_name(part, "purpose") != CURLE_OK ||
+		    curl_mime_data(part, c->purpose, CURL_ZERO_TERMINATED) != CURLE_OK ||
+		    !(part = curl_mime_addpart(x->mime)) || curl_mime_name(part, "file") != CURLE_OK ||
+		    curl_mime_data(part, c->form_data, c->form_len) != CURLE_OK ||
+		    curl_mime_filename(part, c->form_name) != CURLE_OK ||
+		    curl_mime_type(part, "application/jsonl") != CURLE_OK) {
+			mlde_error_set(err, MLDE_EXIT_INTERNAL, "out of memory (curl_mime)");
+			curl_mime_free(x->mime);
+			x->mime = NULL;
+			return -1;
+		}
+		curl_easy_setopt(e, CURLOPT_MIMEPOST, x->mime);
+		curl_easy_setopt(e, CURLOPT_HTTPHEADER, h->form_headers);
+	}
+	return 0;
+}
+
 static int start(mlde_http *h, xfer *x, req *r, mlde_error *err)
 {
 	CURL *e = x->easy;
 	CURLMcode mc;
 
 	curl_easy_reset(e);
-	mlde_buf_reset(&x->resp);
+	mlde_response_start(&x->resp);
 	x->r = r;
-	x->retry_after = -1.0;
-	x->too_big = false;
 	x->sends = 0;
 	x->errbuf[0] = '\0';
 	curl_easy_setopt(e, CURLOPT_URL, h->url);
@@ -445,6 +326,10 @@ static int start(mlde_http *h, xfer *x, req *r, mlde_error *err)
 	curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
 	curl_easy_setopt(e, CURLOPT_USERAGENT, "mlde/0.1.0");
 	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+	if (r->call && set_call(h, x, r->call, err) < 0) {
+		x->r = NULL;
+		return -1;
+	}
 	mc = curl_multi_add_handle(h->multi, e);
 	if (mc != CURLM_OK) {
 		mlde_error_set(err, MLDE_EXIT_INTERNAL, "curl_multi_add_handle: %s",
@@ -518,7 +403,7 @@ static void deliver(mlde_http *h, req *r, xfer *x, bool ok, bool fatal, mlde_htt
 				 .attempts = r->attempts };
 
 	if (ok) {
-		res.body = mlde_buf_take(&x->resp, &res.len);
+		res.body = mlde_buf_take(&x->resp.body, &res.len);
 		h->st.ok++;
 	} else {
 		snprintf(res.error, sizeof res.error, "%s", r->error);
@@ -539,11 +424,12 @@ static void finish(mlde_http *h, xfer *x, CURLcode code, double now, mlde_http_d
 {
 	req *r = x->r;
 	bool retry = false, fatal = false;
-	char why[WHY_MAX + 1] = "";
 	long status = 0;
 	double delay, d;
 
 	curl_multi_remove_handle(h->multi, x->easy);
+	curl_mime_free(x->mime);
+	x->mime = NULL;
 	x->r = NULL;
 	h->st.in_flight--;
 	curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
@@ -551,32 +437,26 @@ static void finish(mlde_http *h, xfer *x, CURLcode code, double now, mlde_http_d
 	mlde_ratelimit_reply(&h->limit, &x->mark, code == CURLE_OK ? status : 0, now);
 	if (x->sends > 0 || code == CURLE_OK)
 		h->reached = true;
-	if (code != CURLE_OK) {
+	if (code != CURLE_OK && !x->resp.too_big) {
 		curl_error_text(h, x, code, r->error, sizeof r->error);
+		mlde_response_scrub(h->key, r->error);
 		fatal = h->bad_url || code == CURLE_URL_MALFORMAT;
-		retry = !fatal && !x->too_big;
-	} else if (status >= 200 && status < 300) {
-		/* before the check: its reason may quote the body */
-		if (holds_key(h, x->resp.p, x->resp.len)) {
-			snprintf(r->error, sizeof r->error, "the reply holds the API key: not kept");
-		} else if (r->check && r->check(x->resp.p ? x->resp.p : "", x->resp.len, why,
-						sizeof why) < 0) {
-			snprintf(r->error, sizeof r->error, "HTTP %ld but an unusable reply: %s",
-				 status, why);
-			retry = true;
-		} else {
+		retry = !fatal;
+	} else {
+		mlde_response_outcome o;
+
+		/* libcurl read the status line, and refused any it could not */
+		x->resp.status = status;
+		o = mlde_response_classify(&x->resp, h->key, r->check, r->error, sizeof r->error);
+		if (o == MLDE_RESPONSE_OK) {
 			deliver(h, r, x, true, false, done, ctx);
 			return;
 		}
-	} else {
-		error_text(h, x, why, sizeof why);
-		snprintf(r->error, sizeof r->error, "HTTP %ld%s%s", status, why[0] ? ": " : "", why);
-		if (status == 429)
+		if (code == CURLE_OK && status == 429)
 			h->st.throttled++;
-		retry = status == 429 || status == 408 || status == 409 || status >= 500;
-		fatal = status == 401 || status == 403 || status == 404;
+		retry = o == MLDE_RESPONSE_RETRY;
+		fatal = o == MLDE_RESPONSE_FATAL;
 	}
-	scrub(h, r->error);
 	/* nothing has ever connected, and the first retry could not either: the
 	 * server is not there, and the rest would only wait out their backoff */
 	if (code != CURLE_OK && !x->sends && !h->reached && !h->unreachable &&
@@ -597,8 +477,9 @@ static void finish(mlde_http *h, xfer *x, CURLcode code, double now, mlde_http_d
 	if (d > h->o.backoff_max)
 		d = h->o.backoff_max;
 	delay = d / 2.0 + mlde_rng_double(&h->rng) * d / 2.0;
-	if (x->retry_after >= 0.0) {
-		double ra = x->retry_after < RETRY_AFTER_MAX ? x->retry_after : RETRY_AFTER_MAX;
+	if (x->resp.retry_after >= 0.0) {
+		double ra = x->resp.retry_after < MLDE_RESPONSE_RETRY_AFTER_MAX
+				    ? x->resp.retry_after : MLDE_RESPONSE_RETRY_AFTER_MAX;
 
 		/* as asked, plus a little jitter so the retries do not all land at once */
 		delay = ra + mlde_rng_double(&h->rng) * (ra < 1.0 ? ra : 1.0) * 0.1;
@@ -708,7 +589,8 @@ void mlde_http_free(mlde_http *h)
 		}
 		if (h->x[i].easy)
 			curl_easy_cleanup(h->x[i].easy);
-		mlde_buf_free(&h->x[i].resp);
+		curl_mime_free(h->x[i].mime);
+		mlde_response_free(&h->x[i].resp);
 	}
 	free(h->x);
 	while (h->ready)
@@ -722,6 +604,9 @@ void mlde_http_free(mlde_http *h)
 	for (struct curl_slist *s = h->headers; s; s = s->next)
 		explicit_bzero(s->data, strlen(s->data));
 	curl_slist_free_all(h->headers);
+	for (struct curl_slist *s = h->form_headers; s; s = s->next)
+		explicit_bzero(s->data, strlen(s->data));
+	curl_slist_free_all(h->form_headers);
 	if (h->key)
 		explicit_bzero(h->key, strlen(h->key));
 	free(h->key);

@@ -90,6 +90,22 @@ int mlde_http_poll(mlde_http *h, int wait_ms, mlde_http_done *done, void *ctx, m
 /* Requests submitted and not finished. */
 size_t mlde_http_pending(const mlde_http *h);
 void mlde_http_stats_get(const mlde_http *h, mlde_http_stats *st);
+
+/* A request other than a JSON POST to the client's URL, for the Batch
+ * API's files and batches (gen/batch.h).  Its pointers are borrowed: they
+ * must live until its result comes back. */
+typedef struct mlde_http_call {
+	const char *url;        /* NULL: the client's */
+	bool get;               /* GET (the body is ignored), else POST */
+	/* POST multipart/form-data rather than JSON: a "purpose" part and a
+	 * "file" part holding form_len bytes of form_data named form_name */
+	const char *purpose, *form_name, *form_data;
+	size_t form_len;
+	size_t body_max;        /* a reply larger is refused; 0: the default (64 MiB) */
+} mlde_http_call;
+/* Queue such a request; body (JSON) as for mlde_http_submit_checked. */
+void mlde_http_submit_call(mlde_http *h, const mlde_http_call *c, const char *body, size_t len,
+			   mlde_http_check *check, void *user);
 void mlde_http_free(mlde_http *h);
 
 #endif
