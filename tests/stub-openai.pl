@@ -72,12 +72,36 @@ use Time::HiRes qw(time);
 use Digest::SHA qw(sha256_hex);
 use MIME::Base64 qw(decode_base64);
 use Getopt::Long;
+use POSIX ();
 use FindBin ();
 use lib $FindBin::Bin;
 use OpenAIChat qw(decode_request jtype check_vision error_body_for token_logprob);
 use StubBatch ();  # /v1/files and /v1/batches: the Batch API, its options in StubBatch.pm
 
 my %o = (delay => 0, 'retry-after' => 1, slow => 3, 'hold-after' => -1);
+# ---- limits (tests/cli/pacing.t, tests/bench/bench-pacing.sh); the code is
+# in its own section below ----
+# --limit-rpm N, --limit-tpm N: at most N requests, N tokens (a body's
+#   length / 4 plus its max_tokens, as mlde estimates them) per
+#   --limit-window S seconds (default 60): token buckets that start full and
+#   refill evenly, as OpenAI's do.  A request past one gets a 429 at once,
+#   logged limited-rpm or limited-tpm, with retry-after-ms (and Retry-After)
+#   saying when it would fit; it takes nothing from the buckets.
+# --limit-headers on|off (default on): every answer under a rate limit (a
+#   200 or its 429) carries OpenAI's x-ratelimit-limit-, -remaining- and
+#   -reset-requests (and -tokens with --limit-tpm), the reset a Go duration
+#   ("20ms", "1.5s", "1m0.5s"): the time until the bucket is full again.
+# --limit-concurrency C: a request that comes while C others are in service
+#   (their answers not yet sent) gets a 429 at once, logged
+#   limited-concurrency, without Retry-After.
+# --limit-stats FILE: written at exit, one "NAME COUNT" line each for
+#   admitted, limited-rpm, limited-tpm, limited-concurrency: the 429s it
+#   had to give.
+Getopt::Long::Configure('pass_through');
+GetOptions(\%o, 'limit-rpm=f', 'limit-tpm=f', 'limit-window=f', 'limit-headers=s',
+	'limit-concurrency=i', 'limit-stats=s');
+die "stub: --limit-headers on or off\n" if ($o{'limit-headers'} // 'on') !~ /^(on|off)$/;
+# ---- end of limits ----
 # the vision mode's options first, the others left for the call below
 Getopt::Long::Configure('pass_through');
 GetOptions(\%o, 'reply=s', 'vision', 'save-bodies=s');
@@ -240,6 +264,7 @@ sub handle {
 	my $reused = ${*$fh}{stub_served}++;
 	$action = 'ok' if $action eq 'dropreuse' && !$reused;
 	$action = 'ok' if $action eq 'v1only' && $path =~ m{^/v1/};
+	$action = limit_admit($body) if $action eq 'ok' && limits_on();
 	if ($o{'hold-after'} >= 0 && $answered >= $o{'hold-after'}) {
 		printf $log "%.3f %s %d hold auth=%s key_in_body=%d path=%s%s\n", time, substr($sha, 0, 16),
 			$n, defined $auth ? 'yes' : 'no', $key_in_body, $path, $log_tail;
@@ -262,12 +287,14 @@ sub handle {
 				. "Explanation: Looking at the picture, the only shape has four equal sides.";
 		}
 		$text .= "\nExplanation: echo $key" if $action eq 'key' && defined $key;
-		$resp = response(200, completion($text));
+		$resp = response(200, completion($text), limit_headers());
 		$delay = $o{slow} if $action eq 'slow';
 		$answered++;
 	} elsif ($action eq '429') {
 		$resp = response(429, error_body(429, 'Rate limit reached for requests', 'requests'),
 			"Retry-After: $o{'retry-after'}");
+	} elsif ($action =~ /^limited-/) {
+		($resp, $delay) = (limit_refusal($action), 0);
 	} elsif ($action =~ /^(500|503|400|401)$/) {
 		$resp = response($action, error_body($action, "stub fault $action", 'server_error'));
 	} elsif ($action eq 'badjson') {
@@ -419,6 +446,99 @@ sub logprobs_json {
 	return '{"content":[' . join(',', @content) . '],"refusal":null}';
 }
 
+# ---- limits: --limit-rpm, --limit-tpm, --limit-concurrency (their options
+# at the top) ----
+my %limit_count = map { $_ => 0 } qw(admitted limited-rpm limited-tpm limited-concurrency);
+my %bucket;  # requests, tokens -> {cap, rate, level, last}
+my $limit_wait;  # seconds until the request refused last would have fitted
+
+sub limits_on {
+	return defined $o{'limit-rpm'} || defined $o{'limit-tpm'} || defined $o{'limit-concurrency'};
+}
+
+sub limit_bucket {
+	my ($kind) = @_;
+	my $n = $o{$kind eq 'requests' ? 'limit-rpm' : 'limit-tpm'};
+	return undef unless defined $n;
+	my $b = $bucket{$kind} //= { cap => $n, rate => $n / ($o{'limit-window'} // 60), level => $n, last => time };
+	my $now = time;
+	$b->{level} += ($now - $b->{last}) * $b->{rate};
+	$b->{level} = $b->{cap} if $b->{level} > $b->{cap};
+	$b->{last} = $now;
+	return $b;
+}
+
+# A Go duration, as OpenAI writes its resets: whole ms under a second
+# (rounded up), else h, m and s with up to three decimals.
+sub go_duration {
+	my ($s) = @_;
+	return sprintf('%dms', POSIX::ceil($s * 1000 - 1e-9)) if $s < 1;
+	my $h = int($s / 3600);
+	$s -= 3600 * $h;
+	my $m = int($s / 60);
+	$s -= 60 * $m;
+	my $sec = sprintf('%.3f', $s);
+	$sec =~ s/0+$//;
+	$sec =~ s/\.$//;
+	return ($h ? "${h}h" : '') . ($h || $m ? "${m}m" : '') . "${sec}s";
+}
+
+# Admit the request (its action stays 'ok') or refuse it: limited-WHY.
+sub limit_admit {
+	my ($body) = @_;
+	my $cost = int(length($body) / 4) + ($body =~ /"max_tokens"\s*:\s*(\d+)/ ? $1 : 0);
+	if (defined $o{'limit-concurrency'}) {
+		my $serving = grep { substr($_->[2], 9, 3) ne '429' } @timers;
+		if ($serving >= $o{'limit-concurrency'}) {
+			$limit_count{'limited-concurrency'}++;
+			return 'limited-concurrency';
+		}
+	}
+	my ($r, $t) = (limit_bucket('requests'), limit_bucket('tokens'));
+	$cost = $t->{cap} if $t && $cost > $t->{cap};
+	for ([$r, 1, 'limited-rpm'], [$t, $cost, 'limited-tpm']) {
+		my ($b, $need, $why) = @$_;
+		next unless $b && $b->{level} < $need;
+		$limit_count{$why}++;
+		$limit_wait = ($need - $b->{level}) / $b->{rate};
+		return $why;
+	}
+	$r->{level}-- if $r;
+	$t->{level} -= $cost if $t;
+	$limit_count{admitted}++;
+	return 'ok';
+}
+
+sub limit_headers {
+	return () if ($o{'limit-headers'} // 'on') eq 'off';
+	my @h;
+	for my $kind (qw(requests tokens)) {
+		my $b = limit_bucket($kind) or next;
+		push @h, "x-ratelimit-limit-$kind: $b->{cap}",
+			sprintf('x-ratelimit-remaining-%s: %d', $kind, $b->{level} < 0 ? 0 : $b->{level}),
+			"x-ratelimit-reset-$kind: " . go_duration(($b->{cap} - $b->{level}) / $b->{rate});
+	}
+	return @h;
+}
+
+sub limit_refusal {
+	my ($why) = @_;
+	return response(429, error_body(429, 'Too many requests in flight', 'concurrency'))
+		if $why eq 'limited-concurrency';
+	my $ms = POSIX::ceil($limit_wait * 1000);
+	return response(429, error_body(429, "Rate limit reached ($why)", 'rate_limit_exceeded'),
+		"retry-after-ms: $ms", 'Retry-After: ' . POSIX::ceil($ms / 1000), limit_headers());
+}
+
+sub limit_write_stats {
+	my $f = $o{'limit-stats'} // return;
+	open(my $fh, '>', "$f.tmp") or die "stub: $f: $!\n";
+	print $fh "$_ $limit_count{$_}\n" for sort keys %limit_count;
+	close $fh or die "stub: $f: $!\n";
+	rename("$f.tmp", $f) or die "stub: $f: $!\n";
+}
+# ---- end of limits ----
+
 while ($running) {
 	my $now = time;
 	my $wait = 0.5;
@@ -474,5 +594,6 @@ while ($running) {
 		parse($fh);  # a request that came while this one waited
 	}
 }
+limit_write_stats();
 my ($user, $sys) = times;
 printf $log "cpu %.3f %.3f\n", $user, $sys;

@@ -15,6 +15,7 @@
 #include "cli/cli.h"
 #include "cli/remote.h"
 #include "cli/endpoint.h"
+#include "cli/pacing.h"
 #include "cli/progress.h"
 #include "eval/answer.h"
 #include "eval/chat.h"
@@ -1221,6 +1222,9 @@ static void http_summary(const hrun *R)
 	mlde_usage_format(&R->usage, &b);
 	mlde_warn("%s", b.p);
 	mlde_buf_free(&b);
+	mlde_cli_note_pacing("questions ", R->win[WIN_ASK]);
+	mlde_cli_note_pacing("judge ", R->win[WIN_JUDGE]);
+	mlde_cli_note_pacing("embeddings ", R->win[WIN_EMBED]);
 }
 
 static int eval_http(const mlde_cli *cli, const options *opt, char **files, int nfiles,

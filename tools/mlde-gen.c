@@ -13,6 +13,7 @@
 #include "cli/cli.h"
 #include "cli/cost.h"
 #include "cli/endpoint.h"
+#include "cli/pacing.h"
 #include "cli/progress.h"
 #include "cli/remote.h"
 #include "cli/sink.h"
@@ -475,6 +476,7 @@ static void summary(const run *R)
 	} else
 		mlde_buf_printf(&b, "; from cache %lu", st.from_cache);
 	mlde_note(0, "%s", b.p);
+	mlde_cli_note_pacing(NULL, R->win);
 	if (R->opt->http.rpm > 0.0 || R->opt->http.tpm > 0.0)
 		mlde_note(1, "--rpm/--tpm held back %lu of %lu requests", st.http.limited,
 			  st.http.ok + st.http.failed);

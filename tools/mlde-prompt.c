@@ -19,6 +19,7 @@
 #include "cli/cli.h"
 #include "cli/cost.h"
 #include "cli/endpoint.h"
+#include "cli/pacing.h"
 #include "cli/remote.h"
 #include "eval/chat.h"
 #include "gen/cache.h"
@@ -831,6 +832,7 @@ static int judge(const items *I, mlde_review_log *log, const options *o, const m
 		mlde_note(0, "%zu items: judged %lu correct, %lu wrong, %lu unreadable (kept as skip), "
 			  "%lu failed, %lu judged before, in %s", I->n, J.correct, J.wrong, J.unreadable,
 			  A.failed, J.already, mlde_review_log_path(log));
+		mlde_cli_note_pacing(NULL, A.win);
 		if (A.failed) {
 			mlde_warn("%lu request%s failed for good: a rerun asks again", A.failed,
 				  A.failed == 1 ? "" : "s");

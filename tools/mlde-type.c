@@ -15,6 +15,7 @@
 #include "cli/cli.h"
 #include "cli/cost.h"
 #include "cli/endpoint.h"
+#include "cli/pacing.h"
 #include "cli/progress.h"
 #include "cli/remote.h"
 #include "cli/sink.h"
@@ -534,6 +535,7 @@ static void summary(const run *R)
 	mlde_usage_format(&R->usage, &b);
 	mlde_note(0, "%s", b.p);
 	mlde_buf_free(&b);
+	mlde_cli_note_pacing(NULL, R->win);
 	if (R->stray)
 		mlde_note(1, "%lu reply lines were no \"N<TAB>TYPE\" of the batch", R->stray);
 	/* (the sinks are closed by now: ask the option) */

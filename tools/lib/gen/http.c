@@ -41,6 +41,7 @@ typedef struct xfer {
 	mlde_response resp;     /* the status, Retry-After and body of this attempt */
 	curl_mime *mime;        /* a call's form, freed when the attempt ends */
 	int sends;              /* requests this attempt put on the wire (prereq) */
+	mlde_ratelimit_mark mark;  /* for the pacing: when it went, what its reply stated */
 	char errbuf[CURL_ERROR_SIZE];
 } xfer;
 
@@ -79,6 +80,8 @@ static size_t on_header(char *data, size_t size, size_t n, void *p)
 {
 	xfer *x = p;
 
+	if (mlde_ratelimit_header(&x->mark, data, size * n))  /* the server's x-ratelimit-* */
+		return size * n;
 	mlde_response_header(&x->resp, data, size * n, time(NULL));
 	return size * n;
 }
@@ -229,6 +232,7 @@ mlde_http *mlde_http_new(const mlde_http_opts *opts, mlde_error *err)
 		}
 	}
 	mlde_ratelimit_init(&h->limit, opts->rpm, opts->tpm, mlde_now());
+	mlde_ratelimit_jobs(&h->limit, h->o.parallel);
 	mlde_rng_seed2(&h->rng, opts->seed, 0x6a6974746572ULL);
 	return h;
 }
@@ -354,17 +358,19 @@ static int start_ready(mlde_http *h, double now, double *wake, mlde_error *err)
 			i++;
 		}
 	}
-	while (h->ready && (int)h->st.in_flight < h->o.parallel) {
+	while (h->ready) {
 		req *r = h->ready;
-		double w = h->pause_until > now ? h->pause_until - now : 0.0, t;
+		int cause;
+		bool rate_limited;
+		/* every limit: --rpm, --tpm, the server's, Retry-After, the concurrency */
+		double w = mlde_ratelimit_next(&h->limit, r->tokens, (int)h->st.in_flight,
+					       h->pause_until, now, &cause, &rate_limited);
 		xfer *x = NULL;
 
-		if ((t = mlde_ratelimit_wait(&h->limit, r->tokens, now)) > 0.0 && !r->limited) {
+		if (rate_limited && !r->limited) {
 			r->limited = true;
 			h->st.limited++;
 		}
-		if (t > w)
-			w = t;
 		if (w > 0.0) {
 			if (w < *wake)
 				*wake = w;
@@ -375,7 +381,7 @@ static int start_ready(mlde_http *h, double now, double *wake, mlde_error *err)
 				x = &h->x[i];
 		if (!x)
 			break;
-		mlde_ratelimit_take(&h->limit, r->tokens, now);
+		mlde_ratelimit_sent(&h->limit, &x->mark, r->tokens, now);
 		pop_front(h);
 		if (start(h, x, r, err) < 0)
 			return -1;
@@ -428,6 +434,7 @@ static void finish(mlde_http *h, xfer *x, CURLcode code, double now, mlde_http_d
 	h->st.in_flight--;
 	curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
 	r->status = status;
+	mlde_ratelimit_reply(&h->limit, &x->mark, code == CURLE_OK ? status : 0, now);
 	if (x->sends > 0 || code == CURLE_OK)
 		h->reached = true;
 	if (code != CURLE_OK && !x->resp.too_big) {
@@ -567,6 +574,7 @@ size_t mlde_http_pending(const mlde_http *h)
 void mlde_http_stats_get(const mlde_http *h, mlde_http_stats *st)
 {
 	*st = h->st;
+	mlde_ratelimit_stats_get(&h->limit, &st->pacing);
 	st->waiting = (unsigned long)(h->pending - h->st.in_flight);
 }
 

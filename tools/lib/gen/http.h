@@ -1,6 +1,8 @@
 /* http.h - many JSON POST requests to one endpoint at once, through
  * libcurl's multi interface on one thread: a bounded number in flight,
- * requests-per-minute and tokens-per-minute limits, and retries with
+ * requests-per-minute and tokens-per-minute limits, the server's own limits
+ * from its x-ratelimit-* headers, a concurrency that adapts to 429s and
+ * latency (gen/ratelimit.h), and retries with
  * exponential backoff and jitter that honour Retry-After, on 429, 5xx,
  * timeouts, connection errors and bodies the caller cannot use.
  *
@@ -21,6 +23,7 @@
 
 #include "base/clock.h"  /* mlde_now, which the limits run on */
 #include "base/err.h"
+#include "gen/ratelimit.h"
 
 typedef struct mlde_http mlde_http;
 
@@ -66,6 +69,8 @@ typedef struct mlde_http_stats {
 				   * connect (no attempt ever reached the server,
 				   * and a first retry did not either: then every
 				   * request waiting fails at once) */
+	mlde_ratelimit_stats pacing;  /* what held requests back; the server's
+				       * limits and the adaptive concurrency */
 } mlde_http_stats;
 
 mlde_http *mlde_http_new(const mlde_http_opts *opts, mlde_error *err);
