@@ -20,6 +20,9 @@ typedef struct worker {
 	int nslot;
 	/* activations */
 	float *x0, *col, *dcol, *y[3], *a[3];
+	/* training: every convolution's columns, kept from the forward for the
+	 * weight gradient of the backward (NULL: inference reuses col) */
+	float *scol[3], *fcol[MLDE_FILM_MAX];
 	float *z[MLDE_FILM_MAX + 1], *yf[MLDE_FILM_MAX], *rf[MLDE_FILM_MAX];
 	float *gam[MLDE_FILM_MAX], *bet[MLDE_FILM_MAX];
 	float *yh, *G, *e, *q1, *qu, *qh, *v, *hu, *hz, *ob, *av, *sc;
@@ -152,6 +155,11 @@ static void worker_init(worker *w, const mlde_model *m, int bmax, bool train)
 	if (!train)
 		return;
 	w->dcol = falloc(colsz);
+	w->scol[0] = falloc(27 * n * s2);
+	w->scol[1] = falloc(9 * (size_t)c->c1 * n * s4);
+	w->scol[2] = falloc(9 * (size_t)c->c2 * n * P);
+	for (int k = 0; k < c->nfilm; k++)
+		w->fcol[k] = falloc(9 * cz * bP);
 	w->dA = falloc(big);
 	w->dB = falloc(big);
 	w->dzA = falloc(cz * bP);
@@ -187,11 +195,14 @@ static void worker_free(worker *w)
 
 	for (size_t i = 0; i < sizeof ps / sizeof *ps; i++)
 		free(ps[i]);
+	for (int l = 0; l < 3; l++)
+		free(w->scol[l]);
 	for (int k = 0; k <= MLDE_FILM_MAX; k++)
 		free(w->z[k]);
 	for (int k = 0; k < MLDE_FILM_MAX; k++) {
 		free(w->yf[k]);
 		free(w->rf[k]);
+		free(w->fcol[k]);
 		free(w->gam[k]);
 		free(w->bet[k]);
 	}
@@ -376,8 +387,10 @@ static void forward(engine *e, worker *w, int tid)
 		int Ho = H / 2;
 		size_t N = (size_t)n * Ho * Ho;
 
-		mlde_im2col(in, cin[l], n, H, H, 3, 2, w->col);
-		mlde_gemm(0, 0, cout[l], (int)N, 9 * cin[l], 1, m->conv[l], 9 * cin[l], w->col,
+		float *col = w->scol[l] ? w->scol[l] : w->col;
+
+		mlde_im2col(in, cin[l], n, H, H, 3, 2, col);
+		mlde_gemm(0, 0, cout[l], (int)N, 9 * cin[l], 1, m->conv[l], 9 * cin[l], col,
 			  (int)N, 0, w->y[l], (int)N);
 		site_stats(e, w, tid, l, w->y[l], cout[l], N);
 		mlde_bn_forward(w->y[l], w->a[l], cout[l], N, w->mean[l], w->invstd[l], m->bng[l],
@@ -402,8 +415,10 @@ static void forward(engine *e, worker *w, int tid)
 	mlde_linear_forward(w->q1, b, c->dh, m->q2w, m->q2b, c->dh, w->qu, 0);
 	mlde_ln_forward(w->qu, b, c->dh, m->qlg, m->qlb, w->qh, w->qm, w->qis);
 	for (int k = 0; k < c->nfilm; k++) {
-		mlde_im2col(w->z[k], cz, b, side, side, 3, 1, w->col);
-		mlde_gemm(0, 0, c->c3, (int)bP, 9 * cz, 1, m->fw[k], 9 * cz, w->col, (int)bP, 0,
+		float *col = w->fcol[k] ? w->fcol[k] : w->col;
+
+		mlde_im2col(w->z[k], cz, b, side, side, 3, 1, col);
+		mlde_gemm(0, 0, c->c3, (int)bP, 9 * cz, 1, m->fw[k], 9 * cz, col, (int)bP, 0,
 			  w->yf[k], (int)bP);
 		site_stats(e, w, tid, 3 + k, w->yf[k], c->c3, bP);
 		mlde_linear_forward(w->qh, b, c->dh, m->fgw[k], m->fgb[k], c->c3, w->gam[k], 0);
@@ -557,8 +572,7 @@ static void backward(engine *e, worker *w, int tid)
 		reduce(e, tid, NSITES + s, c->c3, w->lsum, 0, w->tot);
 		mlde_bn_backward2(w->yf[k], w->dr, w->dB, c->c3, bP, b, P, w->mean[s], w->invstd[s],
 				  w->gam[k], w->tot, w->cnt[s], 0);
-		mlde_im2col(w->z[k], cz, b, side, side, 3, 1, w->col);
-		mlde_gemm(0, 1, c->c3, 9 * cz, (int)bP, 1, w->dB, (int)bP, w->col, (int)bP, 1,
+		mlde_gemm(0, 1, c->c3, 9 * cz, (int)bP, 1, w->dB, (int)bP, w->fcol[k], (int)bP, 1,
 			  GRAD(m->fw[k]), 9 * cz);
 		mlde_gemm(1, 0, 9 * cz, (int)bP, c->c3, 1, m->fw[k], 9 * cz, w->dB, (int)bP, 0,
 			  w->dcol, (int)bP);
@@ -595,7 +609,6 @@ static void backward(engine *e, worker *w, int tid)
 	for (int l = 2; l >= 0; l--) {
 		int Hin = S >> l, Ho = Hin / 2;
 		size_t N = (size_t)n * Ho * Ho;
-		const float *input = l ? w->a[l - 1] : w->x0;
 
 		memset(w->lsum, 0, 2 * (size_t)cout[l] * sizeof(double));
 		mlde_bn_backward1(w->y[l], w->a[l], w->dA, cout[l], N, 0, 0, w->mean[l],
@@ -604,8 +617,7 @@ static void backward(engine *e, worker *w, int tid)
 		reduce(e, tid, NSITES + l, cout[l], w->lsum, 0, w->tot);
 		mlde_bn_backward2(w->y[l], w->dA, w->dB, cout[l], N, 0, 0, w->mean[l],
 				  w->invstd[l], m->bng[l], w->tot, w->cnt[l], 0);
-		mlde_im2col(input, cin[l], n, Hin, Hin, 3, 2, w->col);
-		mlde_gemm(0, 1, cout[l], 9 * cin[l], (int)N, 1, w->dB, (int)N, w->col, (int)N, 1,
+		mlde_gemm(0, 1, cout[l], 9 * cin[l], (int)N, 1, w->dB, (int)N, w->scol[l], (int)N, 1,
 			  GRAD(m->conv[l]), 9 * cin[l]);
 		if (l == 0)
 			break;
