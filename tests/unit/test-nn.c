@@ -120,6 +120,45 @@ static void test_conv(int k, int s, int H)
 	free(dw); free(dx); free(dcol);
 }
 
+/* im2col and col2im against the definition, value for value: the fast
+ * paths (whole shifted planes at stride 1) must give exactly what a
+ * pixel-by-pixel loop gives, including sizes where the kernel overhangs
+ * the whole image. */
+static void test_im2col_exact(int k, int s, int H)
+{
+	int C = 2, n = 3, p = k / 2, Ho = mlde_conv_out(H, k, s);
+	size_t nx = (size_t)C * n * H * H, ncol = (size_t)n * Ho * Ho, K = (size_t)C * k * k;
+	float *x = malloc(nx * sizeof(float)), *col = malloc(K * ncol * sizeof(float));
+	float *dx = calloc(nx, sizeof(float)), *ref = calloc(nx, sizeof(float));
+	int bad = 0;
+
+	randn(x, nx, 1);
+	mlde_im2col(x, C, n, H, H, k, s, col);
+	mlde_col2im(col, C, n, H, H, k, s, dx);
+	for (int c = 0; c < C; c++)
+		for (int ky = 0; ky < k; ky++)
+			for (int kx = 0; kx < k; kx++)
+				for (int img = 0; img < n; img++)
+					for (int oy = 0; oy < Ho; oy++)
+						for (int ox = 0; ox < Ho; ox++) {
+							int iy = oy * s + ky - p, ix = ox * s + kx - p;
+							size_t r = (size_t)(c * k + ky) * k + kx;
+							size_t at = r * ncol + ((size_t)img * Ho + oy) * Ho + ox;
+							bool in = iy >= 0 && iy < H && ix >= 0 && ix < H;
+							size_t xi = (((size_t)c * n + img) * H + (in ? iy : 0)) * H +
+								    (in ? ix : 0);
+
+							bad += col[at] != (in ? x[xi] : 0);
+							if (in)
+								ref[xi] += col[at];
+						}
+	for (size_t i = 0; i < nx; i++)
+		bad += dx[i] != ref[i];
+	TAP_OK(bad == 0, "im2col and col2im %dx%d stride %d on %dx%d: exactly the definition "
+	       "(%d values off)", k, k, s, H, H, bad);
+	free(x); free(col); free(dx); free(ref);
+}
+
 /* ---- batch norm, FiLM, ReLU ---- */
 
 typedef struct bn_case {
@@ -607,6 +646,13 @@ int main(void)
 	test_conv(3, 2, 7);
 	test_conv(3, 1, 5);
 	test_conv(1, 1, 4);
+	for (int H = 1; H <= 9; H += 2) {
+		test_im2col_exact(3, 1, H);
+		test_im2col_exact(3, 2, H + 1);
+		test_im2col_exact(5, 1, H);
+		test_im2col_exact(1, 1, H);
+	}
+	test_im2col_exact(3, 2, 7);
 	test_bn(0, 0);
 	test_bn(0, 1);
 	test_bn(1, 1);

@@ -247,10 +247,42 @@ static void valid_range(int Wo, int W, int s, int kx, int p, int *lo, int *hi)
 	*hi = b;
 }
 
+/* Stride 1, same size out as in: the shifted valid rows of one image plane
+ * are one contiguous run of xi, copied whole; then the columns that fell
+ * outside the image (which the run wrapped onto the neighbouring row) and
+ * the rows above and below it are zeroed.  The same values as the row by
+ * row copy, in far fewer, longer moves. */
+static void im2col_plane_s1(const float *xi, int H, int W, int ky, int kx, int p, int lo,
+			    int hi, float *ri)
+{
+	int oy0 = p - ky > 0 ? p - ky : 0, oy1 = H + p - ky < H ? H + p - ky : H;
+	size_t first, last;
+
+	if (oy1 <= oy0 || hi <= lo) {
+		memset(ri, 0, (size_t)H * W * sizeof *ri);
+		return;
+	}
+	first = (size_t)oy0 * W + lo;
+	last = (size_t)(oy1 - 1) * W + hi;
+	memcpy(ri + first, xi + (ptrdiff_t)first + (ptrdiff_t)(ky - p) * W + (kx - p),
+	       (last - first) * sizeof *ri);
+	memset(ri, 0, first * sizeof *ri);
+	memset(ri + last, 0, ((size_t)H * W - last) * sizeof *ri);
+	for (int oy = oy0; oy < oy1; oy++) {
+		float *r = ri + (size_t)oy * W;
+
+		for (int ox = 0; ox < lo; ox++)
+			r[ox] = 0;
+		for (int ox = hi; ox < W; ox++)
+			r[ox] = 0;
+	}
+}
+
 void mlde_im2col(const float *x, int C, int n, int H, int W, int k, int s, float *col)
 {
 	int p = k / 2, Ho = mlde_conv_out(H, k, s), Wo = mlde_conv_out(W, k, s);
 	size_t HW = (size_t)H * W, HoWo = (size_t)Ho * Wo, ncol = (size_t)n * HoWo;
+	bool plane = s == 1 && Ho == H && Wo == W;
 
 	for (int c = 0; c < C; c++)
 		for (int ky = 0; ky < k; ky++)
@@ -263,6 +295,10 @@ void mlde_im2col(const float *x, int C, int n, int H, int W, int k, int s, float
 					const float *xi = x + ((size_t)c * n + img) * HW;
 					float *ri = row + (size_t)img * HoWo;
 
+					if (plane) {
+						im2col_plane_s1(xi, H, W, ky, kx, p, lo, hi, ri);
+						continue;
+					}
 					for (int oy = 0; oy < Ho; oy++) {
 						int iy = oy * s + ky - p;
 						float *r = ri + (size_t)oy * Wo;
