@@ -347,13 +347,14 @@ static void test_attend(void)
 	free(dK); free(dQ); free(dZ);
 }
 
-static float sa_coords[2 * 6];
+static float sa_coords[2 * 6], sa_soft[3 * 2 * 6];
 
 static double softarg_loss(void *ctx)
 {
 	small_case *s = ctx;
 
-	mlde_softarg_forward(s->x, s->C, s->nitems, s->gsize, sa_coords, 2, s->pmax, 2 * s->C);
+	mlde_softarg_forward(s->x, s->C, s->nitems, s->gsize, sa_coords, 2, s->pmax, 2 * s->C,
+			     sa_soft);
 	return dot(s->pmax, s->r, (size_t)s->nitems * 2 * s->C);
 }
 
@@ -370,7 +371,7 @@ static void test_softarg(void)
 	randn(s.r, no, 1);
 	randn(sa_coords, 12, 1);
 	softarg_loss(&s);
-	mlde_softarg_backward(s.x, s.C, s.nitems, s.gsize, sa_coords, 2, s.r, 2 * s.C, dx);
+	mlde_softarg_backward(sa_soft, s.C, s.nitems, s.gsize, sa_coords, 2, s.r, 2 * s.C, dx);
 	TAP_OK(check_coords(s.x, dx, n, softarg_loss, &s, 1e-3) < 1e-2, "spatial soft-argmax");
 	free(s.x); free(s.r); free(s.pmax); free(dx);
 }

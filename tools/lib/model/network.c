@@ -28,6 +28,7 @@ typedef struct worker {
 	float *yh, *G, *e, *q1, *qu, *qh, *v, *hu, *hz, *ob, *av, *sc;
 	float *qm, *qis, *hm, *his;   /* layer-norm statistics of qu and hu */
 	float *K, *Q, *alpha, *alog;  /* attention keys, queries, weights, logits */
+	float *soft;                  /* the head's soft-argmax softmaxes */
 	int *arg;
 	/* gradients */
 	float *dA, *dB, *dzA, *dzB, *dr, *dv, *dq1, *dqh, *dhz, *dgam, *dbet, *de, *dob, *dav,
@@ -126,6 +127,7 @@ static void worker_init(worker *w, const mlde_model *m, int bmax, bool train)
 	}
 	w->yh = falloc((size_t)c->c4 * bP);
 	w->G = falloc((size_t)c->c4 * bP);
+	w->soft = falloc((size_t)c->c4 * bP);
 	w->e = falloc(n * c->dq);
 	w->q1 = falloc(n * c->dh);
 	w->qh = falloc(n * c->dh);
@@ -186,7 +188,7 @@ static void worker_free(worker *w)
 {
 	void *ps[] = { w->it, w->item_of, w->limg, w->limg_all, w->gimg, w->slot_key,
 		       w->slot_val, w->x0, w->col, w->dcol, w->y[0], w->y[1], w->y[2],
-		       w->a[0], w->a[1], w->a[2], w->yh, w->G, w->e, w->qh, w->v, w->hz,
+		       w->a[0], w->a[1], w->a[2], w->yh, w->G, w->soft, w->e, w->qh, w->v, w->hz,
 		       w->ob, w->av, w->sc, w->arg, w->var, w->lsum, w->tot, w->dA, w->dB,
 		       w->dzA, w->dzB, w->dr, w->dv, w->dqh, w->dhz, w->dgam, w->dbet, w->de,
 		       w->dob, w->dav, w->dsc, w->g, w->q1, w->K, w->Q, w->alpha, w->alog,
@@ -437,7 +439,8 @@ static void forward(engine *e, worker *w, int tid)
 	if (b == 0)
 		return;
 	mlde_pool_forward(w->G, c->c4, b, P, w->v, w->v + c->c4, ldv, w->arg);
-	mlde_softarg_forward(w->G, c->c4, b, P, m->coords, SOFTARG_TEMP, w->v + soff, ldv);
+	mlde_softarg_forward(w->G, c->c4, b, P, m->coords, SOFTARG_TEMP, w->v + soff, ldv,
+			     w->soft);
 	for (int i = 0; i < b; i++)
 		memcpy(w->v + (size_t)i * ldv + 2 * c->c4, w->qh + (size_t)i * c->dh,
 		       (size_t)c->dh * sizeof(float));
@@ -537,7 +540,8 @@ static void backward(engine *e, worker *w, int tid)
 
 	/* pooling and the head */
 	mlde_pool_backward(w->dv, w->dv + c->c4, ldv, w->arg, c->c4, b, P, w->dA);
-	mlde_softarg_backward(w->G, c->c4, b, P, m->coords, SOFTARG_TEMP, w->dv + soff, ldv, w->dA);
+	mlde_softarg_backward(w->soft, c->c4, b, P, m->coords, SOFTARG_TEMP, w->dv + soff, ldv,
+			      w->dA);
 	memset(w->lsum, 0, 2 * (size_t)c->c4 * sizeof(double));
 	mlde_bn_backward1(w->yh, w->G, w->dA, c->c4, bP, 0, 0, w->mean[hs], w->invstd[hs], m->hg,
 			  1, w->lsum, GRAD(m->hg), GRAD(m->hb));

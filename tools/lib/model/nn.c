@@ -595,14 +595,13 @@ static void softmax_row(const float *r, int P, float temp, float *s)
 }
 
 void mlde_softarg_forward(const float *x, int C, int nitems, int P, const float *coords,
-			  float temp, float *out, int ld)
+			  float temp, float *out, int ld, float *soft)
 {
 	size_t N = (size_t)nitems * P;
-	float s[4096];  /* P <= 4096: images of at most 512 pixels a side */
 
 	for (int c = 0; c < C; c++)
 		for (int i = 0; i < nitems; i++) {
-			float mx = 0, my = 0;
+			float *s = soft + (size_t)c * N + (size_t)i * P, mx = 0, my = 0;
 
 			softmax_row(x + (size_t)c * N + (size_t)i * P, P, temp, s);
 			for (int p = 0; p < P; p++) {
@@ -614,18 +613,17 @@ void mlde_softarg_forward(const float *x, int C, int nitems, int P, const float 
 		}
 }
 
-void mlde_softarg_backward(const float *x, int C, int nitems, int P, const float *coords,
+void mlde_softarg_backward(const float *soft, int C, int nitems, int P, const float *coords,
 			   float temp, const float *dout, int ld, float *dx)
 {
 	size_t N = (size_t)nitems * P;
-	float s[4096];
 
 	for (int c = 0; c < C; c++)
 		for (int i = 0; i < nitems; i++) {
 			float gx = dout[(size_t)i * ld + c], gy = dout[(size_t)i * ld + C + c];
 			float *d = dx + (size_t)c * N + (size_t)i * P, dot = 0;
+			const float *s = soft + (size_t)c * N + (size_t)i * P;
 
-			softmax_row(x + (size_t)c * N + (size_t)i * P, P, temp, s);
 			for (int p = 0; p < P; p++)
 				dot += s[p] * (gx * coords[p] + gy * coords[P + p]);
 			for (int p = 0; p < P; p++)

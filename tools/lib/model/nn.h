@@ -110,11 +110,12 @@ void mlde_linear_backward(const float *x, int n, int in, const float *W, int out
 			  float *dx, int accumulate);
 /* Spatial soft-argmax: per item and channel, the softmax over the item's P
  * cells of temp * x, and the mean x and y coordinate under it (coords is
- * 2 x P): out[i*ld + c] and out[i*ld + C + c]. */
+ * 2 x P): out[i*ld + c] and out[i*ld + C + c].  soft (C x nitems*P, laid
+ * out as x) keeps the softmaxes for the backward. */
 void mlde_softarg_forward(const float *x, int C, int nitems, int P, const float *coords,
-			  float temp, float *out, int ld);
-/* dx += from dout (laid out as out). */
-void mlde_softarg_backward(const float *x, int C, int nitems, int P, const float *coords,
+			  float temp, float *out, int ld, float *soft);
+/* dx += from dout (laid out as out) and the forward's soft. */
+void mlde_softarg_backward(const float *soft, int C, int nitems, int P, const float *coords,
 			   float temp, const float *dout, int ld, float *dx);
 /* Layer normalisation of each of n rows of d values, then relu(gamma * xhat
  * + beta): a row's units cannot all die, whatever the others do.  mean and
