@@ -53,7 +53,8 @@ enum {
 	"  --max-tokens N    default " MAX_TOKENS "\n"                                 \
 	"  --api-key-file FILE\n"                                                     \
 	"                    read the key from FILE rather than $OPENAI_API_KEY\n"    \
-	"  -j, --jobs N      requests in flight (default " MLDE_STR(MLDE_ENDPOINT_JOBS) ")\n" \
+	"  -j, --jobs N      requests in flight at most (default " MLDE_STR(MLDE_ENDPOINT_JOBS) "); fewer\n" \
+	"                    while the server throttles (mlde(7), PACING)\n" \
 	"  --rpm N, --tpm N  requests and tokens per minute at most (default: no limit)\n" \
 	"  --retries N       retries of a request after 429, 5xx, a timeout or a\n"   \
 	"                    connection error (default " MLDE_STR(MLDE_ENDPOINT_RETRIES) ")\n" \
