@@ -4,7 +4,7 @@
  * correct; every faulty item is flagged with its own kind (recall per kind
  * is printed); the verdicts on hand-written LLM-style items.
  *
- * Also a tool for tests/bench/ipo-offline.sh (not a test):
+ * Also a tool for tests/cli/world-faults.t (not a test of its own):
  *     test-review --judge PLANS [ITEMS]    review records, one per item, as
  *                                          mlde-prompt writes them (item,
  *                                          prompt_version, prompt_sha256, type,
