@@ -74,8 +74,9 @@ static const char help[] =
 	"  --temperature T     default 0\n"
 	"  --max-tokens N      default " MLDE_STR(MAX_TOKENS) "\n"
 	"  --api-key-file FILE read the key from FILE rather than $OPENAI_API_KEY\n"
-	"  -j, --jobs N        requests in flight per server (default "
-		MLDE_STR(MLDE_ENDPOINT_JOBS) ")\n"
+	"  -j, --jobs N        requests in flight per server at most (default "
+		MLDE_STR(MLDE_ENDPOINT_JOBS) "); fewer\n"
+	"                      while the server throttles (mlde(7), PACING)\n"
 	"  --rpm N, --tpm N    requests and tokens per minute at most, per server\n"
 	"                      (default: no limit)\n"
 	"  --retries N         retries of a request after 429, 5xx, a timeout or a\n"
@@ -85,7 +86,7 @@ static const char help[] =
 	"                      (default " MLDE_STR(MLDE_ENDPOINT_BACKOFF) ")\n"
 	"  --cache DIR         reply cache (default $XDG_CACHE_HOME/mlde/replies)\n"
 	"  --offline           send nothing: a reply missing from the cache is a failure\n"
-	MLDE_BATCH_HELP("the questions")
+	MLDE_BATCH_HELP("the questions", "  ")
 	"  --dry-run           render every request known in advance (questions,\n"
 	"                      rotations, embeddings; not the judge's) and send none:\n"
 	"                      print their count, how many the reply cache holds, the\n"

@@ -54,7 +54,7 @@ static const char help[] =
 	"                    world: none unless given)\n"
 	"  --offline         send nothing: a reply missing from the cache is a failure\n"
 	MLDE_ENDPOINT_HELP("gpt-4o", "0.7", "512")
-	MLDE_BATCH_HELP("the requests")
+	MLDE_BATCH_HELP("the requests", "")
 	MLDE_COST_HELP
 	"  --seed S          seed of the requests and the world generator (default 1)\n"
 	"  --world-faults SPEC  world backend: make LLM mistakes at these rates,\n"

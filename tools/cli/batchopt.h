@@ -27,15 +27,19 @@ enum {
 /* Batches of what failed, after the first, with --batch-retry batch. */
 #define MLDE_BATCH_ROUNDS 2
 
-#define MLDE_BATCH_HELP(WHAT)                                                      \
-	"  --batch-api       send " WHAT " through the Batch API (half the price,\n"   \
-	"                    done within 24 h) into the cache first, then run; reads\n" \
-	"                    FILE twice (not stdin); a rerun finds its batches again\n" \
-	"  --batch-retry R   what a batch did not answer: batch (default: batched\n" \
-	"                    again, up to " MLDE_STR(MLDE_BATCH_ROUNDS) " times, then live), live (sent as\n" \
-	"                    usual), none (failed, as with --offline)\n"              \
+/* The options' help, WHAT sent; PAD ("" or spaces) moves the text to the
+ * column of the program's other options (mlde-gen's 20, mlde-eval's 22). */
+#define MLDE_BATCH_HELP(WHAT, PAD)                                                 \
+	"  --batch-api       " PAD "send " WHAT " through the Batch API (half the\n" \
+	"                    " PAD "price, done within 24 h) into the cache first, then\n" \
+	"                    " PAD "run; reads FILE twice (not stdin); a rerun finds\n" \
+	"                    " PAD "its batches again\n"                                \
+	"  --batch-retry R   " PAD "what a batch did not answer: batch (default:\n"    \
+	"                    " PAD "batched again, up to " MLDE_STR(MLDE_BATCH_ROUNDS) " times, then live), live\n" \
+	"                    " PAD "(sent as usual), none (failed, as with --offline)\n" \
 	"  --batch-write FILE  only write the batch input file of " WHAT "\n"        \
-	"                    the cache lacks (vLLM's run_batch reads it), and stop\n"  \
+	"                    " PAD "the cache lacks (vLLM's run_batch reads it), and\n" \
+	"                    " PAD "stop\n"                                             \
 	"  --batch-read FILE   fill the cache from a batch output file first\n"
 
 typedef struct mlde_batch_cli {
