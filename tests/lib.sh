@@ -147,3 +147,19 @@ done_testing() {
 	echo "1..$tap_n"
 	[ "$tap_failed" -eq 0 ]
 }
+
+# stub_start NAME [ARGS]: tests/stub-openai.pl on 127.0.0.1 with ARGS,
+# logging its requests to NAME.log; sets PID (added to STUB_PIDS, which
+# the test's trap kills), PORT, and URL and BASE (both http://...:PORT/v1)
+stub_start() {
+	stub_name=$1
+	shift
+	perl "$TESTS_DIR/stub-openai.pl" --port-file "$stub_name.port" --log "$stub_name.log" "$@" &
+	PID=$!
+	STUB_PIDS="$STUB_PIDS $PID"
+	i=0
+	while [ ! -s "$stub_name.port" ] && [ "$i" -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
+	PORT=$(cat "$stub_name.port")
+	URL=http://127.0.0.1:$PORT/v1
+	BASE=$URL
+}

@@ -14,17 +14,7 @@ export MLDE_BATCH_POLL=0.02
 
 # start_stub NAME [ARGS]: a stub logging to NAME.log and NAME.blog (its
 # Batch API calls); sets PORT, PID, BASE
-start_stub() {
-	name=$1
-	shift
-	perl "$STUB" --port-file "$name.port" --log "$name.log" --batch-log "$name.blog" "$@" &
-	PID=$!
-	STUB_PIDS="$STUB_PIDS $PID"
-	i=0
-	while [ ! -s "$name.port" ] && [ "$i" -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
-	PORT=$(cat "$name.port")
-	BASE=http://127.0.0.1:$PORT/v1
-}
+start_stub() { stub_as=$1; shift; stub_start "$stub_as" --batch-log "$stub_as.blog" "$@"; }  # tests/lib.sh
 stop_stub() { kill "$1" 2>/dev/null || :; wait "$1" 2>/dev/null || :; }
 # plans N [MARK-OF-PLAN-2 [MARK-OF-PLAN-4]]: N plan records, some marked
 plans() {

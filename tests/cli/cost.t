@@ -12,17 +12,7 @@ KEY=sk-mlde-cost-test-5e1b7c3a9d
 STUB_PIDS=
 trap 'for p in $STUB_PIDS; do kill "$p" 2>/dev/null || :; done; rm -rf "$SCRATCH"' EXIT
 
-start_stub() { # NAME [ARGS]: sets PORT, PID, URL
-	name=$1
-	shift
-	perl "$STUB" --port-file "$name.port" --log "$name.log" --conn-log "$name.conn" "$@" &
-	PID=$!
-	STUB_PIDS="$STUB_PIDS $PID"
-	i=0
-	while [ ! -s "$name.port" ] && [ "$i" -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
-	PORT=$(cat "$name.port")
-	URL=http://127.0.0.1:$PORT/v1
-}
+start_stub() { stub_as=$1; shift; stub_start "$stub_as" --conn-log "$stub_as.conn" "$@"; }  # tests/lib.sh
 conns() { if [ -f "$1.conn" ]; then wc -l < "$1.conn" | tr -d ' '; else echo 0; fi; }
 # col FILE NAME: the column NAME of the dry run's table, row by row
 col() { awk -F'\t' -v c="$2" 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == c) k = i; next } { print $k }' "$1" | tr '\n' ' ' | sed 's/ $//'; }

@@ -22,14 +22,7 @@ wait_port() {
 	PORT=$(cat "$1.port")
 }
 # start_stub NAME [ARGS]: a stub server logging to NAME.log; sets PORT, PID
-start_stub() {
-	name=$1
-	shift
-	perl "$STUB" --port-file "$name.port" --log "$name.log" --auth-log "$name.auth" "$@" &
-	PID=$!
-	STUB_PIDS="$STUB_PIDS $PID"
-	wait_port "$name"
-}
+start_stub() { stub_as=$1; shift; stub_start "$stub_as" --auth-log "$stub_as.auth" "$@"; }  # tests/lib.sh
 stop_stub() { kill "$1" 2>/dev/null || :; wait "$1" 2>/dev/null || :; }
 b64() { printf %s "$1" | base64 -w0; }
 sha16() { sha256sum | cut -c1-16; }

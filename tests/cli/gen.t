@@ -13,16 +13,7 @@ STUB_PIDS=
 trap 'for p in $STUB_PIDS; do kill "$p" 2>/dev/null || :; done; rm -rf "$SCRATCH"' EXIT
 
 # start_stub NAME [ARGS]: a stub server logging to NAME.log; sets PORT, PID
-start_stub() {
-	name=$1
-	shift
-	perl "$STUB" --port-file "$name.port" --log "$name.log" --auth-log "$name.auth" "$@" &
-	PID=$!
-	STUB_PIDS="$STUB_PIDS $PID"
-	i=0
-	while [ ! -s "$name.port" ] && [ "$i" -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
-	PORT=$(cat "$name.port")
-}
+start_stub() { stub_as=$1; shift; stub_start "$stub_as" --auth-log "$stub_as.auth" "$@"; }  # tests/lib.sh
 stop_stub() { kill "$1" 2>/dev/null || :; wait "$1" 2>/dev/null || :; }
 # plan ID [FIELD=JSON...]: a minimal plan record
 plan() {

@@ -15,17 +15,7 @@ trap 'for p in $STUB_PIDS; do kill "$p" 2>/dev/null || :; done; rm -rf "$SCRATCH
 
 # start_stub NAME [ARGS]: a stub logging to NAME.log, its 429 counts in
 # NAME.stats when it stops; sets PORT, PID, BASE
-start_stub() {
-	name=$1
-	shift
-	perl "$STUB" --port-file "$name.port" --log "$name.log" --limit-stats "$name.stats" "$@" &
-	PID=$!
-	STUB_PIDS="$STUB_PIDS $PID"
-	i=0
-	while [ ! -s "$name.port" ] && [ "$i" -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
-	PORT=$(cat "$name.port")
-	BASE=http://127.0.0.1:$PORT/v1
-}
+start_stub() { stub_as=$1; shift; stub_start "$stub_as" --limit-stats "$stub_as.stats" "$@"; }  # tests/lib.sh
 stop_stub() { kill "$1" 2>/dev/null || :; wait "$1" 2>/dev/null || :; }
 # stat NAME KEY: a count of the stub's --limit-stats
 stat() { awk -v k="$2" '$1 == k { print $2 }' "$1.stats"; }

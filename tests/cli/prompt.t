@@ -15,16 +15,7 @@ SERVE_PID=
 trap 'for p in $STUB_PIDS $SERVE_PID; do kill "$p" 2>/dev/null || :; done; rm -rf "$SCRATCH"' EXIT
 export MLDE_TIME=2026-12-01T12:00:00Z
 
-start_stub() {
-	name=$1
-	shift
-	perl "$STUB" --port-file "$name.port" --log "$name.log" --auth-log "$name.auth" "$@" &
-	PID=$!
-	STUB_PIDS="$STUB_PIDS $PID"
-	i=0
-	while [ ! -s "$name.port" ] && [ "$i" -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
-	BASE=http://127.0.0.1:$(cat "$name.port")/v1
-}
+start_stub() { stub_as=$1; shift; stub_start "$stub_as" --auth-log "$stub_as.auth" "$@"; }  # tests/lib.sh
 stop_stub() { kill "$1" 2>/dev/null || :; wait "$1" 2>/dev/null || :; }
 # wait_lines FILE N: until FILE has N lines (at most 10 s)
 wait_lines() {

@@ -12,17 +12,7 @@ KEY=sk-mlde-type-test-91c4e07d2a
 STUB_PIDS=
 trap 'for p in $STUB_PIDS; do kill "$p" 2>/dev/null || :; done; rm -rf "$SCRATCH"' EXIT
 
-start_stub() { # NAME [ARGS]: sets PORT, PID, URL
-	name=$1
-	shift
-	perl "$STUB" --port-file "$name.port" --log "$name.log" --auth-log "$name.auth" "$@" &
-	PID=$!
-	STUB_PIDS="$STUB_PIDS $PID"
-	i=0
-	while [ ! -s "$name.port" ] && [ "$i" -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
-	PORT=$(cat "$name.port")
-	URL=http://127.0.0.1:$PORT/v1
-}
+start_stub() { stub_as=$1; shift; stub_start "$stub_as" --auth-log "$stub_as.auth" "$@"; }  # tests/lib.sh
 stop_stub() { kill "$1" 2>/dev/null || :; wait "$1" 2>/dev/null || :; }
 # q ID QUESTION [TYPE]: an item (TYPE "-": none)
 q() {
