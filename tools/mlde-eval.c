@@ -1391,9 +1391,7 @@ static void parse_options(mlde_cli *cli, int *argc, char **argv, options *opt)
 		mlde_cli_usage_error(cli, "--judge-url needs --judge-model");
 	if ((opt->embed_url || opt->embed_model) && !opt->embed)
 		mlde_cli_usage_error(cli, "--embed-url and --embed-model need --embed");
-	mlde_batch_check(cli, &opt->bapi, optind < *argc, opt->http.offline);
-	if (opt->cost.dry_run && (mlde_batch_collects(&opt->bapi) || opt->bapi.read))
-		mlde_cli_usage_error(cli, "--dry-run: not with --batch-*");
+	mlde_batch_check(cli, &opt->bapi, optind < *argc, opt->http.offline, opt->cost.dry_run);
 }
 
 /* ==== the builtin backend: the model, the threads and the batch ==== */

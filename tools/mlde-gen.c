@@ -754,9 +754,7 @@ int main(int argc, char **argv)
 	if ((mlde_batch_collects(&opt.batch) || opt.batch.read) &&
 	    (opt.backend != BACKEND_HTTP || opt.emit == EMIT_PROMPT))
 		mlde_cli_usage_error(&cli, "--batch-*: only with --backend http, and not with --emit prompt");
-	mlde_batch_check(&cli, &opt.batch, optind < argc, opt.http.offline);
-	if (opt.cost.dry_run && (mlde_batch_collects(&opt.batch) || opt.batch.read))
-		mlde_cli_usage_error(&cli, "--dry-run: not with --batch-*");
+	mlde_batch_check(&cli, &opt.batch, optind < argc, opt.http.offline, opt.cost.dry_run);
 	mlde_endpoint_default_url(&opt.http);
 	opt.http.jobs = mlde_cli_endpoint_open(&ep, &cli, &opt.http, opt.backend == BACKEND_HTTP &&
 					       opt.emit != EMIT_PROMPT && !opt.http.offline &&

@@ -43,6 +43,11 @@ gen --batch-api --backend world two.jsonl
 is "$status" 2 "--batch-api --backend world: usage status"
 gen --batch-api --batch-write in.jsonl two.jsonl
 is "$status" 2 "--batch-api with --batch-write: usage status"
+gen --batch-api --dry-run two.jsonl
+is "$status" 2 "--batch-api with --dry-run: usage status"
+like err "--dry-run: not with --batch-\*" "... saying why"
+OPENAI_API_KEY=$KEY run mlde-eval --backend http -m m --batch-read out.jsonl --dry-run two.jsonl
+is "$status" 2 "mlde-eval --batch-read with --dry-run: usage status"
 MLDE_BATCH_POLL=soon OPENAI_API_KEY=$KEY run mlde-gen --prompt t.txt --batch-api --cache c0 two.jsonl
 is "$status" 2 "a bad MLDE_BATCH_POLL: usage status"
 like err "^mlde-gen: MLDE_BATCH_POLL: 'soon' is not a number in \(0, 3600\]" "... naming it"

@@ -36,7 +36,7 @@ bool mlde_batch_collects(const mlde_batch_cli *b)
 }
 
 void mlde_batch_check(const mlde_cli *cli, const mlde_batch_cli *b, bool named_files,
-		      bool offline)
+		      bool offline, bool dry_run)
 {
 	if (b->api && b->write)
 		mlde_cli_usage_error(cli, "--batch-api and --batch-write: one or the other");
@@ -45,6 +45,8 @@ void mlde_batch_check(const mlde_cli *cli, const mlde_batch_cli *b, bool named_f
 				     b->api ? "--batch-api" : "--batch-write");
 	if (b->api && offline)
 		mlde_cli_usage_error(cli, "--batch-api sends requests: not with --offline");
+	if (dry_run && (mlde_batch_collects(b) || b->read))
+		mlde_cli_usage_error(cli, "--dry-run: not with --batch-*");
 }
 
 /* A positive number from the environment, or def when unset. */

@@ -54,9 +54,10 @@ bool mlde_batch_option(const mlde_cli *cli, mlde_batch_cli *b, int c, const char
 bool mlde_batch_collects(const mlde_batch_cli *b);
 /* Usage errors of the options together: --batch-api and --batch-write
  * need named files (the input is read twice) and each other's absence;
- * --batch-api sends, so not with --offline. */
+ * --batch-api sends, so not with --offline; none of them with --dry-run,
+ * which sends nothing either way. */
 void mlde_batch_check(const mlde_cli *cli, const mlde_batch_cli *b, bool named_files,
-		      bool offline);
+		      bool offline, bool dry_run);
 /* The batch of a run that collects: to the endpoint of o (its base URL),
  * with auth, the cache key's server and the cache; its limits and poll
  * interval from MLDE_BATCH_MAX_REQUESTS, MLDE_BATCH_MAX_BYTES and
