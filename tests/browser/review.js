@@ -6,92 +6,67 @@
 // step goes to OUT.json; tests/browser/review.t checks it and the review
 // records the server wrote.
 'use strict';
-const puppeteer = require('puppeteer-core');
-const fs = require('fs');
+const { drive } = require('./drive.js');
 
 const [url, out] = process.argv.slice(2);
 const seen = {};
 
-async function main() {
-	const browser = await puppeteer.launch({
-		executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-		headless: true,
-		// root in a container has no user namespace for the sandbox
-		args: ['--no-sandbox', '--disable-gpu', '--no-first-run'],
+drive('review.js', out, seen, async page => {
+	const state = () => page.evaluate(() => ({
+		index: +document.body.dataset.index,
+		reviewed: +document.body.dataset.reviewed,
+		question: document.getElementById('question').textContent,
+		marked: (document.querySelector('li.answer') || {}).textContent || null,
+		options: [...document.querySelectorAll('#options li')].map(li => li.textContent),
+		type: document.getElementById('type').textContent,
+		version: document.getElementById('version').textContent,
+		current: document.getElementById('current').textContent,
+		status: document.getElementById('status').textContent,
+		progress: document.getElementById('progress').textContent,
+	}));
+	// wait until the page shows item `index` with `reviewed` verdicts
+	const at = (index, reviewed) => page.waitForFunction((i, r) =>
+		+document.body.dataset.index === i && +document.body.dataset.reviewed === r,
+		{ timeout: 10000 }, index, reviewed);
+
+	await page.goto(url, { waitUntil: 'load' });
+	await page.waitForFunction(() => document.body.dataset.ready === '1', { timeout: 10000 });
+	await page.waitForFunction(() => {
+		const img = document.getElementById('image');
+		return img.complete && img.naturalWidth > 0;
+	}, { timeout: 10000 });
+	seen.first = await state();
+	seen.image = await page.evaluate(() => {
+		const img = document.getElementById('image');
+		return { width: img.naturalWidth, height: img.naturalHeight, src: img.getAttribute('src') };
 	});
-	const requests = [];
-	try {
-		const page = await browser.newPage();
-		page.on('request', r => requests.push(r.url()));
-		page.on('pageerror', e => { seen.pageerror = String(e); });
-		const state = () => page.evaluate(() => ({
-			index: +document.body.dataset.index,
-			reviewed: +document.body.dataset.reviewed,
-			question: document.getElementById('question').textContent,
-			marked: (document.querySelector('li.answer') || {}).textContent || null,
-			options: [...document.querySelectorAll('#options li')].map(li => li.textContent),
-			type: document.getElementById('type').textContent,
-			version: document.getElementById('version').textContent,
-			current: document.getElementById('current').textContent,
-			status: document.getElementById('status').textContent,
-			progress: document.getElementById('progress').textContent,
-		}));
-		// wait until the page shows item `index` with `reviewed` verdicts
-		const at = (index, reviewed) => page.waitForFunction((i, r) =>
-			+document.body.dataset.index === i && +document.body.dataset.reviewed === r,
-			{ timeout: 10000 }, index, reviewed);
-
-		await page.goto(url, { waitUntil: 'load' });
-		await page.waitForFunction(() => document.body.dataset.ready === '1', { timeout: 10000 });
-		await page.waitForFunction(() => {
-			const img = document.getElementById('image');
-			return img.complete && img.naturalWidth > 0;
-		}, { timeout: 10000 });
-		seen.first = await state();
-		seen.image = await page.evaluate(() => {
-			const img = document.getElementById('image');
-			return { width: img.naturalWidth, height: img.naturalHeight, src: img.getAttribute('src') };
-		});
-		await page.keyboard.press('y');
-		await at(1, 1);
-		await page.keyboard.press('n');
-		await page.waitForSelector('#reason', { visible: true });
-		await page.keyboard.type('two options are the same');
-		await page.keyboard.press('Enter');
-		await at(2, 2);
-		seen.reasonsAfterWrong = await page.evaluate(() =>
-			[...document.querySelectorAll('#reasons option')].map(o => o.value));
-		await page.keyboard.press('s');
-		await at(3, 3);
-		await page.keyboard.press('ArrowLeft');
-		await at(2, 3);
-		seen.back = await state();
-		await page.keyboard.press('n');
-		await page.waitForSelector('#reason', { visible: true });
-		await page.keyboard.type('1');
-		await page.keyboard.press('Enter');
-		await at(3, 3);
-		await page.keyboard.press('k');
-		await at(2, 3);
-		seen.changed = await state();
-		await page.click('#bcorrect');
-		await at(3, 3);
-		await page.keyboard.press('j');
-		await at(4, 3);
-		await page.keyboard.press('q');
-		await page.waitForFunction(() => document.body.dataset.quit === '1', { timeout: 10000 });
-		seen.end = await state();
-	} finally {
-		seen.requests = requests;
-		await browser.close();
-	}
-}
-
-main().then(() => {
-	fs.writeFileSync(out, JSON.stringify(seen, null, 1));
-}, e => {
-	seen.error = String(e && e.stack || e);
-	fs.writeFileSync(out, JSON.stringify(seen, null, 1));
-	console.error('review.js: ' + seen.error);
-	process.exit(1);
+	await page.keyboard.press('y');
+	await at(1, 1);
+	await page.keyboard.press('n');
+	await page.waitForSelector('#reason', { visible: true });
+	await page.keyboard.type('two options are the same');
+	await page.keyboard.press('Enter');
+	await at(2, 2);
+	seen.reasonsAfterWrong = await page.evaluate(() =>
+		[...document.querySelectorAll('#reasons option')].map(o => o.value));
+	await page.keyboard.press('s');
+	await at(3, 3);
+	await page.keyboard.press('ArrowLeft');
+	await at(2, 3);
+	seen.back = await state();
+	await page.keyboard.press('n');
+	await page.waitForSelector('#reason', { visible: true });
+	await page.keyboard.type('1');
+	await page.keyboard.press('Enter');
+	await at(3, 3);
+	await page.keyboard.press('k');
+	await at(2, 3);
+	seen.changed = await state();
+	await page.click('#bcorrect');
+	await at(3, 3);
+	await page.keyboard.press('j');
+	await at(4, 3);
+	await page.keyboard.press('q');
+	await page.waitForFunction(() => document.body.dataset.quit === '1', { timeout: 10000 });
+	seen.end = await state();
 });
