@@ -358,6 +358,17 @@ void mlde_col2im(const float *col, int C, int n, int H, int W, int k, int s, flo
 			}
 }
 
+void mlde_conv_flip(const float *W, int cout, int cin, int k, int cuse, float *wf)
+{
+	int kk = k * k;
+
+	for (int ci = 0; ci < cuse; ci++)
+		for (int co = 0; co < cout; co++)
+			for (int t = 0; t < kk; t++)
+				wf[((size_t)ci * cout + co) * kk + kk - 1 - t] =
+					W[((size_t)co * cin + ci) * kk + t];
+}
+
 /* ---- batch normalisation ---- */
 
 void mlde_bn_sums(const float *x, int C, size_t N, double *sums)
