@@ -55,6 +55,7 @@ LOOP_KNOBS := SEED THREADS WORLD_IMAGES WORLD_BASE WORLD_MIX WORLD_VAL WORLD_TES
 LOOP_KNOBS += $(REAL_KNOBS_SET)
 # REPLAY only when set, so a run without it has the knobs file it had before
 LOOP_KNOBS += $(if $(strip $(REPLAY)),REPLAY)
+LOOP_KNOBS += $(if $(strip $(FREEZE_STEM)),FREEZE_STEM)
 knobs_now := $(foreach k,$(LOOP_KNOBS),$(k)=$(subst $(space),$(comma),$(strip $($(k)))))
 # each word of knobs_now as one shell word (command knobs hold quotes)
 knobs_quoted := $(foreach w,$(knobs_now),'$(subst ','\'',$(w))')
@@ -292,7 +293,7 @@ define TRAIN_STEP
 ifeq ($(strip $(TRAIN_CMD)),)
 $(call ckpt,$(1)): $(call ckpt,$(call prev,$(1))) $(BASE_ITEMS) $(call gens_upto,$(1)) $(BINDIR)/mlde-train
 	@$$(call timed,iter$(1) train,$$(TRAIN) --init $(call ckpt,$(call prev,$(1))) --epochs $(ITER_EPOCHS) \
-		--lr $(ITER_LR) -o $$@ $(call train_files,$(1)))
+		--lr $(ITER_LR) $(if $(strip $(FREEZE_STEM)),--freeze-stem) -o $$@ $(call train_files,$(1)))
 else
 $(call TRAIN_EXTERNAL,$(1),$(call ckpt,$(call prev,$(1))),$(ITER_EPOCHS),$(ITER_LR))
 endif

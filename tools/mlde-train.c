@@ -20,7 +20,7 @@
 
 #define SYNOPSIS "mlde-train [-qv] [--init MODEL] -o MODEL [--epochs E] [--lr X] " \
 	"[--batch B] [--wd X] [--shift N] [--seed S] [--threads T] [--images DIR] [--arch SPEC] [--bench] " \
-	"[--old FILE]... [--replay N] [FILE...]"
+	"[--old FILE]... [--replay N] [--freeze-stem] [FILE...]"
 
 static const char help[] =
 	"Train the builtin model on items (FILE, or stdin) and write it to MODEL, a\n"
@@ -46,6 +46,8 @@ static const char help[] =
 	"                      sample of them joins each epoch; without, all of them\n"
 	"  --replay N          each epoch: every FILE item and N of the --old items, a\n"
 	"                      fresh seeded draw every epoch (all if fewer)\n"
+	"  --freeze-stem       train all but the stem (the three first convolutions),\n"
+	"                      which runs as in inference, by its running statistics\n"
 	"  --bench             also time OpenBLAS sgemm on the same threads and give the\n"
 	"                      training's FLOP rate as a fraction of it\n"
 	"  -q, --quiet         errors only\n"
@@ -55,7 +57,8 @@ static const char help[] =
 	"Exit status: 0 success, 1 bad input, 2 usage, 3 I/O error (see mlde(7)).\n";
 
 enum { OPT_INIT = MLDE_OPT_FIRST_PRIVATE, OPT_EPOCHS, OPT_LR, OPT_BATCH, OPT_SEED,
-       OPT_THREADS, OPT_IMAGES, OPT_ARCH, OPT_BENCH, OPT_WD, OPT_SHIFT, OPT_OLD, OPT_REPLAY };
+       OPT_THREADS, OPT_IMAGES, OPT_ARCH, OPT_BENCH, OPT_WD, OPT_SHIFT, OPT_OLD, OPT_REPLAY,
+       OPT_FREEZE_STEM };
 
 static const struct option longopts[] = {
 	MLDE_COMMON_LONGOPTS,
@@ -72,6 +75,7 @@ static const struct option longopts[] = {
 	{ "shift", required_argument, 0, OPT_SHIFT },
 	{ "old", required_argument, 0, OPT_OLD },
 	{ "replay", required_argument, 0, OPT_REPLAY },
+	{ "freeze-stem", no_argument, 0, OPT_FREEZE_STEM },
 	{ 0, 0, 0, 0 },
 };
 
@@ -82,7 +86,7 @@ typedef struct options {
 	const char **old;      /* the --old files (argv's strings) */
 	int nold;
 	double lr, wd;
-	bool bench, arch;
+	bool bench, arch, freeze_stem;
 	mlde_model_cfg cfg;
 } options;
 
@@ -254,6 +258,8 @@ static jv train_meta(const options *o, size_t nitems)
 	SET("train_items", "%zu", nitems);
 	if (o->replay >= 0)
 		SET("train_replay", "%ld", o->replay);
+	if (o->freeze_stem)
+		SET("train_frozen", "%s", "stem");
 	m = jv_object_set(m, jv_string("train_schedule"),
 			  jv_string("Adam (0.9, 0.999), linear warm-up over 3% of the steps, "
 				    "cosine decay to 2% of the peak"));
@@ -298,6 +304,7 @@ static void parse_options(mlde_cli *cli, int *argc, char **argv, options *o)
 		case OPT_REPLAY:
 			o->replay = mlde_cli_long(cli, "--replay", optarg, 0, 0x7fffffffL);
 			break;
+		case OPT_FREEZE_STEM: o->freeze_stem = true; break;
 		default: mlde_cli_usage_error(cli, "unhandled option");
 		}
 	}
@@ -340,6 +347,7 @@ static int setup(train *T, int nfiles, char **files, mlde_error *err)
 	mlde_shifter_init(&T->sh, (int)o->shift, mlde_model_config(T->m)->size, T->imgs.px,
 			  T->imgs.n, (int)o->batch, (uint64_t)o->seed);
 	mlde_trainer_set_decay(T->tr, (float)o->wd);
+	mlde_trainer_freeze_stem(T->tr, o->freeze_stem);
 	return 0;
 }
 

@@ -46,6 +46,8 @@ typedef struct engine {
 	mlde_model *m;
 	mlde_team *team;
 	int T, train;
+	int frozen_stem;    /* the stem as in inference: no gradient, no step */
+	size_t stem_len;    /* the stem's parameters: the first of BUF_W */
 	worker *wk;
 	double *red;        /* [2 * NSITES][T][red_stride]: partial sums to add up */
 	size_t red_stride;
@@ -290,7 +292,7 @@ static void site_stats(engine *e, worker *w, int tid, int s, const float *x, int
 {
 	mlde_model *m = e->m;
 
-	if (!e->train) {
+	if (!e->train || (e->frozen_stem && s < 3)) {
 		for (int c = 0; c < C; c++) {
 			w->mean[s][c] = m->rm[s][c];
 			w->invstd[s][c] = (float)(1.0 / sqrt((double)m->rv[s][c] + MLDE_BN_EPS));
@@ -391,7 +393,9 @@ static void forward(engine *e, worker *w, int tid)
 		int Ho = H / 2;
 		size_t N = (size_t)n * Ho * Ho;
 
-		float *col = w->scol[l] ? w->scol[l] : w->col;
+		/* the columns are kept for the weight gradient, which a frozen
+		 * stem does not have */
+		float *col = w->scol[l] && !e->frozen_stem ? w->scol[l] : w->col;
 
 		mlde_im2col(in, cin[l], n, H, H, 3, 2, col);
 		mlde_gemm(0, 0, cout[l], (int)N, 9 * cin[l], 1, m->conv[l], 9 * cin[l], col,
@@ -599,6 +603,15 @@ static void backward(engine *e, worker *w, int tid)
 		dnext = t;
 	}
 
+	mlde_ln_backward(w->qu, w->qh, w->dqh, b, c->dh, w->qm, w->qis, m->qlg, GRAD(m->qlg),
+			 GRAD(m->qlb), w->dqu);
+	mlde_linear_backward(w->q1, b, c->dh, m->q2w, c->dh, NULL, w->dqu, 0, GRAD(m->q2w),
+			     GRAD(m->q2b), w->dq1, 0);
+	mlde_linear_backward(w->e, b, c->dq, m->qw, c->dh, w->q1, w->dq1, 1, GRAD(m->qw),
+			     GRAD(m->qb), w->de, 0);
+	if (e->frozen_stem)
+		return;
+
 	/* back onto the images the items came from, in item order */
 	memset(w->dA, 0, (size_t)c->c3 * n * P * sizeof(float));
 	for (int ch = 0; ch < c->c3; ch++)
@@ -609,12 +622,6 @@ static void backward(engine *e, worker *w, int tid)
 			for (int p = 0; p < P; p++)
 				o[p] += d[p];
 		}
-	mlde_ln_backward(w->qu, w->qh, w->dqh, b, c->dh, w->qm, w->qis, m->qlg, GRAD(m->qlg),
-			 GRAD(m->qlb), w->dqu);
-	mlde_linear_backward(w->q1, b, c->dh, m->q2w, c->dh, NULL, w->dqu, 0, GRAD(m->q2w),
-			     GRAD(m->q2b), w->dq1, 0);
-	mlde_linear_backward(w->e, b, c->dq, m->qw, c->dh, w->q1, w->dq1, 1, GRAD(m->qw),
-			     GRAD(m->qb), w->de, 0);
 
 	/* the stem, last layer first */
 	for (int l = 2; l >= 0; l--) {
@@ -758,6 +765,8 @@ static void update(engine *e, int tid)
 	/* dense parameters: each member sums every member's gradient over its
 	 * own range, in member order, into member 0's buffer, then steps */
 	mlde_split(m->len[BUF_W], tid, e->T, &lo, &hi);
+	if (e->frozen_stem && lo < e->stem_len)
+		lo = e->stem_len < hi ? e->stem_len : hi;
 	for (size_t a = lo; a < hi; a += chunk) {
 		size_t z = a + chunk < hi ? a + chunk : hi;
 
@@ -845,6 +854,20 @@ double mlde_trainer_step(mlde_trainer *t, const mlde_mc_item *const *items, int 
 void mlde_trainer_set_decay(mlde_trainer *t, float wd)
 {
 	t->e.wd = wd;
+}
+
+void mlde_trainer_freeze_stem(mlde_trainer *t, bool frozen)
+{
+	const mlde_model *m = t->e.m;
+	size_t end = 0;
+
+	/* the stem's tensors are registered first (model.c's layout) */
+	for (int i = 0; i < m->ndesc; i++)
+		if (m->desc[i].buf == BUF_W && strncmp(m->desc[i].name, "stem.", 5) == 0 &&
+		    m->desc[i].off + m->desc[i].count > end)
+			end = m->desc[i].off + m->desc[i].count;
+	t->e.frozen_stem = frozen;
+	t->e.stem_len = end;
 }
 
 double mlde_trainer_flops(const mlde_trainer *t)
