@@ -112,6 +112,27 @@ run mlde-train -o r7 --images w --epochs 1 --old old.jsonl --replay 0 /dev/null
 is "$status" 1 "--replay 0 and no new items: status 1"
 like err 'no items to train on' "--replay 0 and no new items: said so"
 
+# --freeze-stem: the stem keeps what the --init model learned, so the
+# image embedding (the stem's output) is the same; the rest is trained
+run mlde-train --help
+like out "--freeze-stem" "--help: --freeze-stem"
+run mlde-train -o f1 --images w --epochs 1 --batch 16 --seed 6 --init m1 --freeze-stem new.jsonl
+is "$status" 0 "--freeze-stem: status 0"
+holds "--freeze-stem: recorded in the metadata" grep -aq '"train_frozen":"stem"' f1
+mlde-train -q -o f2 --images w --epochs 1 --batch 16 --seed 6 --init m1 new.jsonl
+mlde-eval -q -m m1 --images w --embed -Z -o m1.emb test.jsonl
+mlde-eval -q -m f1 --images w --embed -Z -o f1.emb test.jsonl
+mlde-eval -q -m f2 --images w --embed -Z -o f2.emb test.jsonl
+is "$(jq -c .embedding f1.emb | cksum)" "$(jq -c .embedding m1.emb | cksum)" \
+	"--freeze-stem: the image embedding is the --init model's"
+holds "without --freeze-stem the embedding moves" not cmp -s m1.emb f2.emb
+mlde-eval -q -m m1 --images w -Z -o m1.eval test.jsonl
+mlde-eval -q -m f1 --images w -Z -o f1.eval test.jsonl
+holds "--freeze-stem: the scores move (the rest was trained)" \
+	test "$(jq -c .scores f1.eval | cksum)" != "$(jq -c .scores m1.eval | cksum)"
+mlde-train -q -o f3 --images w --epochs 1 --batch 16 --seed 6 --init m1 --freeze-stem new.jsonl
+same f1 f3 "--freeze-stem: the same model again"
+
 # ---- bad input: a clear message, a non-zero status, no model left ----
 img=$(zstd -dcq w/base.jsonl.zst | head -1 | jq -r .image)
 bad_images "w/$img"

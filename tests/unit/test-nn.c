@@ -473,7 +473,50 @@ static double model_loss(void *ctx)
 	return mlde_trainer_grad(c->tr, c->items, NITEM, c->images);
 }
 
-static void test_model(int threads)
+/* A step with the stem frozen changes no stem tensor (weights, batch-norm
+ * parameters and running statistics: every tensor named "stem.") and does
+ * change the FiLM blocks. */
+static void test_frozen_step(model_case *c)
+{
+	int nt = mlde_model_ntensors(c->m), stem_changed = 0, film_changed = 0, nstem = 0;
+	float **before = calloc((size_t)nt, sizeof *before);
+	int correct;
+
+	for (int t = 0; t < nt; t++) {
+		float *data;
+		size_t count;
+		bool trained;
+
+		mlde_model_tensor(c->m, t, &data, &count, &trained);
+		before[t] = malloc(count * sizeof(float));
+		memcpy(before[t], data, count * sizeof(float));
+	}
+	mlde_trainer_step(c->tr, c->items, NITEM, c->images, 0.01f, &correct);
+	for (int t = 0; t < nt; t++) {
+		float *data;
+		size_t count;
+		bool trained;
+		const char *name = mlde_model_tensor(c->m, t, &data, &count, &trained);
+		bool changed = memcmp(before[t], data, count * sizeof(float)) != 0;
+
+		if (strncmp(name, "stem.", 5) == 0) {
+			nstem++;
+			stem_changed += changed;
+		} else if (strncmp(name, "film.", 5) == 0) {
+			film_changed += changed;
+		}
+		free(before[t]);
+	}
+	free(before);
+	TAP_OK(nstem == 15 && stem_changed == 0 && film_changed > 0, "a step with the stem frozen "
+	       "leaves its %d tensors as they were (%d changed) and moves %d FiLM tensors", nstem,
+	       stem_changed, film_changed);
+}
+
+/* frozen: the stem frozen (mlde_trainer_freeze_stem): its gradient must be
+ * exactly zero, every other tensor's must match finite differences, and a
+ * step must leave the stem as it was, running statistics included. */
+static void test_model(int threads, bool frozen)
 {
 	static const char *const opts[][4] = {
 		{ "red", "green", "blue", "yellow" },
@@ -492,7 +535,8 @@ static void test_model(int threads)
 	mlde_mc_item items[NITEM];
 	unsigned char *img[NIMG];
 	model_case c;
-	int bad = 0, checked = 0;
+	int bad = 0, checked = 0, nstem = 0;
+	size_t nstem_nonzero = 0;
 
 	mlde_error_clear(&err);
 	mlde_blas_threads(1);
@@ -500,6 +544,7 @@ static void test_model(int threads)
 	TAP_OK(team != NULL, "a team of %d thread(s) starts (%s)", threads, err.msg);
 	c.m = mlde_model_new(&cfg, 7);
 	c.tr = mlde_trainer_new(c.m, team, NITEM);
+	mlde_trainer_freeze_stem(c.tr, frozen);
 	for (int i = 0; i < NIMG; i++) {
 		img[i] = malloc(16 * 16 * 3);
 		for (int p = 0; p < 16 * 16 * 3; p++)
@@ -533,6 +578,13 @@ static void test_model(int threads)
 		grad = malloc(count * sizeof(float));
 		model_loss(&c);
 		mlde_trainer_tensor_grad(c.tr, t, grad);
+		if (frozen && strncmp(name, "stem.", 5) == 0) {
+			for (size_t k = 0; k < count; k++)
+				nstem_nonzero += grad[k] != 0;
+			nstem++;
+			free(grad);
+			continue;
+		}
 		/* the tables are sparse: check rows the batch uses */
 		if (strcmp(name, "words.weight") == 0 || strstr(name, "answers.")) {
 			size_t d = strcmp(name, "answers.bias") == 0 ? 1 : (size_t)count /
@@ -556,9 +608,15 @@ static void test_model(int threads)
 		}
 		free(grad);
 	}
-	TAP_OK(bad == 0 && checked > 20, "whole model, %d thread%s: the gradient of all %d "
+	TAP_OK(bad == 0 && checked > 20, "whole model, %d thread%s%s: the gradient of all %d "
 	       "trained tensors matches finite differences (10 of 12 coordinates within 10%%)",
-	       threads, threads > 1 ? "s" : "", checked);
+	       threads, threads > 1 ? "s" : "", frozen ? ", stem frozen" : "", checked);
+	if (frozen) {
+		TAP_OK(nstem == 9 && nstem_nonzero == 0, "stem frozen, %d thread(s): the %d stem "
+		       "tensors have a zero gradient (%zu coordinates not zero)", threads, nstem,
+		       nstem_nonzero);
+		test_frozen_step(&c);
+	}
 	for (int i = 0; i < NITEM; i++)
 		mlde_mc_item_free(&items[i]);
 	for (int i = 0; i < NIMG; i++)
@@ -680,8 +738,10 @@ int main(void)
 	test_ln();
 	test_softarg();
 	test_attend();
-	test_model(1);
-	test_model(2);
+	test_model(1, false);
+	test_model(2, false);
+	test_model(1, true);
+	test_model(2, true);
 	test_team_fail();
 	test_model_file();
 	return TAP_DONE();
