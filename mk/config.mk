@@ -40,8 +40,9 @@ ITER_EPOCHS ?= 6
 #   ITER_EPOCHS=2, cumulative (97,000): 57.3, -2.2 [-5.2, +0.8]; letters -12
 # (8 base epochs: 44.9 at iter0 against 46.2; 8 at LR=0.004: 40.3)
 REPLAY ?=
-# Non-empty: iterations 1.. train all but the stem, which keeps what
-# iteration 0 learned (mlde-train --freeze-stem)
+# L (1-3): iterations 1.. train all but the first L of the stem's three
+# convolutions, which keep what iteration 0 learned (mlde-train
+# --freeze-stem L).  Empty: all trained.
 FREEZE_STEM ?=
 LR ?= 0.002
 ITER_LR ?= 0.002

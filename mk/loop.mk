@@ -293,7 +293,7 @@ define TRAIN_STEP
 ifeq ($(strip $(TRAIN_CMD)),)
 $(call ckpt,$(1)): $(call ckpt,$(call prev,$(1))) $(BASE_ITEMS) $(call gens_upto,$(1)) $(BINDIR)/mlde-train
 	@$$(call timed,iter$(1) train,$$(TRAIN) --init $(call ckpt,$(call prev,$(1))) --epochs $(ITER_EPOCHS) \
-		--lr $(ITER_LR) $(if $(strip $(FREEZE_STEM)),--freeze-stem) -o $$@ $(call train_files,$(1)))
+		--lr $(ITER_LR) $(if $(strip $(FREEZE_STEM)),--freeze-stem $(FREEZE_STEM)) -o $$@ $(call train_files,$(1)))
 else
 $(call TRAIN_EXTERNAL,$(1),$(call ckpt,$(call prev,$(1))),$(ITER_EPOCHS),$(ITER_LR))
 endif

@@ -20,7 +20,7 @@
 
 #define SYNOPSIS "mlde-train [-qv] [--init MODEL] -o MODEL [--epochs E] [--lr X] " \
 	"[--batch B] [--wd X] [--shift N] [--seed S] [--threads T] [--images DIR] [--arch SPEC] [--bench] " \
-	"[--old FILE]... [--replay N] [--freeze-stem] [FILE...]"
+	"[--old FILE]... [--replay N] [--freeze-stem L] [FILE...]"
 
 static const char help[] =
 	"Train the builtin model on items (FILE, or stdin) and write it to MODEL, a\n"
@@ -46,8 +46,8 @@ static const char help[] =
 	"                      sample of them joins each epoch; without, all of them\n"
 	"  --replay N          each epoch: every FILE item and N of the --old items, a\n"
 	"                      fresh seeded draw every epoch (all if fewer)\n"
-	"  --freeze-stem       train all but the stem (the three first convolutions),\n"
-	"                      which runs as in inference, by its running statistics\n"
+	"  --freeze-stem L     train all but the first L (1-3) of the stem's three\n"
+	"                      convolutions, which run as in inference (default 0)\n"
 	"  --bench             also time OpenBLAS sgemm on the same threads and give the\n"
 	"                      training's FLOP rate as a fraction of it\n"
 	"  -q, --quiet         errors only\n"
@@ -75,7 +75,7 @@ static const struct option longopts[] = {
 	{ "shift", required_argument, 0, OPT_SHIFT },
 	{ "old", required_argument, 0, OPT_OLD },
 	{ "replay", required_argument, 0, OPT_REPLAY },
-	{ "freeze-stem", no_argument, 0, OPT_FREEZE_STEM },
+	{ "freeze-stem", required_argument, 0, OPT_FREEZE_STEM },
 	{ 0, 0, 0, 0 },
 };
 
@@ -86,7 +86,8 @@ typedef struct options {
 	const char **old;      /* the --old files (argv's strings) */
 	int nold;
 	double lr, wd;
-	bool bench, arch, freeze_stem;
+	long freeze_stem;      /* stem layers frozen */
+	bool bench, arch;
 	mlde_model_cfg cfg;
 } options;
 
@@ -259,7 +260,7 @@ static jv train_meta(const options *o, size_t nitems)
 	if (o->replay >= 0)
 		SET("train_replay", "%ld", o->replay);
 	if (o->freeze_stem)
-		SET("train_frozen", "%s", "stem");
+		SET("train_frozen_stem", "%ld", o->freeze_stem);
 	m = jv_object_set(m, jv_string("train_schedule"),
 			  jv_string("Adam (0.9, 0.999), linear warm-up over 3% of the steps, "
 				    "cosine decay to 2% of the peak"));
@@ -304,7 +305,9 @@ static void parse_options(mlde_cli *cli, int *argc, char **argv, options *o)
 		case OPT_REPLAY:
 			o->replay = mlde_cli_long(cli, "--replay", optarg, 0, 0x7fffffffL);
 			break;
-		case OPT_FREEZE_STEM: o->freeze_stem = true; break;
+		case OPT_FREEZE_STEM:
+			o->freeze_stem = mlde_cli_long(cli, "--freeze-stem", optarg, 0, 3);
+			break;
 		default: mlde_cli_usage_error(cli, "unhandled option");
 		}
 	}
@@ -347,7 +350,7 @@ static int setup(train *T, int nfiles, char **files, mlde_error *err)
 	mlde_shifter_init(&T->sh, (int)o->shift, mlde_model_config(T->m)->size, T->imgs.px,
 			  T->imgs.n, (int)o->batch, (uint64_t)o->seed);
 	mlde_trainer_set_decay(T->tr, (float)o->wd);
-	mlde_trainer_freeze_stem(T->tr, o->freeze_stem);
+	mlde_trainer_freeze_stem(T->tr, (int)o->freeze_stem);
 	return 0;
 }
 

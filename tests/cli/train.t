@@ -112,13 +112,16 @@ run mlde-train -o r7 --images w --epochs 1 --old old.jsonl --replay 0 /dev/null
 is "$status" 1 "--replay 0 and no new items: status 1"
 like err 'no items to train on' "--replay 0 and no new items: said so"
 
-# --freeze-stem: the stem keeps what the --init model learned, so the
+# --freeze-stem 3: the stem keeps what the --init model learned, so the
 # image embedding (the stem's output) is the same; the rest is trained
 run mlde-train --help
-like out "--freeze-stem" "--help: --freeze-stem"
-run mlde-train -o f1 --images w --epochs 1 --batch 16 --seed 6 --init m1 --freeze-stem new.jsonl
-is "$status" 0 "--freeze-stem: status 0"
-holds "--freeze-stem: recorded in the metadata" grep -aq '"train_frozen":"stem"' f1
+like out "--freeze-stem L" "--help: --freeze-stem"
+run mlde-train -o f1 --images w --epochs 1 --freeze-stem 4 new.jsonl
+is "$status" 2 "--freeze-stem 4: usage status"
+like err '--freeze-stem: 4 is out of range \(0 to 3\)' "--freeze-stem 4: named, with the range"
+run mlde-train -o f1 --images w --epochs 1 --batch 16 --seed 6 --init m1 --freeze-stem 3 new.jsonl
+is "$status" 0 "--freeze-stem 3: status 0"
+holds "--freeze-stem: recorded in the metadata" grep -aq '"train_frozen_stem":"3"' f1
 mlde-train -q -o f2 --images w --epochs 1 --batch 16 --seed 6 --init m1 new.jsonl
 mlde-eval -q -m m1 --images w --embed -Z -o m1.emb test.jsonl
 mlde-eval -q -m f1 --images w --embed -Z -o f1.emb test.jsonl
@@ -130,8 +133,13 @@ mlde-eval -q -m m1 --images w -Z -o m1.eval test.jsonl
 mlde-eval -q -m f1 --images w -Z -o f1.eval test.jsonl
 holds "--freeze-stem: the scores move (the rest was trained)" \
 	test "$(jq -c .scores f1.eval | cksum)" != "$(jq -c .scores m1.eval | cksum)"
-mlde-train -q -o f3 --images w --epochs 1 --batch 16 --seed 6 --init m1 --freeze-stem new.jsonl
+mlde-train -q -o f3 --images w --epochs 1 --batch 16 --seed 6 --init m1 --freeze-stem 3 new.jsonl
 same f1 f3 "--freeze-stem: the same model again"
+# two of three frozen: the last convolution learns, so the embedding moves
+mlde-train -q -o f4 --images w --epochs 1 --batch 16 --seed 6 --init m1 --freeze-stem 2 new.jsonl
+mlde-eval -q -m f4 --images w --embed -Z -o f4.emb test.jsonl
+holds "--freeze-stem 2: the embedding moves" not cmp -s m1.emb f4.emb
+holds "--freeze-stem 2: another model than 3" not cmp -s f1 f4
 
 # ---- bad input: a clear message, a non-zero status, no model left ----
 img=$(zstd -dcq w/base.jsonl.zst | head -1 | jq -r .image)

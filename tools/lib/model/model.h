@@ -101,10 +101,11 @@ double mlde_trainer_step(mlde_trainer *t, const mlde_mc_item *const *items, int 
 /* Decoupled weight decay (AdamW) of the weight matrices and kernels: each
  * step multiplies them by 1 - lr * wd.  Default 0. */
 void mlde_trainer_set_decay(mlde_trainer *t, float wd);
-/* A frozen stem (the three convolutions before the FiLM blocks) runs as in
- * inference, batch norm by its running statistics: it gets no gradient and
- * no step, and the backward stops above it.  Default: not frozen. */
-void mlde_trainer_freeze_stem(mlde_trainer *t, bool frozen);
+/* Freeze the first layers (0..3) of the stem, the three convolutions
+ * before the FiLM blocks: they run as in inference, batch norm by its
+ * running statistics, get no gradient and no step, and the backward stops
+ * above them.  Default 0. */
+void mlde_trainer_freeze_stem(mlde_trainer *t, int layers);
 /* gemm floating-point operations done so far. */
 double mlde_trainer_flops(const mlde_trainer *t);
 

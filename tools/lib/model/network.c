@@ -46,8 +46,9 @@ typedef struct engine {
 	mlde_model *m;
 	mlde_team *team;
 	int T, train;
-	int frozen_stem;    /* the stem as in inference: no gradient, no step */
-	size_t stem_len;    /* the stem's parameters: the first of BUF_W */
+	int frozen;         /* the stem's first layers run as in inference: no
+			     * gradient, no step */
+	size_t frozen_len;  /* their parameters: the first of BUF_W */
 	worker *wk;
 	double *red;        /* [2 * NSITES][T][red_stride]: partial sums to add up */
 	size_t red_stride;
@@ -292,7 +293,7 @@ static void site_stats(engine *e, worker *w, int tid, int s, const float *x, int
 {
 	mlde_model *m = e->m;
 
-	if (!e->train || (e->frozen_stem && s < 3)) {
+	if (!e->train || s < e->frozen) {
 		for (int c = 0; c < C; c++) {
 			w->mean[s][c] = m->rm[s][c];
 			w->invstd[s][c] = (float)(1.0 / sqrt((double)m->rv[s][c] + MLDE_BN_EPS));
@@ -395,7 +396,7 @@ static void forward(engine *e, worker *w, int tid)
 
 		/* the columns are kept for the weight gradient, which a frozen
 		 * stem does not have */
-		float *col = w->scol[l] && !e->frozen_stem ? w->scol[l] : w->col;
+		float *col = w->scol[l] && l >= e->frozen ? w->scol[l] : w->col;
 
 		mlde_im2col(in, cin[l], n, H, H, 3, 2, col);
 		mlde_gemm(0, 0, cout[l], (int)N, 9 * cin[l], 1, m->conv[l], 9 * cin[l], col,
@@ -609,7 +610,7 @@ static void backward(engine *e, worker *w, int tid)
 			     GRAD(m->q2b), w->dq1, 0);
 	mlde_linear_backward(w->e, b, c->dq, m->qw, c->dh, w->q1, w->dq1, 1, GRAD(m->qw),
 			     GRAD(m->qb), w->de, 0);
-	if (e->frozen_stem)
+	if (e->frozen == 3)
 		return;
 
 	/* back onto the images the items came from, in item order */
@@ -624,7 +625,7 @@ static void backward(engine *e, worker *w, int tid)
 		}
 
 	/* the stem, last layer first */
-	for (int l = 2; l >= 0; l--) {
+	for (int l = 2; l >= e->frozen; l--) {
 		int Hin = S >> l, Ho = Hin / 2;
 		size_t N = (size_t)n * Ho * Ho;
 
@@ -637,7 +638,7 @@ static void backward(engine *e, worker *w, int tid)
 				  w->invstd[l], m->bng[l], w->tot, w->cnt[l], 0);
 		mlde_gemm(0, 1, cout[l], 9 * cin[l], (int)N, 1, w->dB, (int)N, w->scol[l], (int)N, 1,
 			  GRAD(m->conv[l]), 9 * cin[l]);
-		if (l == 0)
+		if (l == e->frozen)
 			break;
 		mlde_gemm(1, 0, 9 * cin[l], (int)N, cout[l], 1, m->conv[l], 9 * cin[l], w->dB,
 			  (int)N, 0, w->dcol, (int)N);
@@ -765,8 +766,8 @@ static void update(engine *e, int tid)
 	/* dense parameters: each member sums every member's gradient over its
 	 * own range, in member order, into member 0's buffer, then steps */
 	mlde_split(m->len[BUF_W], tid, e->T, &lo, &hi);
-	if (e->frozen_stem && lo < e->stem_len)
-		lo = e->stem_len < hi ? e->stem_len : hi;
+	if (lo < e->frozen_len)
+		lo = e->frozen_len < hi ? e->frozen_len : hi;
 	for (size_t a = lo; a < hi; a += chunk) {
 		size_t z = a + chunk < hi ? a + chunk : hi;
 
@@ -856,18 +857,20 @@ void mlde_trainer_set_decay(mlde_trainer *t, float wd)
 	t->e.wd = wd;
 }
 
-void mlde_trainer_freeze_stem(mlde_trainer *t, bool frozen)
+void mlde_trainer_freeze_stem(mlde_trainer *t, int layers)
 {
 	const mlde_model *m = t->e.m;
 	size_t end = 0;
 
-	/* the stem's tensors are registered first (model.c's layout) */
+	layers = layers < 0 ? 0 : layers > 3 ? 3 : layers;
+	/* the stem's tensors are registered first, layer by layer (model.c's
+	 * layout): stem.L.conv, stem.L.bn */
 	for (int i = 0; i < m->ndesc; i++)
 		if (m->desc[i].buf == BUF_W && strncmp(m->desc[i].name, "stem.", 5) == 0 &&
-		    m->desc[i].off + m->desc[i].count > end)
+		    m->desc[i].name[5] - '0' < layers && m->desc[i].off + m->desc[i].count > end)
 			end = m->desc[i].off + m->desc[i].count;
-	t->e.frozen_stem = frozen;
-	t->e.stem_len = end;
+	t->e.frozen = layers;
+	t->e.frozen_len = end;
 }
 
 double mlde_trainer_flops(const mlde_trainer *t)
