@@ -39,10 +39,18 @@ ITER_EPOCHS ?= 6
 #   ITER_EPOCHS=3 REPLAY=1000 (94,000): 55.2, -4.3 [-7.6, -1.1]
 #   ITER_EPOCHS=2, cumulative (97,000): 57.3, -2.2 [-5.2, +0.8]; letters -12
 # (8 base epochs: 44.9 at iter0 against 46.2; 8 at LR=0.004: 40.3)
+# Session 6, on the engine of 9f62eda (its own defaults, seed 1: 58.0):
+#   ITER_EPOCHS=3 (121,000): seeds 1-3 55.4 against 61.7, -6.3 [-8.2, -4.5];
+#   letters -29 [-36, -22], spatial relations -12 [-19, -5]; and ABS no
+#   longer ahead of uniform (seeds 1-2: -0.3 [-2.4, +1.7])
+#   ITER_EPOCHS=4 (145,000): seed 1 57.2
 REPLAY ?=
 # L (1-3): iterations 1.. train all but the first L of the stem's three
 # convolutions, which keep what iteration 0 learned (mlde-train
-# --freeze-stem L).  Empty: all trained.
+# --freeze-stem L).  Empty: all trained.  Not the default: the letters are
+# learnt in the stem.  Seed 1, against 58.0 (letters 40):
+#   FREEZE_STEM=3 (a step 62% of the FLOPs): 55.6, letters 23
+#   FREEZE_STEM=2 ITER_EPOCHS=4: 55.1, letters 24
 FREEZE_STEM ?=
 LR ?= 0.002
 ITER_LR ?= 0.002
