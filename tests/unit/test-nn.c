@@ -116,22 +116,6 @@ static void test_conv(int k, int s, int H)
 	       "conv %dx%d stride %d on %dx%d: weight gradient", k, k, s, H, H);
 	TAP_OK(check_coords(c.x, dx, nx, conv_loss, &c, 1e-2) < 1e-2,
 	       "conv %dx%d stride %d on %dx%d: input gradient", k, k, s, H, H);
-	if (s == 1 && k % 2) {
-		/* the same input gradient as a convolution of r by the flipped kernel */
-		float *wf = malloc((size_t)c.Co * K * sizeof(float));
-		float *rcol = malloc((size_t)c.Co * k * k * N * sizeof(float));
-		float *dx2 = calloc(nx, sizeof(float));
-		double worst = 0;
-
-		mlde_conv_flip(c.w, c.Co, c.C, k, c.C, wf);
-		mlde_im2col(c.r, c.Co, c.n, H, H, k, 1, rcol);
-		mlde_gemm(0, 0, c.C, N, c.Co * k * k, 1, wf, c.Co * k * k, rcol, N, 0, dx2, N);
-		for (size_t i = 0; i < nx; i++)
-			worst = fabs(dx2[i] - dx[i]) > worst ? fabs(dx2[i] - dx[i]) : worst;
-		TAP_OK(worst < 1e-4, "conv %dx%d stride 1 on %dx%d: the flipped kernel gives the "
-		       "input gradient (worst difference %.3g)", k, k, H, H, worst);
-		free(wf); free(rcol); free(dx2);
-	}
 	free(c.x); free(c.w); free(c.r); free(c.col); free(c.y);
 	free(dw); free(dx); free(dcol);
 }
@@ -736,7 +720,6 @@ int main(void)
 	test_conv(3, 2, 7);
 	test_conv(3, 1, 5);
 	test_conv(1, 1, 4);
-	test_conv(5, 1, 6);
 	for (int H = 1; H <= 9; H += 2) {
 		test_im2col_exact(3, 1, H);
 		test_im2col_exact(3, 2, H + 1);

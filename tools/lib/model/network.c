@@ -34,7 +34,6 @@ typedef struct worker {
 	float *dA, *dB, *dzA, *dzB, *dr, *dv, *dq1, *dqh, *dhz, *dgam, *dbet, *de, *dob, *dav,
 	      *dsc, *dK, *dQ, *dqu, *dhu;
 	float *g;
-	float *wflip;  /* a FiLM kernel flipped and transposed, for its input gradient */
 	float *mean[NSITES], *invstd[NSITES], *var;
 	double *lsum, *tot;
 	double cnt[NSITES];  /* columns of each site in the whole batch */
@@ -186,7 +185,6 @@ static void worker_init(worker *w, const mlde_model *m, int bmax, bool train)
 	w->dav = falloc(n * MLDE_OPTIONS_MAX * c->dz);
 	w->dsc = falloc(n * MLDE_OPTIONS_MAX);
 	w->g = falloc(m->len[BUF_W]);
-	w->wflip = falloc(9 * (size_t)c->c3 * c->c3);
 }
 
 static void worker_free(worker *w)
@@ -198,7 +196,7 @@ static void worker_free(worker *w)
 		       w->dzA, w->dzB, w->dr, w->dv, w->dqh, w->dhz, w->dgam, w->dbet, w->de,
 		       w->dob, w->dav, w->dsc, w->g, w->q1, w->K, w->Q, w->alpha, w->alog,
 		       w->dq1, w->dK, w->dQ, w->hu, w->qu, w->qm, w->qis, w->hm, w->his,
-		       w->dhu, w->dqu, w->wflip };
+		       w->dhu, w->dqu };
 
 	for (size_t i = 0; i < sizeof ps / sizeof *ps; i++)
 		free(ps[i]);
@@ -585,16 +583,11 @@ static void backward(engine *e, worker *w, int tid)
 				  w->gam[k], w->tot, w->cnt[s], 0);
 		mlde_gemm(0, 1, c->c3, 9 * cz, (int)bP, 1, w->dB, (int)bP, w->fcol[k], (int)bP, 1,
 			  GRAD(m->fw[k]), 9 * cz);
-		/* the input gradient is dB convolved with the flipped kernel: its
-		 * im2col and one gemm added onto the residual's copy, with no
-		 * columns to fold back; the x, y rows get none, as nothing reads
-		 * their gradient */
-		mlde_conv_flip(m->fw[k], c->c3, cz, 3, c->c3, w->wflip);
-		mlde_im2col(w->dB, c->c3, b, side, side, 3, 1, w->dcol);
+		mlde_gemm(1, 0, 9 * cz, (int)bP, c->c3, 1, m->fw[k], 9 * cz, w->dB, (int)bP, 0,
+			  w->dcol, (int)bP);
 		memcpy(dnext, dcur, (size_t)c->c3 * bP * sizeof(float));
 		memset(dnext + (size_t)c->c3 * bP, 0, 2 * bP * sizeof(float));
-		mlde_gemm(0, 0, c->c3, (int)bP, 9 * c->c3, 1, w->wflip, 9 * c->c3, w->dcol, (int)bP,
-			  1, dnext, (int)bP);
+		mlde_col2im(w->dcol, cz, b, side, side, 3, 1, dnext);
 		mlde_linear_backward(w->qh, b, c->dh, m->fgw[k], c->c3, NULL, w->dgam, 0,
 				     GRAD(m->fgw[k]), GRAD(m->fgb[k]), w->dqh, 1);
 		mlde_linear_backward(w->qh, b, c->dh, m->fbw[k], c->c3, NULL, w->dbet, 0,

@@ -60,12 +60,6 @@ void mlde_im2col(const float *x, int C, int n, int H, int W, int k, int s, float
 /* dx += the columns folded back onto the image */
 void mlde_col2im(const float *col, int C, int n, int H, int W, int k, int s, float *dx);
 
-/* The kernel W (cout x cin*k*k) of a stride-1 convolution as the kernel of
- * its input gradient, for the first cuse input channels: wf (cuse x
- * cout*k*k) holds W[co][ci][ky][kx] at [ci][co][k-1-ky][k-1-kx].  Then
- * dx = wf * im2col(dy), no columns to fold back. */
-void mlde_conv_flip(const float *W, int cout, int cin, int k, int cuse, float *wf);
-
 /* ---- batch normalisation ----
  * Statistics are sums over a batch that may be split between team members:
  * each member adds its part with mlde_bn_sums, the parts are added in member
