@@ -39,7 +39,9 @@ ITER_EPOCHS ?= 6
 #   ITER_EPOCHS=3 REPLAY=1000 (94,000): 55.2, -4.3 [-7.6, -1.1]
 #   ITER_EPOCHS=2, cumulative (97,000): 57.3, -2.2 [-5.2, +0.8]; letters -12
 # (8 base epochs: 44.9 at iter0 against 46.2; 8 at LR=0.004: 40.3)
-# Session 6, on the engine of 9f62eda (its own defaults, seed 1: 58.0):
+# Session 6, on the numerics of 9f62eda (reverted since; there the defaults
+# gave seed 1 58.0, seeds 1-3 60.6, ABS +1.8 [+0.0, +3.6] over uniform: the
+# same schedule moves about 2 points with the rounding of the sums alone):
 #   ITER_EPOCHS=3 (121,000): seeds 1-3 55.4 against 61.7, -6.3 [-8.2, -4.5];
 #   letters -29 [-36, -22], spatial relations -12 [-19, -5]; and ABS no
 #   longer ahead of uniform (seeds 1-2: -0.3 [-2.4, +1.7])
