@@ -42,9 +42,9 @@ ITER_EPOCHS ?= 6
 # Session 6, on the numerics of 9f62eda (reverted since; there the defaults
 # gave seed 1 58.0, seeds 1-3 60.6, ABS +1.8 [+0.0, +3.6] over uniform: the
 # same schedule moves about 2 points with the rounding of the sums alone):
-#   ITER_EPOCHS=3 (121,000): seeds 1-3 55.4 against 61.7, -6.3 [-8.2, -4.5];
-#   letters -29 [-36, -22], spatial relations -12 [-19, -5]; and ABS no
-#   longer ahead of uniform (seeds 1-2: -0.3 [-2.4, +1.7])
+#   ITER_EPOCHS=3 (121,000): seeds 1-3 55.4 against 60.6, -5.3 [-7.0, -3.5];
+#   letters -33 [-39, -26], counting -7 [-12, -1]; and ABS no longer ahead
+#   of uniform (seeds 1-2: -0.3 [-2.4, +1.7])
 #   ITER_EPOCHS=4 (145,000): seed 1 57.2
 REPLAY ?=
 # L (1-3): iterations 1.. train all but the first L of the stem's three
