@@ -78,7 +78,7 @@ $(RUN)/knobs: | $(RUN)
 # The world is a directory: made beside its place and renamed as a whole.
 $(WORLD_SETS) &: $(BINDIR)/mlde-world | $(RUN)/knobs
 	@rm -rf $(W).tmp
-	@$(call timed,world,$(BINDIR)/mlde-world -q --seed $(SEED) --out $(W).tmp \
+	@$(call timed,world,$(BINDIR)/mlde-world -q --threads $(THREADS) --seed $(SEED) --out $(W).tmp \
 		--images $(WORLD_IMAGES) --base $(WORLD_BASE) --mix $(WORLD_MIX) \
 		--val $(WORLD_VAL) --test $(WORLD_TEST))
 	@rm -rf $(W) && mv $(W).tmp $(W)
