@@ -110,15 +110,19 @@ static jv random_value(int depth)
 	}
 }
 
-/* Does mlde_json_dump write x as libjq does? (x consumed) */
-static bool dumps_alike(jv x, char *why, size_t len)
+/* Does mlde_json_dump (sorted: mlde_json_dump_sorted) write x as libjq
+ * does? (x consumed) */
+static bool dumps_alike_as(jv x, bool sorted, char *why, size_t len)
 {
-	jv want = jv_dump_string(jv_copy(x), 0);
+	jv want = jv_dump_string(jv_copy(x), sorted ? JV_PRINT_SORTED : 0);
 	mlde_buf got = { 0 };
 	bool same;
 
 	mlde_buf_adds(&got, "prefix:");  /* appended, not overwritten */
-	mlde_json_dump(x, &got);
+	if (sorted)
+		mlde_json_dump_sorted(x, &got);
+	else
+		mlde_json_dump(x, &got);
 	same = strncmp(got.p, "prefix:", 7) == 0 && got.len - 7 ==
 		(size_t)jv_string_length_bytes(jv_copy(want)) &&
 		memcmp(got.p + 7, jv_string_value(want), got.len - 7) == 0;
@@ -128,6 +132,11 @@ static bool dumps_alike(jv x, char *why, size_t len)
 	jv_free(x);
 	mlde_buf_free(&got);
 	return same;
+}
+
+static bool dumps_alike(jv x, char *why, size_t len)
+{
+	return dumps_alike_as(x, false, why, len);
 }
 
 /* Identical values: the same dump, and every number with the same bits
@@ -238,6 +247,11 @@ int main(void)
 			fprintf(stderr, "# dump: %s\n", why);
 	TAP_IS_INT((long)bad_dump, 0L, "20000 random values: jv_dump_string's bytes");
 	bad_dump = 0;
+	for (int i = 0; i < 20000; i++)
+		if (!dumps_alike_as(random_value(0), true, why, sizeof why) && bad_dump++ == 0)
+			fprintf(stderr, "# dump sorted: %s\n", why);
+	TAP_IS_INT((long)bad_dump, 0L, "20000 random values, keys sorted: jv_dump_string(JV_PRINT_SORTED)'s bytes");
+	bad_dump = 0;
 	for (int i = 0; i < 200000; i++)
 		if (!dumps_alike(jv_number(random_number()), why, sizeof why) && bad_dump++ == 0)
 			fprintf(stderr, "# dump: %s\n", why);
@@ -250,6 +264,8 @@ int main(void)
 		for (int i = 0; i < depth; i++)
 			deep = i % 2 ? jv_array_append(jv_array(), deep)
 				     : jv_object_set(jv_object(), jv_string("k"), deep);
+		if (!dumps_alike_as(jv_copy(deep), true, why, sizeof why) && bad_dump++ == 0)
+			fprintf(stderr, "# dump sorted, depth %d: %s\n", depth, why);
 		if (!dumps_alike(deep, why, sizeof why) && bad_dump++ == 0)
 			fprintf(stderr, "# dump, depth %d: %s\n", depth, why);
 	}

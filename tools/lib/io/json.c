@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/err.h"
+
 /* libjq 1.6 prints "<skipped: too deep>" below 256 levels (MAX_PRINT_DEPTH)
  * and refuses to parse 256 (MAX_PARSING_DEPTH): both left to it, with room. */
 #define DUMP_DEPTH_MAX 200
@@ -385,9 +387,53 @@ static void dump_number(double d, mlde_buf *b)
 	jv_free(s);
 }
 
-/* x (borrowed) at depth; false when it goes deeper than DUMP_DEPTH_MAX
- * (what is appended then is left for the caller to drop). */
-static bool dump_value(jv x, mlde_buf *b, int depth)
+/* libjq's order of an object's keys in JV_PRINT_SORTED (jv_keys: bytes
+ * compared, then lengths) */
+static int key_order(const void *pa, const void *pb)
+{
+	const jv *a = pa, *b = pb;
+	int la = jv_string_length_bytes(jv_copy(*a)), lb = jv_string_length_bytes(jv_copy(*b));
+	int r = memcmp(jv_string_value(*a), jv_string_value(*b), (size_t)(la < lb ? la : lb));
+
+	return r ? r : la - lb;
+}
+
+static bool dump_value(jv x, mlde_buf *b, int depth, bool sorted);
+
+/* An object's members in key order; false when too deep. */
+static bool dump_sorted_object(jv x, mlde_buf *b, int depth)
+{
+	int n = jv_object_length(jv_copy(x)), k = 0;
+	jv *keys = mlde_xmalloc((size_t)(n ? n : 1) * sizeof *keys);
+	bool ok = true;
+
+	for (int i = jv_object_iter(x); jv_object_iter_valid(x, i); i = jv_object_iter_next(x, i))
+		keys[k++] = jv_object_iter_key(x, i);
+	qsort(keys, (size_t)k, sizeof *keys, key_order);
+	mlde_buf_addc(b, '{');
+	for (int i = 0; i < k; i++) {
+		jv v = jv_object_get(jv_copy(x), jv_copy(keys[i]));
+
+		if (i)
+			mlde_buf_addc(b, ',');
+		dump_string(jv_string_value(keys[i]), (size_t)jv_string_length_bytes(jv_copy(keys[i])), b);
+		mlde_buf_addc(b, ':');
+		if (ok)
+			ok = dump_value(v, b, depth + 1, true);
+		jv_free(v);
+	}
+	for (int i = 0; i < k; i++)
+		jv_free(keys[i]);
+	free(keys);
+	if (ok)
+		mlde_buf_addc(b, '}');
+	return ok;
+}
+
+/* x (borrowed) at depth, objects in key order when sorted; false when it
+ * goes deeper than DUMP_DEPTH_MAX (what is appended then is left for the
+ * caller to drop). */
+static bool dump_value(jv x, mlde_buf *b, int depth, bool sorted)
 {
 	bool first = true;
 
@@ -419,7 +465,7 @@ static bool dump_value(jv x, mlde_buf *b, int depth)
 
 			if (i)
 				mlde_buf_addc(b, ',');
-			ok = dump_value(v, b, depth + 1);
+			ok = dump_value(v, b, depth + 1, sorted);
 			jv_free(v);
 			if (!ok)
 				return false;
@@ -428,6 +474,8 @@ static bool dump_value(jv x, mlde_buf *b, int depth)
 		return true;
 	}
 	case JV_KIND_OBJECT:
+		if (sorted)
+			return dump_sorted_object(x, b, depth);
 		mlde_buf_addc(b, '{');
 		for (int i = jv_object_iter(x); jv_object_iter_valid(x, i);
 		     i = jv_object_iter_next(x, i)) {
@@ -439,7 +487,7 @@ static bool dump_value(jv x, mlde_buf *b, int depth)
 			first = false;
 			dump_string(jv_string_value(key), (size_t)jv_string_length_bytes(jv_copy(key)), b);
 			mlde_buf_addc(b, ':');
-			ok = dump_value(v, b, depth + 1);
+			ok = dump_value(v, b, depth + 1, false);
 			jv_free(key);
 			jv_free(v);
 			if (!ok)
@@ -452,18 +500,28 @@ static bool dump_value(jv x, mlde_buf *b, int depth)
 	}
 }
 
-void mlde_json_dump(jv x, mlde_buf *out)
+static void dump(jv x, mlde_buf *out, bool sorted)
 {
 	size_t at = out->len;
 	jv s;
 
-	if (dump_value(x, out, 0))
+	if (dump_value(x, out, 0, sorted))
 		return;
 	/* too deep (or invalid): libjq's bytes, in place of ours */
 	out->len = at;
 	if (out->p)
 		out->p[at] = '\0';
-	s = jv_dump_string(jv_copy(x), 0);
+	s = jv_dump_string(jv_copy(x), sorted ? JV_PRINT_SORTED : 0);
 	mlde_buf_add(out, jv_string_value(s), (size_t)jv_string_length_bytes(jv_copy(s)));
 	jv_free(s);
+}
+
+void mlde_json_dump(jv x, mlde_buf *out)
+{
+	dump(x, out, false);
+}
+
+void mlde_json_dump_sorted(jv x, mlde_buf *out)
+{
+	dump(x, out, true);
 }

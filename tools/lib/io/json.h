@@ -29,5 +29,8 @@ bool mlde_json_parse(const char *s, size_t len, jv *out);
 /* Append x (borrowed) to out as jv_dump_string(x, 0) would write it.  x
  * must be valid (libjq aborts on an invalid value). */
 void mlde_json_dump(jv x, mlde_buf *out);
+/* The same with every object's keys in order, as jv_dump_string(x,
+ * JV_PRINT_SORTED) writes it (request bodies: their bytes are a cache key). */
+void mlde_json_dump_sorted(jv x, mlde_buf *out);
 
 #endif
