@@ -164,7 +164,7 @@ distclean: clean
 	rm -rf runs
 
 help:
-	@echo "make            build the programs into bin/"
+	@echo "make            build the programs into bin/, with every core (-jN to choose)"
 	@echo "make iterN      the loop to iteration N (N = 0..$(ITERS_MAX); iter3 is the main job)"
 	@echo "                into RUN=$(RUN), then its report; knobs: mk/config.mk, CONFIG=FILE"
 	@echo "make RUN/iterN/FILE  one file of the loop, and what it needs (mk/loop.mk)"
