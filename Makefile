@@ -22,6 +22,18 @@ BINDIR := bin
 SANFLAGS :=
 endif
 
+# The build uses every core: a plain `make` (goal all, at the top level)
+# runs this machine's number of jobs, and `make iterN` builds bin/ the same
+# way before its steps (mk/loop.mk).  A -jN on the command line wins, as
+# make lets it win over MAKEFLAGS set here.  Other goals run as many jobs
+# as they are given: the loop's steps one at a time, each on THREADS, and
+# the tests, whose own makes must not inherit a job server.
+NPROC := $(shell nproc 2> /dev/null || getconf _NPROCESSORS_ONLN 2> /dev/null || echo 1)
+BUILD_JOBS := -j$(NPROC) --output-sync=target
+ifeq ($(MAKELEVEL)$(filter-out all,$(or $(MAKECMDGOALS),all)),0)
+MAKEFLAGS += $(BUILD_JOBS)
+endif
+
 include mk/deps.mk
 ifdef CONFIG
 include $(CONFIG)
@@ -56,9 +68,14 @@ BINS := $(PROGRAMS:%=$(BINDIR)/%)
 BENCH_SRC := $(wildcard tests/bench/*.c)
 BENCH_BIN := $(BENCH_SRC:tests/bench/%.c=$(O)/bench/bench-%)
 
-.PHONY: all check valgrind-check valgrind-main bench install uninstall clean distclean help
+.PHONY: all build check valgrind-check valgrind-main bench install uninstall clean distclean help
 
 all: $(BINS)
+
+# all, saying nothing when there is nothing to do (mk/loop.mk's iterN
+# makes it first)
+build: $(BINS)
+	@:
 
 $(O)/%.o: %.c
 	@mkdir -p $(@D)
@@ -147,7 +164,7 @@ distclean: clean
 	rm -rf runs
 
 help:
-	@echo "make            build the programs into bin/"
+	@echo "make            build the programs into bin/, with every core (-jN to choose)"
 	@echo "make iterN      the loop to iteration N (N = 0..$(ITERS_MAX); iter3 is the main job)"
 	@echo "                into RUN=$(RUN), then its report; knobs: mk/config.mk, CONFIG=FILE"
 	@echo "make RUN/iterN/FILE  one file of the loop, and what it needs (mk/loop.mk)"

@@ -79,7 +79,7 @@ $(RUN)/knobs: | $(RUN)
 # The world is a directory: made beside its place and renamed as a whole.
 $(WORLD_SETS) &: $(BINDIR)/mlde-world | $(RUN)/knobs
 	@rm -rf $(W).tmp
-	@$(call timed,world,$(BINDIR)/mlde-world -q --seed $(SEED) --out $(W).tmp \
+	@$(call timed,world,$(BINDIR)/mlde-world -q --threads $(THREADS) --seed $(SEED) --out $(W).tmp \
 		--images $(WORLD_IMAGES) --base $(WORLD_BASE) --mix $(WORLD_MIX) \
 		--val $(WORLD_VAL) --test $(WORLD_TEST))
 	@rm -rf $(W) && mv $(W).tmp $(W)
@@ -306,10 +306,19 @@ REVIEWS_UPTO = $(foreach i,$(shell seq 1 $(1)),$(RUN)/iter$(i)/review.jsonl.zst)
 # iterN: model N evaluated on val and test, then the report of 0..N.  A
 # make of its own makes the files, after the plan of what it will make
 # (from make -n of the same files, read by mk/plan.sh).
+# bin/ before the loop, with every core (BUILD_JOBS), unless the command
+# line chose the jobs (-jN is in MAKEFLAGS then, and this make's job server
+# is shared); the loop's own make then runs its steps as it always has: one
+# at a time, or -jN of them.  (In a recipe, which sees -j where the parsing
+# of make 4.3 does not.)
+build_first = case " $$MAKEFLAGS " in *" -j"*) jobs= ;; *) jobs="$(BUILD_JOBS)" ;; esac; \
+	$(MAKE) --no-print-directory $$jobs build
+
 define ITER_GOAL
 .PHONY: iter$(1) iter$(1)-files
 ifeq ($(strip $(DRY_RUN)),)
 iter$(1):
+	+@$$(build_first)
 	@$$(MAKE) --no-print-directory -n iter$(1)-files 2> /dev/null | \
 		sh mk/plan.sh iter$(1) $(RUN) $(TIMES_RECORD)
 	@$$(MAKE) --no-print-directory iter$(1)-files

@@ -867,6 +867,8 @@ static int judge_world(const items *I, mlde_review_log *log, const char *plans_p
 			jv_free(id), jv_free(rec);
 	}
 	mlde_reader_close(r);
+	/* its verdicts are made again in no time: one sync for them all */
+	mlde_review_log_sync_at_end(log);
 	for (size_t i = 0; i < I->n && got == 0; i++) {
 		const char *pid = NULL;
 		jv prov = jv_object_get(jv_copy(I->rec[i]), jv_string(MLDE_F_PROVENANCE)), plan;
@@ -899,6 +901,8 @@ static int judge_world(const items *I, mlde_review_log *log, const char *plans_p
 			got = -1;
 	}
 	jv_free(plans);
+	if (got == 0 && mlde_review_log_sync(log, err) < 0)
+		got = -1;
 	if (got == 0)
 		mlde_note(0, "%zu items: the world judged %lu correct, %lu wrong, %lu it cannot judge, "
 			  "%lu judged before, in %s", I->n, n[0], n[1], n[2], already,

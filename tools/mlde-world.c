@@ -7,14 +7,16 @@
 #include <sys/stat.h>
 
 #include "base/hash.h"
+#include "base/par.h"
 #include "cli/cli.h"
+#include "io/atomic.h"
 #include "io/jsonl.h"
 #include "io/png.h"
 #include "sample/abs.h"
 #include "world/world.h"
 
 #define SYNOPSIS "mlde-world [-qv] [-LEVEL] --seed S --out DIR [--images N] " \
-	"[--base N] [--val N] [--test N] [--mix default|uniform|TYPE=W,...] [--annotate]"
+	"[--base N] [--val N] [--test N] [--mix default|uniform|TYPE=W,...] [--annotate] [--threads T]"
 
 static const char help[] =
 	"Render synthetic scenes (64x64 PNG files under DIR/images/) and write four\n"
@@ -34,6 +36,8 @@ static const char help[] =
 	"                    mlde-world(1)), uniform, or TYPE=W,... (relative\n"
 	"                    weights; a type not named gets none)\n"
 	"  --annotate        add each item's scene (a pool record) as \"scene\"\n"
+	"  --threads T       threads that render and write the images (default 1;\n"
+	"                    the same bytes with any)\n"
 	"  -0 .. -19, --level N\n"
 	"                    zstd level (default 3; 0 is libzstd's default)\n"
 	"  -q, --quiet       errors only\n"
@@ -46,7 +50,7 @@ static const char help[] =
 	"Exit status: 0 success, 2 usage, 3 I/O error (see mlde(7)).\n";
 
 enum { OPT_SEED = MLDE_OPT_FIRST_PRIVATE, OPT_OUT, OPT_IMAGES, OPT_BASE, OPT_VAL,
-       OPT_TEST, OPT_MIX, OPT_ANNOTATE };
+       OPT_TEST, OPT_MIX, OPT_ANNOTATE, OPT_THREADS };
 
 static const struct option longopts[] = {
 	{ "help", no_argument, 0, MLDE_OPT_HELP },
@@ -62,6 +66,7 @@ static const struct option longopts[] = {
 	{ "test", required_argument, 0, OPT_TEST },
 	{ "mix", required_argument, 0, OPT_MIX },
 	{ "annotate", no_argument, 0, OPT_ANNOTATE },
+	{ "threads", required_argument, 0, OPT_THREADS },
 	{ 0, 0, 0, 0 },
 };
 
@@ -93,7 +98,7 @@ static const char *const set_names[] = { NULL, "pool", "base", "val", "test" };
 typedef struct options {
 	unsigned long long seed;
 	const char *out;
-	long images, base, val, test;
+	long images, base, val, test, threads;
 	double mix[MLDE_WORLD_NTYPES];
 	bool annotate;
 	int level;
@@ -160,6 +165,10 @@ static int make_dir(const char *path, mlde_error *err)
  * of a pool or base item, before mlde-world gives up rather than leak. */
 #define MAX_REDRAWS 1000
 
+/* Images are drawn, rendered and written CHUNK at a time on the threads;
+ * then the main thread takes their records in order. */
+#define CHUNK 256
+
 /* The four sets, written side by side and renamed together at the end, so
  * a failed run leaves no set file that looks finished. */
 typedef struct output {
@@ -169,9 +178,33 @@ typedef struct output {
 	long n[SET_TEST + 1];          /* records written */
 	char *image_path;              /* DIR/images/..., rewritten per image */
 	size_t image_len;
-	bool all_seen;                 /* MLDE_WORLD_TEST_LEAK: see write_items */
-	unsigned char rgb[MLDE_WORLD_SIDE * MLDE_WORLD_SIDE * 3];
+	bool all_seen;                 /* MLDE_WORLD_TEST_LEAK: see draw_unseen */
 } output;
+
+/* One image of a chunk, as a thread made it. */
+typedef struct drawn {
+	mlde_world_scene s;
+	mlde_world_item item;          /* not for the pool */
+	uint64_t hash;                 /* of its pixels */
+	unsigned redraws;              /* val, test: draws that gave a seen image */
+	bool failed;                   /* err says why */
+	mlde_error err;
+} drawn;
+
+/* A chunk of one set: images first .. first + n - 1 of it. */
+typedef struct chunk {
+	output *o;
+	enum set_id set;
+	long first;
+	const int *types;              /* the set's types by item (not the pool) */
+	const mlde_world_spec *spec;   /* the pool's scenes */
+	const mlde_u64set *seen;       /* pool and base images, for val and test */
+	drawn d[CHUNK];
+	/* each thread's own: the pixels it renders, the path it writes */
+	unsigned char (*rgb)[MLDE_WORLD_SIDE * MLDE_WORLD_SIDE * 3];
+	char **image_path;
+	size_t image_len;
+} chunk;
 
 static int open_set(output *o, enum set_id set, mlde_error *err)
 {
@@ -189,16 +222,10 @@ static int open_set(output *o, enum set_id set, mlde_error *err)
 	return o->w[set] ? 0 : -1;
 }
 
-/* Write the pixels in o->rgb to DIR/images/SET-K.png; *name is the image's
- * name relative to DIR, in image_path after the directory part. */
-static int write_image(output *o, enum set_id set, long k, const char **name, mlde_error *err)
+/* DIR/images/SET-K.png into path (len bytes). */
+static void image_file(const output *o, enum set_id set, long k, char *path, size_t len)
 {
-	mlde_image img = { MLDE_WORLD_SIDE, MLDE_WORLD_SIDE, o->rgb };
-
-	snprintf(o->image_path, o->image_len, "%s/images/%s-%06ld.png", o->opt->out,
-		 set_names[set], k);
-	*name = o->image_path + strlen(o->opt->out) + 1;
-	return mlde_png_write(o->image_path, &img, err);
+	snprintf(path, len, "%s/images/%s-%06ld.png", o->opt->out, set_names[set], k);
 }
 
 static int put(output *o, enum set_id set, jv rec, mlde_error *err)
@@ -209,10 +236,18 @@ static int put(output *o, enum set_id set, jv rec, mlde_error *err)
 	return 0;
 }
 
-/* Rename the four sets into place, in order. */
+/* Rename the four sets into place, in order, once the images they name
+ * are on disk (written without a sync each: one for them all). */
 static int commit_sets(output *o, mlde_error *err)
 {
-	if (mlde_writer_commit_all(o->w, SET_TEST + 1, err) < 0)
+	size_t n = strlen(o->opt->out) + sizeof "/images";
+	char *images = mlde_xmalloc(n);
+	int rc;
+
+	snprintf(images, n, "%s/images", o->opt->out);
+	rc = mlde_atomic_sync_fs(images, err);
+	free(images);
+	if (rc < 0 || mlde_writer_commit_all(o->w, SET_TEST + 1, err) < 0)
 		return -1;
 	for (int set = SET_POOL; set <= SET_TEST; set++)
 		mlde_note(1, "%s: %ld %s", o->path[set], o->n[set],
@@ -230,9 +265,129 @@ static void output_free(output *o)
 	free(o->image_path);
 }
 
+/* Draw item k of a val or test set until its image is none of seen (the
+ * pool and base images): fail, rather than leak a benchmark image into
+ * training data, after MAX_REDRAWS draws.  MLDE_WORLD_TEST_LEAK in the
+ * environment makes every image count as seen, for the test of that. */
+static int draw_unseen(const chunk *c, long k, drawn *d, unsigned char *rgb)
+{
+	const output *o = c->o;
+
+	for (uint64_t again = 0; again <= MAX_REDRAWS; again++) {
+		mlde_rng rng;
+
+		mlde_rng_seed2(&rng, o->opt->seed, again << 40 | (uint64_t)c->set << 32 | (uint64_t)k);
+		mlde_world_make_item(c->types[k], &rng, &d->s, &d->item);
+		mlde_world_render(&d->s, rgb);
+		if (!o->all_seen && !mlde_u64set_has(c->seen, mlde_fnv1a(rgb, sizeof *c->rgb)))
+			return 0;
+		d->redraws++;
+	}
+	mlde_error_set(&d->err, MLDE_EXIT_INTERNAL, "%s-%06ld: %d draws in a row gave the image "
+		       "of a pool or base item (a benchmark leak): no set written", set_names[c->set],
+		       k, MAX_REDRAWS + 1);
+	return -1;
+}
+
+/* Image i of chunk c, on thread tid: drawn, rendered, hashed and written. */
+static void draw_one(void *ctx, size_t i, int tid)
+{
+	chunk *c = ctx;
+	const output *o = c->o;
+	long k = c->first + (long)i;
+	drawn *d = &c->d[i];
+	unsigned char *rgb = c->rgb[tid];
+	mlde_image img = { MLDE_WORLD_SIDE, MLDE_WORLD_SIDE, rgb };
+	mlde_rng rng;
+
+	d->redraws = 0;
+	d->failed = false;
+	mlde_error_clear(&d->err);
+	mlde_rng_seed2(&rng, o->opt->seed, (uint64_t)c->set << 32 | (uint64_t)k);
+	if (c->set == SET_POOL) {
+		mlde_world_scene_make(&d->s, c->spec, &rng);
+		mlde_world_render(&d->s, rgb);
+	} else if (c->set == SET_BASE) {
+		mlde_world_make_item(c->types[k], &rng, &d->s, &d->item);
+		mlde_world_render(&d->s, rgb);
+	} else if (draw_unseen(c, k, d, rgb) < 0) {
+		d->failed = true;
+		return;
+	}
+	d->hash = mlde_fnv1a(rgb, sizeof *c->rgb);
+	image_file(o, c->set, k, c->image_path[tid], c->image_len);
+	if (mlde_png_write_unsynced(c->image_path[tid], &img, &d->err) < 0)
+		d->failed = true;
+}
+
+/* The record of image i of chunk c, its image named relative to DIR. */
+static jv record_of(chunk *c, size_t i)
+{
+	output *o = c->o;
+	long k = c->first + (long)i;
+	const drawn *d = &c->d[i];
+	const char *image;
+	char id[32];
+	jv rec;
+
+	image_file(o, c->set, k, o->image_path, o->image_len);
+	image = o->image_path + strlen(o->opt->out) + 1;
+	if (c->set == SET_POOL)
+		return mlde_world_scene_record(&d->s, image);
+	snprintf(id, sizeof id, "%s-%06ld", set_names[c->set], k);
+	rec = mlde_world_item_record(&d->item, id, image);
+	if (o->opt->annotate)
+		rec = jv_object_set(rec, jv_string("scene"), mlde_world_scene_record(&d->s, image));
+	return rec;
+}
+
+/* The n images of a set, CHUNK at a time on the threads, and their records
+ * in order; the images of the pool and base go into seen, those of val and
+ * test never repeat one of seen.  The first image that failed fails the
+ * set. */
+static int write_set(output *o, enum set_id set, long n, const int *types,
+		     const mlde_world_spec *spec, mlde_u64set *seen, mlde_error *err)
+{
+	int threads = (int)o->opt->threads;
+	chunk *c = mlde_xcalloc(1, sizeof *c);
+	int rc = 0;
+
+	*c = (chunk){ .o = o, .set = set, .types = types, .spec = spec, .seen = seen,
+		      .image_len = strlen(o->opt->out) + 64 };
+	c->rgb = mlde_xmalloc((size_t)threads * sizeof *c->rgb);
+	c->image_path = mlde_xmalloc((size_t)threads * sizeof *c->image_path);
+	for (int t = 0; t < threads; t++)
+		c->image_path[t] = mlde_xmalloc(c->image_len);
+	for (c->first = 0; c->first < n && rc == 0; c->first += CHUNK) {
+		size_t m = (size_t)(n - c->first < CHUNK ? n - c->first : CHUNK);
+
+		mlde_par_for(threads, m, draw_one, c);
+		for (size_t i = 0; i < m && rc == 0; i++) {
+			drawn *d = &c->d[i];
+
+			for (unsigned r = 0; r < d->redraws; r++)
+				mlde_note(2, "%s-%06ld: the image of a pool or base item, drawn again",
+					  set_names[set], c->first + (long)i);
+			if (d->failed) {
+				*err = d->err;
+				rc = -1;
+				break;
+			}
+			if (set == SET_POOL || set == SET_BASE)
+				mlde_u64set_add(seen, d->hash);
+			rc = put(o, set, record_of(c, i), err);
+		}
+	}
+	for (int t = 0; t < threads; t++)
+		free(c->image_path[t]);
+	free(c->image_path);
+	free(c->rgb);
+	free(c);
+	return rc;
+}
+
 static int write_pool(output *o, mlde_u64set *seen, mlde_error *err)
 {
-	const options *opt = o->opt;
 	mlde_world_spec spec;
 
 	if (open_set(o, SET_POOL, err) < 0)
@@ -244,74 +399,7 @@ static int write_pool(output *o, mlde_u64set *seen, mlde_error *err)
 	spec.min_obj = 2;
 	spec.p_touch = 0.7;
 	spec.p_letter = 0.7;
-	for (long k = 0; k < opt->images; k++) {
-		mlde_rng rng;
-		mlde_world_scene s;
-		const char *image;
-
-		mlde_rng_seed2(&rng, opt->seed, (uint64_t)SET_POOL << 32 | (uint64_t)k);
-		mlde_world_scene_make(&s, &spec, &rng);
-		mlde_world_render(&s, o->rgb);
-		mlde_u64set_add(seen, mlde_fnv1a(o->rgb, sizeof o->rgb));
-		if (write_image(o, SET_POOL, k, &image, err) < 0 ||
-		    put(o, SET_POOL, mlde_world_scene_record(&s, image), err) < 0)
-			return -1;
-	}
-	return 0;
-}
-
-/* Draw item k of a val or test set until its image is none of seen (the
- * pool and base images): fail, rather than leak a benchmark image into
- * training data, after MAX_REDRAWS draws.  MLDE_WORLD_TEST_LEAK in the
- * environment makes every image count as seen, for the test of that. */
-static int draw_unseen(output *o, enum set_id set, long k, int type, const mlde_u64set *seen,
-		       mlde_world_scene *s, mlde_world_item *item, mlde_error *err)
-{
-	for (uint64_t again = 0; again <= MAX_REDRAWS; again++) {
-		mlde_rng rng;
-
-		mlde_rng_seed2(&rng, o->opt->seed, again << 40 | (uint64_t)set << 32 | (uint64_t)k);
-		mlde_world_make_item(type, &rng, s, item);
-		mlde_world_render(s, o->rgb);
-		if (!o->all_seen && !mlde_u64set_has(seen, mlde_fnv1a(o->rgb, sizeof o->rgb)))
-			return 0;
-		mlde_note(2, "%s-%06ld: the image of a pool or base item, drawn again",
-			  set_names[set], k);
-	}
-	mlde_error_set(err, MLDE_EXIT_INTERNAL, "%s-%06ld: %d draws in a row gave the image of a "
-		       "pool or base item (a benchmark leak): no set written", set_names[set], k,
-		       MAX_REDRAWS + 1);
-	return -1;
-}
-
-/* Item k of a set, its image written; base images go into seen, val and
- * test images never repeat one of seen. */
-static int write_item(output *o, enum set_id set, long k, int type, mlde_u64set *seen,
-		      mlde_error *err)
-{
-	mlde_world_scene s;
-	mlde_world_item item;
-	const char *image;
-	char id[32];
-	jv rec;
-
-	if (set == SET_BASE) {
-		mlde_rng rng;
-
-		mlde_rng_seed2(&rng, o->opt->seed, (uint64_t)set << 32 | (uint64_t)k);
-		mlde_world_make_item(type, &rng, &s, &item);
-		mlde_world_render(&s, o->rgb);
-		mlde_u64set_add(seen, mlde_fnv1a(o->rgb, sizeof o->rgb));
-	} else if (draw_unseen(o, set, k, type, seen, &s, &item, err) < 0) {
-		return -1;
-	}
-	if (write_image(o, set, k, &image, err) < 0)
-		return -1;
-	snprintf(id, sizeof id, "%s-%06ld", set_names[set], k);
-	rec = mlde_world_item_record(&item, id, image);
-	if (o->opt->annotate)
-		rec = jv_object_set(rec, jv_string("scene"), mlde_world_scene_record(&s, image));
-	return put(o, set, rec, err);
+	return write_set(o, SET_POOL, o->opt->images, NULL, &spec, seen, err);
 }
 
 /* The n items of one set, their types mixed by mix. */
@@ -325,14 +413,15 @@ static int write_items(output *o, enum set_id set, long n, const double *mix,
 	mlde_rng_seed2(&rng, o->opt->seed, (uint64_t)set << 32 | ORDER_STREAM);
 	order = type_order(n, mix, &rng);
 	rc = open_set(o, set, err);
-	for (long k = 0; k < n && rc == 0; k++) {
-		rc = write_item(o, set, k, order[k], seen, err);
-		per_type[order[k]]++;
-	}
 	if (rc == 0)
+		rc = write_set(o, set, n, order, NULL, seen, err);
+	if (rc == 0) {
+		for (long k = 0; k < n; k++)
+			per_type[order[k]]++;
 		for (int t = 0; t < MLDE_WORLD_NTYPES; t++)
 			mlde_note(2, "%s: %s %ld", set_names[set], mlde_world_type_names[t],
 				  per_type[t]);
+	}
 	free(order);
 	return rc;
 }
@@ -355,7 +444,7 @@ int main(int argc, char **argv)
 	static const char shortopts[] = ":qvh";
 	static const double uniform[MLDE_WORLD_NTYPES] = { 1, 1, 1, 1, 1, 1, 1, 1, 1 };
 	mlde_cli cli = { .synopsis = SYNOPSIS, .help = help };
-	options opt = { .images = 1000, .base = 4000, .val = 900, .test = 900 };
+	options opt = { .images = 1000, .base = 4000, .val = 900, .test = 900, .threads = 1 };
 	bool have_seed = false;
 	mlde_u64set seen = { 0 };  /* pixel hashes of the pool and base images: tiny
 				    * scenes can coincide, and val or test must not */
@@ -396,6 +485,9 @@ int main(int argc, char **argv)
 			break;
 		case OPT_ANNOTATE:
 			opt.annotate = true;
+			break;
+		case OPT_THREADS:
+			opt.threads = mlde_cli_long(&cli, "--threads", optarg, 1, 256);
 			break;
 		default:
 			mlde_cli_usage_error(&cli, "unhandled option");

@@ -7,7 +7,9 @@
 # untimed pass).  Also the CPU time per request of each client (user +
 # system, mlde-eval's cache writes included), and the stub's own CPU share
 # while each ran, to tell whether the stub is the bottleneck.  Each figure
-# is the median of BENCH_EVAL_RUNS runs (5), with the lowest and highest.
+# is the median of BENCH_EVAL_RUNS runs (5), with the lowest and highest;
+# the ratio is mlde-eval's rate over curl's in the same round, the runs
+# alternated (tests/bench/lib.sh, http_summary).
 . "$(dirname "$0")/lib.sh"
 N=${BENCH_EVAL_REQUESTS:-1280}
 J=${BENCH_EVAL_JOBS:-64}
@@ -58,13 +60,7 @@ if [ "$n_bodies" -ne "$N" ]; then
 	exit 1
 fi
 bytes=$(cat "$work/bodies"/*.json | wc -c)
-# one transfer per body, each with mlde-eval's headers (no 100-continue
-# round trip, as mlde-eval's libcurl does), its status code written out
-for f in "$work/bodies"/*.json; do
-	printf 'next\nurl = "%s/chat/completions"\ndata-binary = "@%s"\noutput = "/dev/null"\n' "$url" "$f"
-	printf 'header = "Content-Type: application/json"\nheader = "Authorization: Bearer sk-bench"\n'
-	printf 'header = "Expect:"\nwrite-out = "%%{http_code}\\n"\n'
-done | sed 1d > "$work/curl.cfg"
+curl_config "$work/bodies" "$url" > "$work/curl.cfg"
 
 # run KIND: one timed run; appends "KIND T0 T1 USER SYS STUB0 STUB1 ANSWERED"
 # to runs
@@ -100,52 +96,7 @@ kill "$stub_pid"
 wait "$stub_pid" 2>/dev/null || :
 stub_pid=
 
-awk -v n="$N" -v j="$J" -v d="$DELAY" -v bytes="$bytes" -v vision="${BENCH_EVAL_VISION:+ (--vision)}" '
-function median(a, k,   i, m, t, s) {
-	# a[1..k] sorted in place (k is small), the middle one (mean of two)
-	for (i = 2; i <= k; i++) { t = a[i]; for (m = i - 1; m >= 1 && a[m] > t; m--) a[m + 1] = a[m]; a[m + 1] = t }
-	return k % 2 ? a[(k + 1) / 2] : (a[k / 2] + a[k / 2 + 1]) / 2
-}
-function fig(kind, what, scale, fmt,   k, i, a, m) {
-	k = 0
-	for (i = 1; i <= runs; i++) if (kinds[i] == kind) a[++k] = val[what, i] * scale
-	m = median(a, k)
-	return sprintf(fmt " (" fmt ".." fmt ")", m, a[1], a[k])
-}
-function med(kind, what,   k, i, a) {
-	k = 0
-	for (i = 1; i <= runs; i++) if (kinds[i] == kind) a[++k] = val[what, i]
-	return median(a, k)
-}
-{
-	runs++; kinds[runs] = $1; seen[$1] = 1; wall = $3 - $2
-	val["rate", runs] = n / wall
-	val["cpu", runs] = ($4 + $5) / n
-	val["user", runs] = $4 / n
-	val["sys", runs] = $5 / n
-	val["stub", runs] = ($7 - $6) / wall
-	val["answered", runs] = $8
-	if ($8 != n) short = short " " $1 "(" $8 ")"
-}
-END {
-	limit = j / d
-	printf "mlde-eval http vs curl: %d requests (%.0f kB each), -j %d, stub delay %.0f ms%s, %d runs each\n",
-		n, bytes / n / 1e3, j, d * 1000, vision, runs / length(seen)
-	split("mlde-eval curl mlde-eval-shm", order, " ")
-	name["mlde-eval"] = "mlde-eval"; name["curl"] = "curl"; name["mlde-eval-shm"] = "mlde-eval, cache in /dev/shm"
-	for (c = 1; c <= 3; c++) {
-		k = order[c]
-		if (!(k in seen)) continue
-		printf "  %s: %s requests/s\n", name[k], fig(k, "rate", 1, "%.0f")
-		printf "  %-10s CPU per request %s us (user %.0f, system %.0f); the stub %s%% of a core meanwhile\n",
-			"", fig(k, "cpu", 1e6, "%.0f"), 1e6 * med(k, "user"), 1e6 * med(k, "sys"), fig(k, "stub", 100, "%.0f")
-		if (med(k, "stub") > 0.8) busy = 1
-	}
-	printf "  ratio: %.2f of curl'"'"'s rate (goal: at least 0.9); curl %.0f%% of the %.0f/s that latency and concurrency allow\n",
-		med("mlde-eval", "rate") / med("curl", "rate"), 100 * med("curl", "rate") / limit, limit
-	if ("mlde-eval-shm" in seen)
-		printf "  ratio with the cache in memory: %.2f\n", med("mlde-eval-shm", "rate") / med("curl", "rate")
-	if (busy)
-		print "  the stub used over 80% of a core: it may be the bottleneck, and the ratio says less"
-	if (short != "") print "  runs where the stub did not answer every request:" short
-}' "$work/runs"
+awk -v n="$N" -v b="$bytes" -v j="$J" -v d="$DELAY" -v runs="$RUNS" -v v="${BENCH_EVAL_VISION:+ (--vision)}" 'BEGIN {
+	printf "mlde-eval http vs curl: %d requests (%.1f kB each), -j %d, stub delay %.0f ms%s, %d runs each\n",
+		n, b / n / 1e3, j, d * 1000, v, runs }'
+http_summary "$work/runs" "$N" "$J" "$DELAY" curl mlde-eval:mlde-eval mlde-eval-shm:mlde-eval,_cache_in_/dev/shm

@@ -28,6 +28,15 @@ run mlde-world --seed 1 --out b $small
 sums a > a.sum
 sums b > b.sum
 same a.sum b.sum "same seed and options: every file byte-identical"
+run mlde-world --seed 1 --out t2 $small --threads 2
+sums t2 > t2.sum
+same a.sum t2.sum "--threads 2: the same bytes as one thread"
+run mlde-world --seed 1 --out t3 $small --threads 3 -v -v
+sums t3 > t3.sum
+same a.sum t3.sum "--threads 3: the same bytes"
+sed 's/t3/t1/g' err > t3.err
+run mlde-world --seed 1 --out t1 $small -v -v
+is "$(cat t3.err)" "$(cat err)" "  and the same messages, in the same order"
 run mlde-world --seed 2 --out c $small
 differ=0
 for f in pool base val test; do

@@ -4,10 +4,11 @@
  * from tests/cli/faults.t without a full disk or a broken one.
  *
  *   MLDE_FAULT=KIND:N:ERRNO[,KIND:N:ERRNO...]
- *       KIND is write, read, fsync, rename or close; N counts the calls of
- *       that kind from 1; ERRNO is a name (ENOSPC, EIO, EINTR, ...) or a
- *       number.  The call fails without doing anything, except close, which
- *       closes the fd (as Linux does whatever close returns) and then fails.
+ *       KIND is write, read, fsync (fdatasync and syncfs count as one),
+ *       rename or close; N counts the calls of that kind from 1; ERRNO is
+ *       a name (ENOSPC, EIO, EINTR, ...) or a number.  The call fails
+ *       without doing anything, except close, which closes the fd (as
+ *       Linux does whatever close returns) and then fails.
  *   MLDE_FAULT_PATH=SUFFIX
  *       count only calls on files whose path ends with SUFFIX (rename: its
  *       source); otherwise every call counts, except on fds 0 to 2: a write
@@ -49,6 +50,7 @@ static ssize_t (*real_write)(int, const void *, size_t);
 static ssize_t (*real_read)(int, void *, size_t);
 static int (*real_fsync)(int);
 static int (*real_fdatasync)(int);
+static int (*real_syncfs)(int);
 static int (*real_rename)(const char *, const char *);
 static int (*real_close)(int);
 
@@ -132,6 +134,7 @@ static void setup(void)
 	real_read = (ssize_t (*)(int, void *, size_t))dlsym(RTLD_NEXT, "read");
 	real_fsync = (int (*)(int))dlsym(RTLD_NEXT, "fsync");
 	real_fdatasync = (int (*)(int))dlsym(RTLD_NEXT, "fdatasync");
+	real_syncfs = (int (*)(int))dlsym(RTLD_NEXT, "syncfs");
 	real_rename = (int (*)(const char *, const char *))dlsym(RTLD_NEXT, "rename");
 	real_close = (int (*)(int))dlsym(RTLD_NEXT, "close");
 	spec = getenv("MLDE_FAULT");
@@ -232,6 +235,18 @@ int fdatasync(int fd)
 		return -1;
 	}
 	return real_fdatasync(fd);
+}
+
+/* the sync of a whole file system counts as an fsync */
+int syncfs(int fd)
+{
+	int e = fault(K_FSYNC, fd, NULL);
+
+	if (e) {
+		errno = e;
+		return -1;
+	}
+	return real_syncfs(fd);
 }
 
 int rename(const char *from, const char *to)

@@ -82,6 +82,29 @@ static void test_commit(void)
 	TAP_IS_STR(slurp("c.out"), "second", "  replaces the target whole");
 }
 
+/* no_sync: committed the same, without its fsync; sync_fs syncs the file
+ * system of a path, and names a path that is not there */
+static void test_no_sync(void)
+{
+	mlde_error err;
+	mlde_atomic *a;
+
+	mlde_error_clear(&err);
+	a = mlde_atomic_open("ns.out", &err);
+	TAP_OK(a != NULL, "open a target to commit without its fsync (%s)", err.msg);
+	if (!a)
+		return;
+	mlde_atomic_no_sync(a);
+	put(a, "unsynced\n");
+	TAP_IS_INT(mlde_atomic_commit(a, &err), 0, "  commit (%s)", err.msg);
+	TAP_IS_STR(slurp("ns.out"), "unsynced\n", "  the target holds what was written");
+	TAP_OK(!exists("ns.out.tmp"), "  and the .tmp is gone");
+	TAP_IS_INT(mlde_atomic_sync_fs(".", &err), 0, "sync the file system of . (%s)", err.msg);
+	TAP_IS_INT(mlde_atomic_sync_fs("no/such/dir", &err), -1, "sync a path that is not there: -1");
+	TAP_IS_INT(err.status, MLDE_EXIT_IO, "  an I/O error");
+	TAP_IS_STR(err.msg, "no/such/dir: No such file or directory", "  naming the path");
+}
+
 static void test_abort(void)
 {
 	mlde_error err;
@@ -323,6 +346,7 @@ static void test_dev_stdout(void)
 int main(void)
 {
 	test_commit();
+	test_no_sync();
 	test_abort();
 	test_failures();
 	test_registry();

@@ -10,6 +10,7 @@
 #include "base/buf.h"
 #include "base/err.h"
 #include "io/jsonl.h"
+#include "io/json.h"
 
 void mlde_chat_rotate(const char *const *options, size_t n, size_t k, const char **out)
 {
@@ -52,16 +53,14 @@ char *mlde_chat_judge_text(const char *question, const char *const *options, siz
 	return mlde_buf_take(&b, NULL);
 }
 
+/* v (consumed) as jv_dump_string(v, JV_PRINT_SORTED) writes it */
 static char *dump_sorted(jv v, size_t *len)
 {
-	jv s = jv_dump_string(v, JV_PRINT_SORTED);
-	size_t n = (size_t)jv_string_length_bytes(jv_copy(s));
-	char *out = memcpy(mlde_xmalloc(n + 1), jv_string_value(s), n + 1);
+	mlde_buf b = { 0 };
 
-	jv_free(s);
-	if (len)
-		*len = n;
-	return out;
+	mlde_json_dump_sorted(v, &b);
+	jv_free(v);
+	return mlde_buf_take(&b, len);
 }
 
 static jv message(const char *role, jv content)

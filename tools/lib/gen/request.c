@@ -7,6 +7,7 @@
 
 #include "base/err.h"
 #include "base/hash.h"
+#include "io/json.h"
 #include "world/worldgen.h"
 #include "record/record.h"
 
@@ -22,15 +23,14 @@ uint64_t mlde_request_seed(const char *s, uint64_t seed)
 	return h;
 }
 
+/* v (consumed) as jv_dump_string(v, JV_PRINT_SORTED) writes it */
 static char *dump_sorted(jv v, size_t *len)
 {
-	jv s = jv_dump_string(v, JV_PRINT_SORTED);
-	char *out;
+	mlde_buf b = { 0 };
 
-	*len = (size_t)jv_string_length_bytes(jv_copy(s));
-	out = memcpy(mlde_xmalloc(*len + 1), jv_string_value(s), *len + 1);
-	jv_free(s);
-	return out;
+	mlde_json_dump_sorted(v, &b);
+	jv_free(v);
+	return mlde_buf_take(&b, len);
 }
 
 static char *with_seed(jv b, uint64_t seed, size_t *len)

@@ -1,6 +1,7 @@
 /* atomic.c - TARGET.tmp written and renamed on commit, or written through
  * when the target is not a regular file; and the registry of live .tmp
  * paths that a signal handler may empty (see atomic.h). */
+#define _GNU_SOURCE  /* syncfs */
 #include "io/atomic.h"
 
 #include <errno.h>
@@ -18,6 +19,7 @@ struct mlde_atomic {
 	char *tmp;   /* PATH.tmp; NULL when writing through */
 	int slot;    /* our index in live[]; -1 for none */
 	bool ready;  /* synced and closed: only the rename is left */
+	bool no_sync;  /* the caller syncs the file system (mlde_atomic_sync_fs) */
 };
 
 /* The .tmp paths being written, for a signal handler to remove.  Slots are
@@ -178,9 +180,37 @@ static int sync_file(mlde_atomic *a, const char **what)
 			return errno ? errno : EIO;
 	}
 	*what = "fsync";
-	if (a->tmp && a->fd >= 0 && fsync(a->fd) < 0)
+	if (a->tmp && !a->no_sync && a->fd >= 0 && fsync(a->fd) < 0)
 		return errno;
 	*what = "write error";  /* close reports a write the kernel deferred */
+	return 0;
+}
+
+void mlde_atomic_no_sync(mlde_atomic *a)
+{
+	a->no_sync = true;
+}
+
+int mlde_atomic_sync_fs(const char *path, mlde_error *err)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), rc;
+
+	if (fd < 0) {
+		mlde_error_set(err, MLDE_EXIT_IO, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+#ifdef __linux__
+	rc = syncfs(fd);
+#else
+	sync();
+	rc = 0;
+#endif
+	if (rc < 0) {
+		mlde_error_set(err, MLDE_EXIT_IO, "%s: fsync: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	close(fd);  /* read only: nothing a failed close could lose */
 	return 0;
 }
 

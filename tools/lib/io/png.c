@@ -4,12 +4,14 @@
  * message into an mlde_error naming the file. */
 #include "io/png.h"
 #include "io/atomic.h"
+#include "base/buf.h"
 
 #include <errno.h>
 #include <fcntl.h>
 /* libpng's header by its versioned directory: plain <png.h> would find our
  * own png.h, as -Itools/lib comes first */
 #include <libpng16/png.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,8 +27,6 @@
 typedef struct png_src {
 	const char *name;
 	int fd;                      /* a file to read; -1: read from mem */
-	mlde_atomic *out;            /* the file being written */
-	mlde_error *err;             /* where a write error goes */
 	const unsigned char *mem;
 	size_t mem_len, mem_pos;
 	unsigned char head[HEAD_LEN];  /* bytes already read, served first */
@@ -241,24 +241,22 @@ int mlde_png_read_mem(const void *buf, size_t len, const char *name, mlde_image 
 			max_h > 0 ? max_h : MLDE_PNG_SIDE_MAX, err);
 }
 
+/* The encoded file grows in memory, and is written with one write(2). */
 static void write_data(png_structp png, png_bytep data, png_size_t n)
 {
-	png_src *s = png_get_io_ptr(png);
+	mlde_buf *out = png_get_io_ptr(png);
 
-	if (mlde_atomic_write(s->out, data, n, s->err) < 0) {
-		s->io_errno = EIO;  /* the message is in s->err already */
-		png_error(png, "write error");
-	}
+	mlde_buf_add(out, data, n);
 }
 
-/* Unbuffered writes: nothing to flush. */
+/* Nothing to flush: the bytes are in memory until written whole. */
 static void flush_data(png_structp png)
 {
 	(void)png;
 }
 
-/* Write img to the open s->fp; -1 with err set. */
-static int write_png(png_src *s, const mlde_image *img, mlde_error *err)
+/* Encode img into out (s names it in messages); -1 with err set. */
+static int encode_png(png_src *s, const mlde_image *img, mlde_buf *out, mlde_error *err)
 {
 	png_structp png;
 	png_infop info;
@@ -272,12 +270,10 @@ static int write_png(png_src *s, const mlde_image *img, mlde_error *err)
 	}
 	if (setjmp(png_jmpbuf(png))) {
 		png_destroy_write_struct(&png, &info);
-		if (!s->io_errno)  /* else mlde_atomic_write has set err */
-			mlde_error_set(err, MLDE_EXIT_INTERNAL, "%s: cannot write PNG: %s",
-				       s->name, s->msg);
+		mlde_error_set(err, MLDE_EXIT_INTERNAL, "%s: cannot write PNG: %s", s->name, s->msg);
 		return -1;
 	}
-	png_set_write_fn(png, s, write_data, flush_data);
+	png_set_write_fn(png, out, write_data, flush_data);
 	png_set_IHDR(png, info, (png_uint_32)img->width, (png_uint_32)img->height, 8,
 		     PNG_COLOR_TYPE_RGB, PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT,
 		     PNG_FILTER_TYPE_DEFAULT);
@@ -289,24 +285,45 @@ static int write_png(png_src *s, const mlde_image *img, mlde_error *err)
 	return 0;
 }
 
-int mlde_png_write(const char *path, const mlde_image *img, mlde_error *err)
+static int write_file(const char *path, const mlde_image *img, bool sync, mlde_error *err)
 {
-	png_src s = { .name = path, .fd = -1, .err = err };
+	png_src s = { .name = path, .fd = -1 };
+	mlde_buf bytes = { 0 };
 	mlde_atomic *file;
+	int rc;
 
 	if (!img->rgb || img->width <= 0 || img->height <= 0) {
 		mlde_error_set(err, MLDE_EXIT_INTERNAL, "%s: no image to write", path);
 		return -1;
 	}
-	file = mlde_atomic_open(path, err);
-	if (!file)
+	if (encode_png(&s, img, &bytes, err) < 0) {
+		mlde_buf_free(&bytes);
 		return -1;
-	s.out = file;
-	if (write_png(&s, img, err) < 0) {
+	}
+	file = mlde_atomic_open(path, err);
+	if (!file) {
+		mlde_buf_free(&bytes);
+		return -1;
+	}
+	if (!sync)
+		mlde_atomic_no_sync(file);
+	rc = mlde_atomic_write(file, bytes.p, bytes.len, err);
+	mlde_buf_free(&bytes);
+	if (rc < 0) {
 		mlde_atomic_abort(file);
 		return -1;
 	}
 	return mlde_atomic_commit(file, err);
+}
+
+int mlde_png_write(const char *path, const mlde_image *img, mlde_error *err)
+{
+	return write_file(path, img, true, err);
+}
+
+int mlde_png_write_unsynced(const char *path, const mlde_image *img, mlde_error *err)
+{
+	return write_file(path, img, false, err);
 }
 
 int mlde_image_init(mlde_image *img, int width, int height, mlde_error *err)

@@ -30,6 +30,10 @@ void mlde_image_free(mlde_image *img);
  * onto path on success, or straight to a path that is not a regular file.
  * 0 ok, -1 with err set (MLDE_EXIT_IO). */
 int mlde_png_write(const char *path, const mlde_image *img, mlde_error *err);
+/* The same without the file's fsync (mlde_atomic_no_sync): for many images
+ * written at once, synced together by mlde_atomic_sync_fs before anything
+ * that names them is committed. */
+int mlde_png_write_unsynced(const char *path, const mlde_image *img, mlde_error *err);
 
 /* Read a PNG of any colour type into img (8-bit RGB; alpha is dropped, not
  * composited).  An image wider than max_w or taller than max_h is refused

@@ -160,6 +160,7 @@ struct mlde_review_log {
 	jv *recs;             /* each record, owning the strings revs point into */
 	mlde_ipo_review *revs;
 	size_t n, cap;
+	bool sync_at_end;     /* appends not synced each: mlde_review_log_sync */
 };
 
 static void log_push(mlde_review_log *l, jv rec, const mlde_ipo_review *r)
@@ -321,7 +322,7 @@ int mlde_review_log_append(mlde_review_log *l, const mlde_ipo_review *r, mlde_er
 	 * mixed with the next */
 	rc = write_all(l->fd, l->path, buf, n + 1, err);
 	free(buf);
-	if (rc == 0 && fsync(l->fd) < 0) {
+	if (rc == 0 && !l->sync_at_end && fsync(l->fd) < 0) {
 		mlde_error_set(err, MLDE_EXIT_IO, "%s: fsync: %s", l->path, strerror(errno));
 		rc = -1;
 	}
@@ -331,6 +332,20 @@ int mlde_review_log_append(mlde_review_log *l, const mlde_ipo_review *r, mlde_er
 	}
 	mlde_review_check(rec, l->path, &back, err);  /* built right: cannot fail */
 	log_push(l, rec, &back);
+	return 0;
+}
+
+void mlde_review_log_sync_at_end(mlde_review_log *l)
+{
+	l->sync_at_end = true;
+}
+
+int mlde_review_log_sync(mlde_review_log *l, mlde_error *err)
+{
+	if (fsync(l->fd) < 0) {
+		mlde_error_set(err, MLDE_EXIT_IO, "%s: fsync: %s", l->path, strerror(errno));
+		return -1;
+	}
 	return 0;
 }
 

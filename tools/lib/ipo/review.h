@@ -80,6 +80,13 @@ typedef struct mlde_review_log mlde_review_log;
 mlde_review_log *mlde_review_log_open(const char *path, mlde_error *err);
 /* Append r's record and fsync: 0, or -1 with err (MLDE_EXIT_IO). */
 int mlde_review_log_append(mlde_review_log *l, const mlde_ipo_review *r, mlde_error *err);
+/* From now on, appends are not synced each, and mlde_review_log_sync syncs
+ * them all: for a reviewer whose verdicts cost nothing to make again (the
+ * world's), where a sync a record would be nearly all its time.  A killed
+ * process loses nothing either way; only a crash of the machine could. */
+void mlde_review_log_sync_at_end(mlde_review_log *l);
+/* fsync the log: 0, or -1 with err (MLDE_EXIT_IO, "PATH: fsync: ..."). */
+int mlde_review_log_sync(mlde_review_log *l, mlde_error *err);
 /* The last record of item by reviewer (NULL: anyone), or NULL: borrowed,
  * valid while the log is open. */
 const mlde_ipo_review *mlde_review_log_find(const mlde_review_log *l, const char *item,
