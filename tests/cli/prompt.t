@@ -290,7 +290,8 @@ like out "^p\.v1	all	20	19	0	0\.9500	0\.7639	0\.9911	p	\+0\.1500	-0\.0849	\+0\.4
 is "$(mlde-prompt -q score -Z sc2.jsonl | jq -r 'select(.vs and .type == "all") | .better')" true "a large gain is better by more than noise"
 run mlde-prompt score --prompt-version p.v7 sc.jsonl
 is "$status:$(cat err)" "1:mlde-prompt: no review of prompt version 'p.v7'" "score of a version that does not exist"
-is "$(mlde-prompt -q score -Z --reviewer nobody sc.jsonl | wc -l | tr -d ' ')" 0 "--reviewer: only theirs"
+run mlde-prompt -q score -Z --reviewer nobody sc.jsonl
+is "$status:$(wc -l < out | tr -d ' '):$(cat err)" "0:0:" "--reviewer: only theirs (none: no rows, status 0)"
 run mlde-prompt score nothere.jsonl
 is "$status" 3 "score of a missing file: I/O status"
 

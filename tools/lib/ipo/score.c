@@ -85,7 +85,8 @@ void mlde_scores_count(mlde_scores *s, jv recs, const char *reviewer)
 		sc->acc = sc->n ? (double)sc->correct / (double)sc->n : NAN;
 		mlde_wilson(sc->correct, sc->n, &sc->lo, &sc->hi);
 	}
-	qsort(s->v, s->n, sizeof *s->v, by_version_type);
+	if (s->n > 1)  /* qsort wants a non-null array even for none */
+		qsort(s->v, s->n, sizeof *s->v, by_version_type);
 	for (size_t i = 0; i < k; i++)
 		jv_free(hold[i]);
 	free(hold);
