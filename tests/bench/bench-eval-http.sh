@@ -62,26 +62,14 @@ fi
 bytes=$(cat "$work/bodies"/*.json | wc -c)
 curl_config "$work/bodies" "$url" > "$work/curl.cfg"
 
-# run KIND: one timed run; appends "KIND T0 T1 USER SYS STUB0 STUB1 ANSWERED"
-# to runs
+# run KIND: one timed round, from a fresh cache each time (not timed)
 run() {
-	rm -rf "$work/cache" "${shm:-/nonexistent}/cache"  # a fresh cache each time, not timed
-	a0=$(answered)
-	s0=$(stub_cpu)
-	t0=$(now)
+	rm -rf "$work/cache" "${shm:-/nonexistent}/cache"
 	case $1 in
-	mlde-eval) eval_run "$work/cache" /usr/bin/time -f "%U %S" -o "$work/cpu" ;;
-	mlde-eval-shm) eval_run "$shm/cache" /usr/bin/time -f "%U %S" -o "$work/cpu" ;;
-	curl) /usr/bin/time -f "%U %S" -o "$work/cpu" curl -s --parallel --parallel-max "$J" \
-		-K "$work/curl.cfg" > "$work/codes" 2> "$work/curl.err" ;;
+	mlde-eval) http_round bench-eval-http mlde-eval eval_run "$work/cache" ;;
+	mlde-eval-shm) http_round bench-eval-http mlde-eval-shm eval_run "$shm/cache" ;;
+	curl) http_round bench-eval-http curl ;;
 	esac
-	t1=$(now)
-	s1=$(stub_cpu)
-	if [ "$1" = curl ] && [ "$(grep -c '^200$' "$work/codes")" -ne "$N" ]; then
-		echo "bench-eval-http: curl got $(grep -c '^200$' "$work/codes") answers 200 of $N" >&2
-		exit 1
-	fi
-	echo "$1 $t0 $t1 $(cat "$work/cpu") $s0 $s1 $(($(answered) - a0))" >> "$work/runs"
 }
 : > "$work/runs"
 i=0

@@ -1,6 +1,7 @@
 # tests/bench/lib.sh - helpers for the benchmarks: a data cache under
 # build/bench (made once, reused), wall-clock timing, medians with their
-# range, and the figures of an HTTP client against curl on the same stub.
+# range, and the timed rounds and figures of an HTTP client against curl
+# on the same stub.
 set -eu
 export LC_ALL=C
 PATH=$MLDE_BIN:$PATH
@@ -35,6 +36,33 @@ curl_config() {
 		printf 'header = "Content-Type: application/json"\nheader = "Authorization: Bearer sk-bench"\n'
 		printf 'header = "Expect:"\nwrite-out = "%%{http_code}\\n"\n'
 	done | sed 1d
+}
+
+# http_round NAME KIND [COMMAND...]: one timed round of an HTTP bench,
+# appended to $work/runs as "KIND T0 T1 USER SYS STUB0 STUB1 ANSWERED".
+# With a COMMAND, it runs with time(1)'s words after its own (the bench's
+# *_run CACHE [time(1) ARGS]); without, curl sends $work/curl.cfg and NAME
+# fails unless all $N are answered 200.  The bench defines J, N, work, and
+# answered and stub_cpu (the stub's answers and CPU seconds so far).
+http_round() {
+	name=$1 kind=$2
+	shift 2
+	a0=$(answered)
+	s0=$(stub_cpu)
+	t0=$(now)
+	if [ $# -gt 0 ]; then
+		"$@" /usr/bin/time -f "%U %S" -o "$work/cpu"
+	else
+		/usr/bin/time -f "%U %S" -o "$work/cpu" curl -s --parallel --parallel-max "$J" \
+			-K "$work/curl.cfg" > "$work/codes" 2> "$work/curl.err"
+	fi
+	t1=$(now)
+	s1=$(stub_cpu)
+	if [ $# -eq 0 ] && [ "$(grep -c '^200$' "$work/codes")" -ne "$N" ]; then
+		echo "$name: curl got $(grep -c '^200$' "$work/codes") answers 200 of $N" >&2
+		exit 1
+	fi
+	echo "$kind $t0 $t1 $(cat "$work/cpu") $s0 $s1 $(($(answered) - a0))" >> "$work/runs"
 }
 
 # http_summary RUNS N J DELAY PEER KIND:LABEL...: the figures of RUNS, lines
