@@ -149,6 +149,26 @@ static bool parse_literal(parser *P, const char *word, jv value, jv *out)
 	return true;
 }
 
+enum { MEMBER_BAD, MEMBER_NEXT, MEMBER_CLOSE };
+
+/* After a member of an array or object: a ',' (then the next member, space
+ * skipped), the container's close, or anything else, which is an error;
+ * the ',' or close is consumed. */
+static int after_member(parser *P, char close)
+{
+	skip_space(P);
+	if (P->p < P->end && *P->p == ',') {
+		P->p++;
+		skip_space(P);
+		return MEMBER_NEXT;
+	}
+	if (P->p < P->end && *P->p == close) {
+		P->p++;
+		return MEMBER_CLOSE;
+	}
+	return MEMBER_BAD;
+}
+
 /* [ value, ... ]: P->p is at the '['. */
 static bool parse_array(parser *P, jv *out)
 {
@@ -169,19 +189,11 @@ static bool parse_array(parser *P, jv *out)
 			return false;
 		}
 		a = jv_array_append(a, v);
-		skip_space(P);
-		if (P->p < P->end && *P->p == ',') {
-			P->p++;
-			skip_space(P);
-			continue;
+		switch (after_member(P, ']')) {
+		case MEMBER_NEXT: continue;
+		case MEMBER_CLOSE: *out = a; return true;
+		default: jv_free(a); return false;
 		}
-		if (P->p < P->end && *P->p == ']') {
-			P->p++;
-			*out = a;
-			return true;
-		}
-		jv_free(a);
-		return false;
 	}
 }
 
@@ -218,19 +230,11 @@ static bool parse_object(parser *P, jv *out)
 			return false;
 		}
 		o = jv_object_set(o, key, v);
-		skip_space(P);
-		if (P->p < P->end && *P->p == ',') {
-			P->p++;
-			skip_space(P);
-			continue;
+		switch (after_member(P, '}')) {
+		case MEMBER_NEXT: continue;
+		case MEMBER_CLOSE: *out = o; return true;
+		default: jv_free(o); return false;
 		}
-		if (P->p < P->end && *P->p == '}') {
-			P->p++;
-			*out = o;
-			return true;
-		}
-		jv_free(o);
-		return false;
 	}
 }
 
