@@ -82,7 +82,7 @@ $(O)/%.o: %.c
 	$(CC) $(CFLAGS) $(MLDE_CFLAGS) -MMD -MP -c -o $@ $<
 
 # The model's inner loops want the vectoriser, which -O2 of GCC 12 barely runs.
-$(O)/tools/lib/model/nn.o $(O)/tools/lib/model/network.o: CFLAGS += -O3
+$(O)/tools/lib/model/nn.o $(O)/tools/lib/model/network.o $(O)/tools/lib/model/gemm.o $(O)/tools/lib/model/conv.o: CFLAGS += -O3
 
 $(LIBMLDE): $(LIB_OBJ)
 	@rm -f $@

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "model/conv.h"
+#include "model/gemm.h"
 #include "model/model_impl.h"
 
 /* ---- the engine: a worker per team member, each on a slice of the batch ---- */
@@ -19,10 +21,9 @@ typedef struct worker {
 	int *item_of, *limg, *limg_all, *gimg, *slot_key, *slot_val;
 	int nslot;
 	/* activations */
-	float *x0, *col, *dcol, *y[3], *a[3];
-	/* training: every convolution's columns, kept from the forward for the
-	 * weight gradient of the backward (NULL: inference reuses col) */
-	float *scol[3], *fcol[MLDE_FILM_MAX];
+	float *x0, *y[3], *a[3];
+	float *dscratch;  /* training: the stem's input gradients, a parity at a
+			   * time (conv.h) */
 	float *z[MLDE_FILM_MAX + 1], *yf[MLDE_FILM_MAX], *rf[MLDE_FILM_MAX];
 	float *gam[MLDE_FILM_MAX], *bet[MLDE_FILM_MAX];
 	float *yh, *G, *e, *q1, *qu, *qh, *v, *hu, *hz, *ob, *av, *sc;
@@ -95,8 +96,6 @@ static void worker_init(worker *w, const mlde_model *m, int bmax, bool train)
 	size_t n = (size_t)bmax, S = (size_t)c->size, P = (S / 8) * (S / 8);
 	size_t s2 = (S / 2) * (S / 2), s4 = (S / 4) * (S / 4), bP = n * P;
 	size_t cz = (size_t)c->c3 + 2, ldv = (size_t)MLDE_POOLED(c);
-	size_t colsz = zmax(zmax(27 * n * s2, 9 * (size_t)c->c1 * n * s4),
-			    zmax(9 * (size_t)c->c2 * n * P, 9 * cz * bP));
 	size_t big = zmax(zmax((size_t)c->c1 * n * s2, (size_t)c->c2 * n * s4),
 			  zmax((size_t)c->c3 * n * P, (size_t)c->c4 * bP));
 	int cm = cmax_of(c);
@@ -113,7 +112,6 @@ static void worker_init(worker *w, const mlde_model *m, int bmax, bool train)
 	w->slot_key = mlde_xmalloc((size_t)w->nslot * sizeof(int));
 	w->slot_val = mlde_xmalloc((size_t)w->nslot * sizeof(int));
 	w->x0 = falloc(3 * n * S * S);
-	w->col = falloc(colsz);
 	w->y[0] = falloc((size_t)c->c1 * n * s2);
 	w->a[0] = falloc((size_t)c->c1 * n * s2);
 	w->y[1] = falloc((size_t)c->c2 * n * s4);
@@ -159,12 +157,7 @@ static void worker_init(worker *w, const mlde_model *m, int bmax, bool train)
 	w->tot = mlde_xcalloc(2 * (size_t)cm + 1, sizeof(double));
 	if (!train)
 		return;
-	w->dcol = falloc(colsz);
-	w->scol[0] = falloc(27 * n * s2);
-	w->scol[1] = falloc(9 * (size_t)c->c1 * n * s4);
-	w->scol[2] = falloc(9 * (size_t)c->c2 * n * P);
-	for (int k = 0; k < c->nfilm; k++)
-		w->fcol[k] = falloc(9 * cz * bP);
+	w->dscratch = falloc(zmax((size_t)c->c1 * n * s4, (size_t)c->c2 * n * P));
 	w->dA = falloc(big);
 	w->dB = falloc(big);
 	w->dzA = falloc(cz * bP);
@@ -190,7 +183,7 @@ static void worker_init(worker *w, const mlde_model *m, int bmax, bool train)
 static void worker_free(worker *w)
 {
 	void *ps[] = { w->it, w->item_of, w->limg, w->limg_all, w->gimg, w->slot_key,
-		       w->slot_val, w->x0, w->col, w->dcol, w->y[0], w->y[1], w->y[2],
+		       w->slot_val, w->x0, w->dscratch, w->y[0], w->y[1], w->y[2],
 		       w->a[0], w->a[1], w->a[2], w->yh, w->G, w->soft, w->e, w->qh, w->v, w->hz,
 		       w->ob, w->av, w->sc, w->arg, w->var, w->lsum, w->tot, w->dA, w->dB,
 		       w->dzA, w->dzB, w->dr, w->dv, w->dqh, w->dhz, w->dgam, w->dbet, w->de,
@@ -200,14 +193,11 @@ static void worker_free(worker *w)
 
 	for (size_t i = 0; i < sizeof ps / sizeof *ps; i++)
 		free(ps[i]);
-	for (int l = 0; l < 3; l++)
-		free(w->scol[l]);
 	for (int k = 0; k <= MLDE_FILM_MAX; k++)
 		free(w->z[k]);
 	for (int k = 0; k < MLDE_FILM_MAX; k++) {
 		free(w->yf[k]);
 		free(w->rf[k]);
-		free(w->fcol[k]);
 		free(w->gam[k]);
 		free(w->bet[k]);
 	}
@@ -392,13 +382,7 @@ static void forward(engine *e, worker *w, int tid)
 		int Ho = H / 2;
 		size_t N = (size_t)n * Ho * Ho;
 
-		/* the columns are kept for the weight gradient, which a frozen
-		 * stem does not have */
-		float *col = w->scol[l] && l >= e->frozen ? w->scol[l] : w->col;
-
-		mlde_im2col(in, cin[l], n, H, H, 3, 2, col);
-		mlde_gemm(0, 0, cout[l], (int)N, 9 * cin[l], 1, m->conv[l], 9 * cin[l], col,
-			  (int)N, 0, w->y[l], (int)N);
+		mlde_conv3_forward(in, cin[l], n, H, H, 2, m->conv[l], cout[l], w->y[l]);
 		site_stats(e, w, tid, l, w->y[l], cout[l], N);
 		mlde_bn_forward(w->y[l], w->a[l], cout[l], N, w->mean[l], w->invstd[l], m->bng[l],
 				m->bnb[l], 1);
@@ -422,11 +406,7 @@ static void forward(engine *e, worker *w, int tid)
 	mlde_linear_forward(w->q1, b, c->dh, m->q2w, m->q2b, c->dh, w->qu, 0);
 	mlde_ln_forward(w->qu, b, c->dh, m->qlg, m->qlb, w->qh, w->qm, w->qis);
 	for (int k = 0; k < c->nfilm; k++) {
-		float *col = w->fcol[k] ? w->fcol[k] : w->col;
-
-		mlde_im2col(w->z[k], cz, b, side, side, 3, 1, col);
-		mlde_gemm(0, 0, c->c3, (int)bP, 9 * cz, 1, m->fw[k], 9 * cz, col, (int)bP, 0,
-			  w->yf[k], (int)bP);
+		mlde_conv3_forward(w->z[k], cz, b, side, side, 1, m->fw[k], c->c3, w->yf[k]);
 		site_stats(e, w, tid, 3 + k, w->yf[k], c->c3, bP);
 		mlde_linear_forward(w->qh, b, c->dh, m->fgw[k], m->fgb[k], c->c3, w->gam[k], 0);
 		for (size_t i = 0; i < (size_t)b * c->c3; i++)
@@ -581,13 +561,12 @@ static void backward(engine *e, worker *w, int tid)
 		reduce(e, tid, NSITES + s, c->c3, w->lsum, 0, w->tot);
 		mlde_bn_backward2(w->yf[k], w->dr, w->dB, c->c3, bP, b, P, w->mean[s], w->invstd[s],
 				  w->gam[k], w->tot, w->cnt[s], 0);
-		mlde_gemm(0, 1, c->c3, 9 * cz, (int)bP, 1, w->dB, (int)bP, w->fcol[k], (int)bP, 1,
-			  GRAD(m->fw[k]), 9 * cz);
-		mlde_gemm(1, 0, 9 * cz, (int)bP, c->c3, 1, m->fw[k], 9 * cz, w->dB, (int)bP, 0,
-			  w->dcol, (int)bP);
+		mlde_conv3_wgrad(w->z[k], cz, b, side, side, 1, w->dB, c->c3, GRAD(m->fw[k]));
+		/* the residual's gradient plus the block's, on the feature rows
+		 * only: nothing reads the gradient of the x, y rows */
 		memcpy(dnext, dcur, (size_t)c->c3 * bP * sizeof(float));
-		memset(dnext + (size_t)c->c3 * bP, 0, 2 * bP * sizeof(float));
-		mlde_col2im(w->dcol, cz, b, side, side, 3, 1, dnext);
+		mlde_conv3_dgrad(w->dB, c->c3, b, side, side, 1, m->fw[k], cz, c->c3, dnext, true,
+				 NULL);
 		mlde_linear_backward(w->qh, b, c->dh, m->fgw[k], c->c3, NULL, w->dgam, 0,
 				     GRAD(m->fgw[k]), GRAD(m->fgb[k]), w->dqh, 1);
 		mlde_linear_backward(w->qh, b, c->dh, m->fbw[k], c->c3, NULL, w->dbet, 0,
@@ -629,14 +608,12 @@ static void backward(engine *e, worker *w, int tid)
 		reduce(e, tid, NSITES + l, cout[l], w->lsum, 0, w->tot);
 		mlde_bn_backward2(w->y[l], w->dA, w->dB, cout[l], N, 0, 0, w->mean[l],
 				  w->invstd[l], m->bng[l], w->tot, w->cnt[l], 0);
-		mlde_gemm(0, 1, cout[l], 9 * cin[l], (int)N, 1, w->dB, (int)N, w->scol[l], (int)N, 1,
-			  GRAD(m->conv[l]), 9 * cin[l]);
+		mlde_conv3_wgrad(l ? w->a[l - 1] : w->x0, cin[l], n, Hin, Hin, 2, w->dB, cout[l],
+				 GRAD(m->conv[l]));
 		if (l == e->frozen)
 			break;
-		mlde_gemm(1, 0, 9 * cin[l], (int)N, cout[l], 1, m->conv[l], 9 * cin[l], w->dB,
-			  (int)N, 0, w->dcol, (int)N);
-		memset(w->dA, 0, (size_t)cin[l] * N * 4 * sizeof(float));
-		mlde_col2im(w->dcol, cin[l], n, Hin, Hin, 3, 2, w->dA);
+		mlde_conv3_dgrad(w->dB, cout[l], n, Hin, Hin, 2, m->conv[l], cin[l], cin[l], w->dA,
+				 false, w->dscratch);
 	}
 }
 

@@ -41,12 +41,14 @@ void mlde_split(size_t n, int tid, int nt, size_t *lo, size_t *hi);
 void mlde_blas_threads(int n);
 
 /* ---- matrix products ----
- * Row-major C = alpha * op(A) * op(B) + beta * C, op(X) = X or X^T. */
+ * Row-major C = alpha * op(A) * op(B) + beta * C, op(X) = X or X^T: by our
+ * own gemm (model/gemm.h) for alpha 1 and beta 0 or 1, which is all the
+ * engine asks, and by OpenBLAS otherwise. */
 void mlde_gemm(int transa, int transb, int M, int N, int K, float alpha,
 	       const float *A, int lda, const float *B, int ldb, float beta,
 	       float *C, int ldc);
-/* Floating-point operations (2MNK) of every mlde_gemm of the calling thread. */
-double mlde_gemm_flops(void);
+/* (mlde_gemm_flops, the operations of every product of the calling thread:
+ * model/gemm.h) */
 /* sgemm's rate on the team, in FLOP/s: every member multiplies its own
  * 512 x 512 matrices, as the training does (OpenBLAS single-threaded in
  * each), after a warm-up, for at least half a second.  mlde-train --bench

@@ -1,0 +1,137 @@
+/* test-conv.c - the window convolutions (model/conv.h) against im2col and
+ * col2im with a product (which test-nn holds to the definition, value for
+ * value): the output, the weight gradient and the input gradient, for
+ * strides 1 and 2, channel counts off every block, more pixels than a
+ * packing chunk and sums longer than a block; and the AVX2 path and the
+ * portable one giving the same bits. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model/conv.h"
+#include "model/gemm.h"
+#include "model/nn.h"
+#include "tap.h"
+
+static unsigned long long rng = 2463534242ULL;
+
+static float *rand_floats(size_t n)
+{
+	float *m = malloc((n ? n : 1) * sizeof *m);
+
+	for (size_t i = 0; i < n; i++) {
+		rng ^= rng << 13;
+		rng ^= rng >> 7;
+		rng ^= rng << 17;
+		m[i] = (float)((rng >> 11) * (1.0 / 9007199254740992.0)) - 0.5f;
+	}
+	return m;
+}
+
+/* the largest |a - b| relative to the largest |b| */
+static double rel_diff(const float *a, const float *b, size_t n)
+{
+	double d = 0, m = 1e-30;
+
+	for (size_t i = 0; i < n; i++) {
+		d = fmax(d, fabs((double)a[i] - b[i]));
+		m = fmax(m, fabs((double)b[i]));
+	}
+	return d / m;
+}
+
+typedef struct conv_out {
+	float *y, *dw, *dx;
+} conv_out;
+
+/* the window path: y, dw (from a start of dw0) and dx (on a start of dx0
+ * when accumulating) */
+static conv_out windowed(const float *x, const float *w, const float *dy, const float *dw0,
+			 const float *dx0, int C, int Cx, int F, int n, int H, int s,
+			 bool accumulate)
+{
+	int Ho = mlde_conv_out(H, 3, s);
+	size_t nx = (size_t)C * n * H * H, nw = (size_t)F * 9 * C;
+	conv_out o = { malloc((size_t)F * n * Ho * Ho * sizeof(float)),
+		       malloc(nw * sizeof(float)), malloc(nx * sizeof(float)) };
+	float *scratch = malloc(nx * sizeof(float));
+
+	memcpy(o.dw, dw0, nw * sizeof(float));
+	memcpy(o.dx, dx0, nx * sizeof(float));
+	mlde_conv3_forward(x, C, n, H, H, s, w, F, o.y);
+	mlde_conv3_wgrad(x, C, n, H, H, s, dy, F, o.dw);
+	mlde_conv3_dgrad(dy, F, n, H, H, s, w, C, Cx, o.dx, accumulate, scratch);
+	free(scratch);
+	return o;
+}
+
+static void free_out(conv_out o)
+{
+	free(o.y);
+	free(o.dw);
+	free(o.dx);
+}
+
+static void test_case(int C, int Cx, int F, int n, int H, int s, bool accumulate)
+{
+	int Ho = mlde_conv_out(H, 3, s), N = n * Ho * Ho, K = 9 * C;
+	size_t nx = (size_t)C * n * H * H, nw = (size_t)F * K, ny = (size_t)F * N;
+	float *x = rand_floats(nx), *w = rand_floats(nw), *dy = rand_floats(ny);
+	float *dw0 = rand_floats(nw), *dx0 = rand_floats(nx);
+	float *col = malloc((size_t)K * N * sizeof(float)), *dcol = malloc((size_t)K * N * sizeof(float));
+	float *y = malloc(ny * sizeof(float)), *dw = malloc(nw * sizeof(float));
+	float *dx = calloc(nx, sizeof(float));
+	conv_out o, p;
+	char what[96];
+
+	snprintf(what, sizeof what, "%d->%d channels (%d of dx), %d images of %dx%d, stride %d%s", C,
+		 F, Cx, n, H, H, s, accumulate ? ", dx +=" : "");
+	/* the reference: im2col, the products, col2im */
+	mlde_im2col(x, C, n, H, H, 3, s, col);
+	mlde_gemm(0, 0, F, N, K, 1, w, K, col, N, 0, y, N);
+	memcpy(dw, dw0, nw * sizeof(float));
+	mlde_gemm(0, 1, F, K, N, 1, dy, N, col, N, 1, dw, K);
+	mlde_gemm(1, 0, K, N, F, 1, w, K, dy, N, 0, dcol, N);
+	mlde_col2im(dcol, C, n, H, H, 3, s, dx);
+	for (size_t i = 0; i < nx; i++)
+		if (accumulate)
+			dx[i] += dx0[i];
+
+	o = windowed(x, w, dy, dw0, dx0, C, Cx, F, n, H, s, accumulate);
+	TAP_OK(rel_diff(o.y, y, ny) < 1e-5, "%s: the output", what);
+	TAP_OK(rel_diff(o.dw, dw, nw) < 1e-5, "%s: the weight gradient", what);
+	/* only the first Cx channels of dx are made; the rest keep dx0 */
+	TAP_OK(rel_diff(o.dx, dx, (size_t)Cx * n * H * H) < 1e-5, "%s: the input gradient", what);
+	TAP_OK(memcmp(o.dx + (size_t)Cx * n * H * H, dx0 + (size_t)Cx * n * H * H,
+		      (nx - (size_t)Cx * n * H * H) * sizeof(float)) == 0,
+	       "%s: channels past %d of dx untouched", what, Cx);
+
+	mlde_gemm_portable(true);
+	p = windowed(x, w, dy, dw0, dx0, C, Cx, F, n, H, s, accumulate);
+	mlde_gemm_portable(false);
+	TAP_OK(memcmp(o.y, p.y, ny * sizeof(float)) == 0 &&
+		       memcmp(o.dw, p.dw, nw * sizeof(float)) == 0 &&
+		       memcmp(o.dx, p.dx, nx * sizeof(float)) == 0,
+	       "%s: the portable path gives the same bits", what);
+	free_out(o);
+	free_out(p);
+	free(x); free(w); free(dy); free(dw0); free(dx0);
+	free(col); free(dcol); free(y); free(dw); free(dx);
+}
+
+int main(void)
+{
+	/* the stem's shapes, small: 3 -> 32 at stride 2, then 32 -> 64 */
+	test_case(3, 3, 8, 2, 16, 2, false);
+	test_case(5, 5, 7, 3, 8, 2, false);
+	test_case(40, 40, 13, 3, 16, 2, false);   /* K 360: two blocks; 192 pixels */
+	test_case(3, 3, 4, 2, 34, 2, true);       /* 578 pixels: three chunks */
+	/* the FiLM blocks': stride 1, the input gradient of the feature
+	 * channels only (66 in, 64 of dx) */
+	test_case(66, 64, 64, 2, 8, 1, true);
+	test_case(6, 6, 5, 3, 9, 1, false);
+	test_case(30, 28, 9, 5, 8, 1, false);     /* K 270, 320 pixels */
+	test_case(2, 1, 3, 1, 5, 1, true);
+	printf("1..%d\n", tap_count);
+	return tap_failures != 0;
+}

@@ -1,0 +1,391 @@
+/* conv.c - 3 x 3 convolutions as gemms whose B operand is a window over a
+ * tensor (conv.h).  A window row r = c*ntaps + t is channel c seen through
+ * tap t; its column j = (img*Ho + oy)*Wo + ox reads input position
+ * (oy*s + dy[t], ox*s + dx[t]) of image img, or 0 outside the image. */
+#include <stddef.h>
+#include <stdint.h>
+
+#include "model/conv.h"
+#include "model/gemm.h"
+#include "model/nn.h"
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define HAVE_AVX2 1
+#include <immintrin.h>
+#define AVX2 __attribute__((target("avx2,fma")))
+#endif
+
+enum { NR = MLDE_GEMM_NR, CHUNK = 256, TAPS_MAX = 9 };
+
+typedef struct window {
+	const float *x;
+	int C, n, H, W;
+	int Ho, Wo, s;
+	int ntaps;
+	int dy[TAPS_MAX], dx[TAPS_MAX];
+} window;
+
+/* off[t * len + i]: where pixel j0 + i reads tap t in its channel's plane,
+ * or -1 where that is outside its image (and for i past the last pixel) */
+static void window_offsets(const window *w, int j0, int nj, int len, int32_t *off)
+{
+	int HoWo = w->Ho * w->Wo;
+
+	for (int i = 0; i < len; i++) {
+		int j = j0 + i, img = j / HoWo, oy = j % HoWo / w->Wo, ox = j % w->Wo;
+
+		for (int t = 0; t < w->ntaps; t++) {
+			int iy = oy * w->s + w->dy[t], ix = ox * w->s + w->dx[t];
+			bool in = i < nj && iy >= 0 && iy < w->H && ix >= 0 && ix < w->W;
+
+			off[t * len + i] = in ? (int32_t)(((size_t)img * w->H + iy) * w->W + ix) : -1;
+		}
+	}
+}
+
+/* d[i] = plane[o[i]] (0 where o[i] < 0), for i < n, n a multiple of 8 */
+static void gather_portable(const float *plane, const int32_t *o, int n, float *d)
+{
+	for (int i = 0; i < n; i++)
+		d[i] = o[i] >= 0 ? plane[o[i]] : 0;
+}
+
+#ifdef HAVE_AVX2
+AVX2 static void gather_avx2(const float *plane, const int32_t *o, int n, float *d)
+{
+	const __m256i none = _mm256_set1_epi32(-1);
+
+	for (int i = 0; i < n; i += 8) {
+		__m256i oi = _mm256_loadu_si256((const __m256i *)(o + i));
+		__m256 in = _mm256_castsi256_ps(_mm256_cmpgt_epi32(oi, none));
+
+		_mm256_storeu_ps(d + i, _mm256_mask_i32gather_ps(_mm256_setzero_ps(), plane, oi,
+								 in, 4));
+	}
+}
+#endif
+
+typedef void gather_fn(const float *plane, const int32_t *o, int n, float *d);
+
+/* the gather of the CPU the gemm's kernel is chosen for (a move of data,
+ * the same values either way) */
+static gather_fn *gather_here(void)
+{
+#ifdef HAVE_AVX2
+	if (mlde_gemm_kernel()[0] == 'a')
+		return gather_avx2;
+#endif
+	return gather_portable;
+}
+
+/* ---- eight pixels of an output row at a time (AVX2) ----
+ * Where the output rows are whole eights (Wo % 8 == 0, as in every layer of
+ * the model), the eight pixels of a segment read one input row: at stride
+ * 1 eight floats in a row, at stride 2 the even ones of sixteen.  Each
+ * segment of each tap is an offset and the lanes to load (masked loads
+ * read nothing where the mask is off): none where the tap's row is outside
+ * the image, and not the first or last pixel where that is outside
+ * sideways. */
+
+typedef struct segment {
+	int32_t off;               /* where its first pixel reads */
+	int32_t lo[8], hi[8];      /* masks of the floats off.. and off+8.. */
+} segment;
+
+typedef struct segments {
+	segment seg[TAPS_MAX * CHUNK / 8];  /* [t][g] */
+	int nseg;
+} segments;
+
+static bool segmentable(const window *w, int j0, int nj)
+{
+	return w->Wo % 8 == 0 && j0 % 8 == 0 && nj % 8 == 0 && nj / 8 <= CHUNK / 8;
+}
+
+/* the floats a segment loads: at stride 1 lanes 0-7 of lo; at stride 2
+ * the even ones of lo and hi, never the last of hi (it may be past the
+ * row, and is not needed) */
+static void segment_masks(int s, bool out, bool first_out, bool last_out, segment *g)
+{
+	for (int l = 0; l < 8; l++) {
+		int lo_pixel = s == 1 ? l : l / 2, hi_pixel = 4 + l / 2;
+
+		g->lo[l] = out || (first_out && lo_pixel == 0) || (s == 1 && last_out && l == 7)
+			? 0 : -1;
+		g->hi[l] = out || s == 1 || l == 7 ? 0 : -1;
+		(void)hi_pixel;
+	}
+}
+
+static void window_segments(const window *w, int j0, int nj, segments *sg)
+{
+	int HoWo = w->Ho * w->Wo;
+
+	sg->nseg = nj / 8;
+	for (int g = 0; g < sg->nseg; g++) {
+		int j = j0 + 8 * g, img = j / HoWo, oy = j % HoWo / w->Wo, ox = j % w->Wo;
+
+		for (int t = 0; t < w->ntaps; t++) {
+			int iy = oy * w->s + w->dy[t], ix = ox * w->s + w->dx[t];
+			int last = (ox + 7) * w->s + w->dx[t];
+			bool out = iy < 0 || iy >= w->H;
+			segment *e = &sg->seg[t * sg->nseg + g];
+
+			e->off = out ? 0 : (int32_t)(((size_t)img * w->H + iy) * w->W + ix);
+			segment_masks(w->s, out, ix < 0, last >= w->W, e);
+		}
+	}
+}
+
+#ifdef HAVE_AVX2
+AVX2 static inline __m256 segment_s1(const float *plane, const segment *e)
+{
+	return _mm256_maskload_ps(plane + e->off, _mm256_loadu_si256((const __m256i *)e->lo));
+}
+
+AVX2 static inline __m256 segment_s2(const float *plane, const segment *e)
+{
+	__m256 lo = _mm256_maskload_ps(plane + e->off, _mm256_loadu_si256((const __m256i *)e->lo));
+	__m256 hi = _mm256_maskload_ps(plane + e->off + 8,
+				       _mm256_loadu_si256((const __m256i *)e->hi));
+	__m256 v = _mm256_shuffle_ps(lo, hi, 0x88);  /* lo0 lo2 hi0 hi2 | lo4 lo6 hi4 hi6 */
+
+	return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(v), 0xd8));
+}
+
+/* row r of the window over segments g0.. of the table: segment g to
+ * d + (g / 2) * panel + (g % 2) * 8, two to a panel of NR pixels (or, with
+ * panel 16, one row of 8 * nseg floats) */
+AVX2 static void row_avx2(const window *w, const segments *sg, int r, int g0, int nseg,
+			  float *d, size_t panel)
+{
+	const float *plane = w->x + (size_t)(r / w->ntaps) * w->n * w->H * w->W;
+	const segment *e = sg->seg + (size_t)(r % w->ntaps) * sg->nseg + g0;
+
+	if (w->s == 1)
+		for (int g = 0; g < nseg; g++)
+			_mm256_storeu_ps(d + (g / 2) * panel + (g % 2) * 8, segment_s1(plane, e + g));
+	else
+		for (int g = 0; g < nseg; g++)
+			_mm256_storeu_ps(d + (g / 2) * panel + (g % 2) * 8, segment_s2(plane, e + g));
+}
+#endif
+
+static const float *plane_of(const window *w, int r)
+{
+	return w->x + (size_t)(r / w->ntaps) * w->n * w->H * w->W;
+}
+
+/* op(B) = the window: k = row r, x = pixel j; panels of NR pixels, made
+ * CHUNK pixels at a time */
+static void pack_window(const mlde_gemm_operand *op, int k0, int kc, int x0, int nx, float *dst)
+{
+	const window *w = op->ctx;
+	gather_fn *gather = gather_here();
+	int32_t off[TAPS_MAX * CHUNK];
+	segments sg;
+
+	for (int q = 0; q < nx; q += CHUNK) {
+		int nq = nx - q < CHUNK ? nx - q : CHUNK, len = (nq + NR - 1) / NR * NR;
+		bool fast = gather != gather_portable && segmentable(w, x0 + q, len);
+
+#ifdef HAVE_AVX2
+		if (fast) {
+			/* a row at a time, along the chunk: its reads run on
+			 * in each input row, and its writes go to the panels */
+			window_segments(w, x0 + q, len, &sg);
+			for (int k = 0; k < kc; k++)
+				row_avx2(w, &sg, k0 + k, 0, len / 8, dst + (size_t)q * kc + k * NR,
+					 (size_t)kc * NR);
+			/* pixels past nx (a last panel's remainder) are zero */
+			for (int p = nq; p < len; p++)
+				for (int k = 0; k < kc; k++)
+					dst[(size_t)(q + p / NR * NR) * kc + k * NR + p % NR] = 0;
+			continue;
+		}
+#endif
+		window_offsets(w, x0 + q, nq, len, off);
+		for (int p = 0; p < len; p += NR) {
+			float *d = dst + (size_t)(q + p) * kc;
+
+			for (int k = 0; k < kc; k++) {
+				int r = k0 + k;
+
+				gather(plane_of(w, r), off + (r % w->ntaps) * len + p, NR, d + k * NR);
+			}
+		}
+	}
+	(void)sg;
+}
+
+/* op(B) = the window transposed: k = pixel j, x = row r; panels of NR rows,
+ * each made whole (kc <= MLDE_GEMM_KC pixels) and then transposed */
+static void pack_window_t(const mlde_gemm_operand *op, int k0, int kc, int x0, int nx,
+			  float *dst)
+{
+	const window *w = op->ctx;
+	gather_fn *gather = gather_here();
+	int len = (kc + 7) / 8 * 8;
+	bool fast = gather != gather_portable && segmentable(w, k0, len) && len == kc;
+	int32_t off[TAPS_MAX * MLDE_GEMM_KC];
+	float rows[NR][MLDE_GEMM_KC];
+	segments sg;
+
+	if (fast)
+		window_segments(w, k0, len, &sg);
+	else
+		window_offsets(w, k0, kc, len, off);
+	for (int p = 0; p < nx; p += NR, dst += (size_t)kc * NR) {
+		int nr = nx - p < NR ? nx - p : NR;
+		const float *from[NR];
+
+		for (int i = 0; i < nr; i++) {
+			int r = x0 + p + i;
+
+#ifdef HAVE_AVX2
+			if (fast)
+				row_avx2(w, &sg, r, 0, len / 8, rows[i], 16);
+			else
+#endif
+				gather(plane_of(w, r), off + (r % w->ntaps) * len, len, rows[i]);
+			from[i] = rows[i];
+		}
+		mlde_gemm_transpose_rows(from, nr, kc, NR, dst);
+	}
+}
+
+/* the 3 x 3 window of a stride-s convolution, tap t = ky*3 + kx */
+static window window3(const float *x, int C, int n, int H, int W, int s)
+{
+	window w = { .x = x, .C = C, .n = n, .H = H, .W = W, .s = s, .ntaps = 9,
+		     .Ho = mlde_conv_out(H, 3, s), .Wo = mlde_conv_out(W, 3, s) };
+
+	for (int t = 0; t < 9; t++) {
+		w.dy[t] = t / 3 - 1;
+		w.dx[t] = t % 3 - 1;
+	}
+	return w;
+}
+
+static mlde_gemm_operand window_operand(const window *w, bool transposed)
+{
+	return (mlde_gemm_operand){ .pack = transposed ? pack_window_t : pack_window, .ctx = w };
+}
+
+void mlde_conv3_forward(const float *x, int C, int n, int H, int W, int s, const float *w,
+			int F, float *y)
+{
+	window win = window3(x, C, n, H, W, s);
+	mlde_gemm_operand a = mlde_gemm_matrix_a(w, 9 * C, false), b = window_operand(&win, false);
+	int N = n * win.Ho * win.Wo;
+
+	mlde_gemm_run(F, N, 9 * C, &a, &b, false, y, N);
+}
+
+void mlde_conv3_wgrad(const float *x, int C, int n, int H, int W, int s, const float *dy,
+		      int F, float *dw)
+{
+	window win = window3(x, C, n, H, W, s);
+	int N = n * win.Ho * win.Wo;
+	mlde_gemm_operand a = mlde_gemm_matrix_a(dy, N, false), b = window_operand(&win, true);
+
+	mlde_gemm_run(F, 9 * C, N, &a, &b, true, dw, 9 * C);
+}
+
+/* ---- the input gradient ----
+ * dx(c, iy, ix) = sum over f and the taps (ky, kx) that reach it of
+ * w[f][c, ky, kx] dy(f, oy, ox), iy = oy*s + ky - 1: a product of a weight
+ * matrix A[c][f*ntaps + t] = w[f][c*9 + tap[t]] with a window over dy. */
+
+typedef struct taps_of {
+	const float *w;
+	int C, ntaps;
+	int tap[TAPS_MAX];
+} taps_of;
+
+static void pack_weights_t(const mlde_gemm_operand *op, int k0, int kc, int x0, int nx,
+			   float *dst)
+{
+	const taps_of *tw = op->ctx;
+	enum { MR = MLDE_GEMM_MR };
+
+	for (int p = 0; p < nx; p += MR, dst += (size_t)kc * MR)
+		for (int k = 0; k < kc; k++) {
+			int r = k0 + k, f = r / tw->ntaps, t = tw->tap[r % tw->ntaps];
+
+			for (int i = 0; i < MR; i++) {
+				int c = x0 + p + i;
+
+				dst[k * MR + i] = c < x0 + nx
+					? tw->w[(size_t)f * 9 * tw->C + (size_t)c * 9 + t] : 0;
+			}
+		}
+}
+
+/* Stride 1: tap t of the window over dy reads (iy - ky + 1, ix - kx + 1),
+ * which is window3's tap 8 - t: the flipped kernel. */
+static void dgrad_s1(const float *dy, int F, int n, int H, int W, const float *w, int C,
+		     int Cx, float *dx, bool accumulate)
+{
+	window win = window3(dy, F, n, H, W, 1);
+	taps_of tw = { .w = w, .C = C, .ntaps = 9 };
+	mlde_gemm_operand a = { .pack = pack_weights_t, .ctx = &tw }, b;
+	int N = n * H * W;
+
+	for (int t = 0; t < 9; t++)
+		tw.tap[t] = 8 - t;
+	b = window_operand(&win, false);
+	mlde_gemm_run(Cx, N, 9 * F, &a, &b, accumulate, dx, N);
+}
+
+/* Stride 2: input row iy = 2*qy + py.  Even rows (py 0) are reached by ky 1
+ * from oy = qy; odd rows by ky 0 from oy = qy + 1 and by ky 2 from oy = qy.
+ * The same for columns; each of the four parities is a product of its own
+ * taps over dy on the grid of qy, qx, written into scratch and from there
+ * onto its quarter of dx. */
+static void dgrad_s2(const float *dy, int F, int n, int H, int W, const float *w, int C,
+		     int Cx, float *dx, bool accumulate, float *scratch)
+{
+	static const int nk[2] = { 1, 2 }, ks[2][2] = { { 1, 0 }, { 0, 2 } },
+			 shift[2][2] = { { 0, 0 }, { 1, 0 } };
+	int Ho = H / 2, Wo = W / 2, N = n * Ho * Wo;
+
+	for (int py = 0; py < 2; py++)
+		for (int px = 0; px < 2; px++) {
+			window win = { .x = dy, .C = F, .n = n, .H = Ho, .W = Wo, .Ho = Ho,
+				       .Wo = Wo, .s = 1 };
+			taps_of tw = { .w = w, .C = C };
+			mlde_gemm_operand a = { .pack = pack_weights_t, .ctx = &tw }, b;
+
+			for (int i = 0; i < nk[py]; i++)
+				for (int j = 0; j < nk[px]; j++) {
+					win.dy[win.ntaps] = shift[py][i];
+					win.dx[win.ntaps] = shift[px][j];
+					tw.tap[win.ntaps] = ks[py][i] * 3 + ks[px][j];
+					win.ntaps++;
+				}
+			tw.ntaps = win.ntaps;
+			b = window_operand(&win, false);
+			mlde_gemm_run(Cx, N, F * win.ntaps, &a, &b, false, scratch, N);
+			for (int c = 0; c < Cx; c++)
+				for (int img = 0; img < n; img++)
+					for (int qy = 0; qy < Ho; qy++) {
+						const float *s = scratch +
+							(((size_t)c * n + img) * Ho + qy) * Wo;
+						float *d = dx + (((size_t)c * n + img) * H + 2 * qy + py) *
+								W + px;
+
+						for (int qx = 0; qx < Wo; qx++)
+							d[2 * qx] = accumulate ? d[2 * qx] + s[qx] : s[qx];
+					}
+		}
+}
+
+void mlde_conv3_dgrad(const float *dy, int F, int n, int H, int W, int s, const float *w,
+		      int C, int Cx, float *dx, bool accumulate, float *scratch)
+{
+	if (s == 1)
+		dgrad_s1(dy, F, n, H, W, w, C, Cx, dx, accumulate);
+	else
+		dgrad_s2(dy, F, n, H, W, w, C, Cx, dx, accumulate, scratch);
+}

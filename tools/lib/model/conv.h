@@ -1,0 +1,29 @@
+/* conv.h - the builtin model's 3 x 3 convolutions (zero padding 1, stride
+ * 1 or 2) as products with a window: the gemm's packer reads the columns
+ * straight from the image, a cache-sized block at a time, so no im2col
+ * matrix is ever made, kept for the backward, or folded back (col2im).
+ *
+ * Tensors are channel-major ("CNHW", nn.h): C rows of n*H*W floats.  The
+ * weights of a convolution of C inputs and F outputs are F x 9C, row f
+ * holding (c*3 + ky)*3 + kx, as im2col's rows are numbered. */
+#ifndef MLDE_CONV_H
+#define MLDE_CONV_H
+
+#include <stdbool.h>
+
+/* y (F x n*Ho*Wo) = conv(x), x of C x (n*H*W), Ho = (H + 1) / s + ... (as
+ * mlde_conv_out: the output of a 3 x 3, padding 1, stride s) */
+void mlde_conv3_forward(const float *x, int C, int n, int H, int W, int s, const float *w,
+			int F, float *y);
+/* dw (F x 9C) += dL/dw, from the forward's input x and dy (F x n*Ho*Wo) */
+void mlde_conv3_wgrad(const float *x, int C, int n, int H, int W, int s, const float *dy,
+		      int F, float *dw);
+/* dx (C x n*H*W) = dL/dx, or += when accumulate, from dy (F x n*Ho*Wo),
+ * for the first Cx <= C input channels only (the rest are not needed).
+ * Stride 1 is a convolution of dy by the flipped kernel; stride 2 (H and W
+ * even) is four, one for each parity of the input position, each with the
+ * taps that reach it, written through scratch (Cx x n*H*W/4 floats). */
+void mlde_conv3_dgrad(const float *dy, int F, int n, int H, int W, int s, const float *w,
+		      int C, int Cx, float *dx, bool accumulate, float *scratch);
+
+#endif
