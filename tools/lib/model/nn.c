@@ -370,24 +370,35 @@ void mlde_col2im(const float *col, int C, int n, int H, int W, int k, int s, flo
 
 /* ---- batch normalisation ---- */
 
+#define LANES 8  /* independent float accumulators of a vectorised sum */
+
 void mlde_bn_sums(const float *x, int C, size_t N, double *sums)
 {
 	for (int c = 0; c < C; c++) {
 		const float *r = x + (size_t)c * N;
-		/* float partial sums in blocks keep the loop vectorisable while
-		 * the double total keeps the precision */
+		/* float partial sums in blocks, in LANES interleaved lanes that
+		 * the vectoriser can keep in registers (a float reduction in one
+		 * accumulator it may not reorder); the double total keeps the
+		 * precision.  The order is the code's, whatever the machine. */
 		double s = 0, q = 0;
 
 		for (size_t i = 0; i < N; i += 256) {
-			size_t e = i + 256 < N ? i + 256 : N;
-			float fs = 0, fq = 0;
+			size_t e = i + 256 < N ? i + 256 : N, j = i;
+			float fs[LANES] = { 0 }, fq[LANES] = { 0 };
 
-			for (size_t j = i; j < e; j++) {
-				fs += r[j];
-				fq += r[j] * r[j];
+			for (; j + LANES <= e; j += LANES)
+				for (int l = 0; l < LANES; l++) {
+					fs[l] += r[j + l];
+					fq[l] += r[j + l] * r[j + l];
+				}
+			for (; j < e; j++) {
+				fs[0] += r[j];
+				fq[0] += r[j] * r[j];
 			}
-			s += fs;
-			q += fq;
+			for (int l = 0; l < LANES; l++) {
+				s += fs[l];
+				q += fq[l];
+			}
 		}
 		sums[c] += s;
 		sums[C + c] += q;
