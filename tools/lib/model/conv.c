@@ -11,8 +11,7 @@
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define HAVE_AVX2 1
-#include <immintrin.h>
-#define AVX2 __attribute__((target("avx2,fma")))
+#include "model/avx2.h"
 #endif
 
 enum { NR = MLDE_GEMM_NR, CHUNK = 256, TAPS_MAX = 9 };
@@ -169,6 +168,35 @@ AVX2 static void row_avx2(const window *w, const segments *sg, int r, int g0, in
 		for (int g = 0; g < nseg; g++)
 			_mm256_storeu_ps(d + (g / 2) * panel + (g % 2) * 8, segment_s2(plane, e + g));
 }
+/* The window transposed, for a panel of NR rows r0.. (nr of them) over
+ * the table's pixels: each segment's eight pixels of the sixteen rows, as
+ * two 8 x 8 transposes, straight into the panel's eight steps. */
+AVX2 static void panel_t_avx2(const window *w, const segments *sg, int r0, int nr, float *dst)
+{
+	for (int g = 0; g < sg->nseg; g++) {
+		__m256 v[NR];
+
+		for (int i = 0; i < NR; i++) {
+			int r = r0 + i;
+			const float *plane;
+			const segment *e;
+
+			if (i >= nr) {
+				v[i] = _mm256_setzero_ps();
+				continue;
+			}
+			plane = w->x + (size_t)(r / w->ntaps) * w->n * w->H * w->W;
+			e = sg->seg + (size_t)(r % w->ntaps) * sg->nseg + g;
+			v[i] = w->s == 1 ? segment_s1(plane, e) : segment_s2(plane, e);
+		}
+		mlde_transpose8(v);
+		mlde_transpose8(v + 8);
+		for (int j = 0; j < 8; j++) {
+			_mm256_storeu_ps(dst + (size_t)(8 * g + j) * NR, v[j]);
+			_mm256_storeu_ps(dst + (size_t)(8 * g + j) * NR + 8, v[8 + j]);
+		}
+	}
+}
 #endif
 
 static const float *plane_of(const window *w, int r)
@@ -239,15 +267,16 @@ static void pack_window_t(const mlde_gemm_operand *op, int k0, int kc, int x0, i
 		int nr = nx - p < NR ? nx - p : NR;
 		const float *from[NR];
 
+#ifdef HAVE_AVX2
+		if (fast) {
+			panel_t_avx2(w, &sg, x0 + p, nr, dst);
+			continue;
+		}
+#endif
 		for (int i = 0; i < nr; i++) {
 			int r = x0 + p + i;
 
-#ifdef HAVE_AVX2
-			if (fast)
-				row_avx2(w, &sg, r, 0, len / 8, rows[i], 16);
-			else
-#endif
-				gather(plane_of(w, r), off + (r % w->ntaps) * len, len, rows[i]);
+			gather(plane_of(w, r), off + (r % w->ntaps) * len, len, rows[i]);
 			from[i] = rows[i];
 		}
 		mlde_gemm_transpose_rows(from, nr, kc, NR, dst);
@@ -341,44 +370,60 @@ static void dgrad_s1(const float *dy, int F, int n, int H, int W, const float *w
 /* Stride 2: input row iy = 2*qy + py.  Even rows (py 0) are reached by ky 1
  * from oy = qy; odd rows by ky 0 from oy = qy + 1 and by ky 2 from oy = qy.
  * The same for columns; each of the four parities is a product of its own
- * taps over dy on the grid of qy, qx, written into scratch and from there
- * onto its quarter of dx. */
-static void dgrad_s2(const float *dy, int F, int n, int H, int W, const float *w, int C,
-		     int Cx, float *dx, bool accumulate, float *scratch)
+ * taps over dy on the grid of qy, qx, into its quarter of scratch, and the
+ * quarters are then woven into dx, two output rows at a time. */
+static void parity_product(const float *dy, int F, int n, int Ho, int Wo, const float *w,
+			   int C, int Cx, int py, int px, float *out)
 {
 	static const int nk[2] = { 1, 2 }, ks[2][2] = { { 1, 0 }, { 0, 2 } },
 			 shift[2][2] = { { 0, 0 }, { 1, 0 } };
-	int Ho = H / 2, Wo = W / 2, N = n * Ho * Wo;
+	window win = { .x = dy, .C = F, .n = n, .H = Ho, .W = Wo, .Ho = Ho, .Wo = Wo, .s = 1 };
+	taps_of tw = { .w = w, .C = C };
+	mlde_gemm_operand a = { .pack = pack_weights_t, .ctx = &tw }, b;
+	int N = n * Ho * Wo;
 
-	for (int py = 0; py < 2; py++)
-		for (int px = 0; px < 2; px++) {
-			window win = { .x = dy, .C = F, .n = n, .H = Ho, .W = Wo, .Ho = Ho,
-				       .Wo = Wo, .s = 1 };
-			taps_of tw = { .w = w, .C = C };
-			mlde_gemm_operand a = { .pack = pack_weights_t, .ctx = &tw }, b;
-
-			for (int i = 0; i < nk[py]; i++)
-				for (int j = 0; j < nk[px]; j++) {
-					win.dy[win.ntaps] = shift[py][i];
-					win.dx[win.ntaps] = shift[px][j];
-					tw.tap[win.ntaps] = ks[py][i] * 3 + ks[px][j];
-					win.ntaps++;
-				}
-			tw.ntaps = win.ntaps;
-			b = window_operand(&win, false);
-			mlde_gemm_run(Cx, N, F * win.ntaps, &a, &b, false, scratch, N);
-			for (int c = 0; c < Cx; c++)
-				for (int img = 0; img < n; img++)
-					for (int qy = 0; qy < Ho; qy++) {
-						const float *s = scratch +
-							(((size_t)c * n + img) * Ho + qy) * Wo;
-						float *d = dx + (((size_t)c * n + img) * H + 2 * qy + py) *
-								W + px;
-
-						for (int qx = 0; qx < Wo; qx++)
-							d[2 * qx] = accumulate ? d[2 * qx] + s[qx] : s[qx];
-					}
+	for (int i = 0; i < nk[py]; i++)
+		for (int j = 0; j < nk[px]; j++) {
+			win.dy[win.ntaps] = shift[py][i];
+			win.dx[win.ntaps] = shift[px][j];
+			tw.tap[win.ntaps] = ks[py][i] * 3 + ks[px][j];
+			win.ntaps++;
 		}
+	tw.ntaps = win.ntaps;
+	b = window_operand(&win, false);
+	mlde_gemm_run(Cx, N, F * win.ntaps, &a, &b, false, out, N);
+}
+
+/* dx row = even, odd, even, odd... of rows e and o (Wo each) */
+static void weave(const float *e, const float *o, int Wo, float *d, bool accumulate)
+{
+	if (accumulate)
+		for (int q = 0; q < Wo; q++) {
+			d[2 * q] += e[q];
+			d[2 * q + 1] += o[q];
+		}
+	else
+		for (int q = 0; q < Wo; q++) {
+			d[2 * q] = e[q];
+			d[2 * q + 1] = o[q];
+		}
+}
+
+static void dgrad_s2(const float *dy, int F, int n, int H, int W, const float *w, int C,
+		     int Cx, float *dx, bool accumulate, float *scratch)
+{
+	int Ho = H / 2, Wo = W / 2;
+	size_t N = (size_t)n * Ho * Wo, quarter = (size_t)Cx * N;
+
+	for (int p = 0; p < 4; p++)
+		parity_product(dy, F, n, Ho, Wo, w, C, Cx, p / 2, p % 2, scratch + p * quarter);
+	for (size_t row = 0; row < (size_t)Cx * n * Ho; row++) {
+		const float *s = scratch + row * Wo;
+		float *d = dx + row * 2 * W;
+
+		weave(s, s + quarter, Wo, d, accumulate);
+		weave(s + 2 * quarter, s + 3 * quarter, Wo, d + W, accumulate);
+	}
 }
 
 void mlde_conv3_dgrad(const float *dy, int F, int n, int H, int W, int s, const float *w,

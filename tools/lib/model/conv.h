@@ -22,7 +22,7 @@ void mlde_conv3_wgrad(const float *x, int C, int n, int H, int W, int s, const f
  * for the first Cx <= C input channels only (the rest are not needed).
  * Stride 1 is a convolution of dy by the flipped kernel; stride 2 (H and W
  * even) is four, one for each parity of the input position, each with the
- * taps that reach it, written through scratch (Cx x n*H*W/4 floats). */
+ * taps that reach it, written through scratch (Cx x n*H*W floats). */
 void mlde_conv3_dgrad(const float *dy, int F, int n, int H, int W, int s, const float *w,
 		      int C, int Cx, float *dx, bool accumulate, float *scratch);
 

@@ -13,7 +13,7 @@
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define HAVE_AVX2_KERNEL 1
-#include <immintrin.h>
+#include "model/avx2.h"
 #endif
 
 enum { MR = MLDE_GEMM_MR, NR = MLDE_GEMM_NR, KC = MLDE_GEMM_KC, MC = MLDE_GEMM_MC,
@@ -46,7 +46,6 @@ static void kernel_portable(int kc, const float *a, const float *b, float *c, in
 }
 
 #ifdef HAVE_AVX2_KERNEL
-#define AVX2 __attribute__((target("avx2,fma")))
 
 AVX2 static inline void row_store(float *c, __m256 lo, __m256 hi, bool add)
 {
@@ -146,35 +145,11 @@ static void gather_rows_portable(const float *const *rows, int nrows, int kc, in
 }
 
 #ifdef HAVE_AVX2_KERNEL
-/* out[j] = column j of the 8 x 8 block in r: [r0[j], r1[j], ..., r7[j]] */
-AVX2 static inline void transpose8(__m256 r[8])
-{
-	__m256 t[8], u[8];
-
-	for (int i = 0; i < 4; i++) {
-		t[2 * i] = _mm256_unpacklo_ps(r[2 * i], r[2 * i + 1]);
-		t[2 * i + 1] = _mm256_unpackhi_ps(r[2 * i], r[2 * i + 1]);
-	}
-	for (int h = 0; h < 2; h++) {
-		__m256 *a = t + 4 * h, *o = u + 4 * h;
-
-		o[0] = _mm256_shuffle_ps(a[0], a[2], 0x44);
-		o[1] = _mm256_shuffle_ps(a[0], a[2], 0xee);
-		o[2] = _mm256_shuffle_ps(a[1], a[3], 0x44);
-		o[3] = _mm256_shuffle_ps(a[1], a[3], 0xee);
-	}
-	for (int j = 0; j < 4; j++) {
-		r[j] = _mm256_permute2f128_ps(u[j], u[j + 4], 0x20);
-		r[j + 4] = _mm256_permute2f128_ps(u[j], u[j + 4], 0x31);
-	}
-}
-
 /* Eight steps of k at a time, by 8 x 8 transposes of eight rows; rows past
  * nrows read as zero, and a panel of six takes the first six lanes. */
 AVX2 static void gather_rows_avx2(const float *const *rows, int nrows, int kc, int width,
 				  float *dst)
 {
-	const __m256i six = _mm256_setr_epi32(-1, -1, -1, -1, -1, -1, 0, 0);
 	int k = 0;
 
 	for (; k + 8 <= kc; k += 8)
@@ -184,14 +159,18 @@ AVX2 static void gather_rows_avx2(const float *const *rows, int nrows, int kc, i
 			for (int i = 0; i < 8; i++)
 				r[i] = g + i < nrows ? _mm256_loadu_ps(rows[g + i] + k)
 						     : _mm256_setzero_ps();
-			transpose8(r);
+			mlde_transpose8(r);
 			for (int j = 0; j < 8; j++) {
 				float *d = dst + (size_t)(k + j) * width + g;
 
 				if (width - g >= 8)
 					_mm256_storeu_ps(d, r[j]);
-				else
-					_mm256_maskstore_ps(d, six, r[j]);
+				else {
+					/* six lanes as four and two: a masked store
+					 * is microcode on some CPUs */
+					_mm_storeu_ps(d, _mm256_castps256_ps128(r[j]));
+					_mm_storel_pi((__m64 *)(d + 4), _mm256_extractf128_ps(r[j], 1));
+				}
 			}
 		}
 	if (k < kc) {

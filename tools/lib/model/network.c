@@ -157,7 +157,7 @@ static void worker_init(worker *w, const mlde_model *m, int bmax, bool train)
 	w->tot = mlde_xcalloc(2 * (size_t)cm + 1, sizeof(double));
 	if (!train)
 		return;
-	w->dscratch = falloc(zmax((size_t)c->c1 * n * s4, (size_t)c->c2 * n * P));
+	w->dscratch = falloc(zmax((size_t)c->c1 * n * s2, (size_t)c->c2 * n * s4));
 	w->dA = falloc(big);
 	w->dB = falloc(big);
 	w->dzA = falloc(cz * bP);
