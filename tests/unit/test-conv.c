@@ -126,6 +126,9 @@ int main(void)
 	test_case(5, 5, 7, 3, 8, 2, false);
 	test_case(40, 40, 13, 3, 16, 2, false);   /* K 360: two blocks; 192 pixels */
 	test_case(3, 3, 4, 2, 34, 2, true);       /* 578 pixels: three chunks */
+	test_case(120, 120, 6, 1, 16, 2, false);  /* K 1080: past the packed-once A */
+	test_case(8, 8, 140, 2, 16, 2, false);    /* 140 outputs: past one block of A */
+	test_case(4, 4, 5, 3, 64, 2, false);      /* 3072 pixels */
 	/* the FiLM blocks': stride 1, the input gradient of the feature
 	 * channels only (66 in, 64 of dx) */
 	test_case(66, 64, 64, 2, 8, 1, true);
