@@ -8,7 +8,7 @@
 RUN ?= runs/default
 # world, sampling, generation and training seed
 SEED ?= 1
-# OpenBLAS threads; results depend on it
+# training and evaluation threads; results depend on it
 THREADS ?= 2
 
 # The embedded world (mlde-world)

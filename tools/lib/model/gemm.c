@@ -426,7 +426,7 @@ void mlde_gemm_run(int M, int N, int K, const mlde_gemm_operand *a,
 {
 	kernel_fn *kern = kernel_here();
 	workspace *ws, *own = NULL;
-	int kb = block_depth(K);
+	int kb;
 
 	if (M <= 0 || N <= 0)
 		return;
@@ -435,6 +435,7 @@ void mlde_gemm_run(int M, int N, int K, const mlde_gemm_operand *a,
 		zero_or_keep(M, N, accumulate, C, ldc);
 		return;
 	}
+	kb = block_depth(K);
 	ws = ws_kept();
 	if (!ws)
 		ws = own = ws_make();
