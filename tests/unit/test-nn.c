@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "model/gemm.h"
 #include "model/model.h"
 #include "model/nn.h"
 #include "base/rng.h"
@@ -625,6 +626,80 @@ static void test_model(int threads, int frozen)
 	mlde_team_free(team);
 }
 
+/* ---- the same bits on every CPU ----
+ * Three steps of a model of the real image size (every convolution on the
+ * in-place window path) on two threads, with the gemm's AVX2 kernel where
+ * the CPU has one and then with the portable kernel, from the same start:
+ * every tensor, running statistics included, must come out the same, bit
+ * for bit, as must the losses. */
+static double train_steps(const mlde_model_cfg *cfg, mlde_team *team,
+			  const mlde_mc_item *const *items, const unsigned char *const *images,
+			  int n, mlde_model **out)
+{
+	mlde_model *m = mlde_model_new(cfg, 3);
+	mlde_trainer *tr = mlde_trainer_new(m, team, n);
+	double loss = 0;
+	int correct;
+
+	for (int s = 0; s < 3; s++)
+		loss += mlde_trainer_step(tr, items, n, images, 0.01f, &correct);
+	mlde_trainer_free(tr);
+	*out = m;
+	return loss;
+}
+
+static void test_portable_bits(void)
+{
+	static const char *const opts[4] = { "red", "green", "blue", "yellow" };
+	mlde_model_cfg cfg = { .size = 64, .c1 = 8, .c2 = 8, .c3 = 8, .nfilm = 1, .c4 = 8,
+			       .dq = 6, .dh = 7, .dz = 8, .nh = 2, .dk = 3, .nq = 97, .na = 31 };
+	enum { N = 4 };
+	mlde_error err;
+	mlde_team *team;
+	mlde_mc_item items[N];
+	const mlde_mc_item *ip[N];
+	unsigned char *img[N];
+	mlde_model *fast, *portable;
+	double lf, lp;
+	int differ = 0, nt;
+
+	mlde_error_clear(&err);
+	team = mlde_team_new(2, &err);
+	fast = mlde_model_new(&cfg, 3);  /* for the items' word ids only */
+	for (int i = 0; i < N; i++) {
+		img[i] = malloc(64 * 64 * 3);
+		for (int p = 0; p < 64 * 64 * 3; p++)
+			img[i][p] = (unsigned char)mlde_rng_below(&rng, 256);
+		mlde_mc_item_init(fast, &items[i], i, "What colour is the circle?", opts, 4, i % 4);
+		ip[i] = &items[i];
+	}
+	mlde_model_free(fast);
+	lf = train_steps(&cfg, team, ip, (const unsigned char *const *)img, N, &fast);
+	mlde_gemm_portable(true);
+	lp = train_steps(&cfg, team, ip, (const unsigned char *const *)img, N, &portable);
+	mlde_gemm_portable(false);
+	nt = mlde_model_ntensors(fast);
+	for (int t = 0; t < nt; t++) {
+		float *a, *b;
+		size_t na, nb;
+		bool trained;
+
+		mlde_model_tensor(fast, t, &a, &na, &trained);
+		mlde_model_tensor(portable, t, &b, &nb, &trained);
+		differ += na != nb || memcmp(a, b, na * sizeof *a) != 0;
+	}
+	TAP_OK(differ == 0 && memcmp(&lf, &lp, sizeof lf) == 0,
+	       "three steps on the %s kernel and on the portable one: the same bits in all %d "
+	       "tensors (%d differ) and the same losses", mlde_gemm_kernel(), nt, differ);
+	for (int i = 0; i < N; i++) {
+		mlde_mc_item_free(&items[i]);
+		free(img[i]);
+	}
+	mlde_model_free(fast);
+	mlde_model_free(portable);
+	mlde_team_free(team);
+}
+
 /* ---- a team that cannot start ---- */
 
 /* In a child whose address space is capped to what it uses now plus about
@@ -742,6 +817,7 @@ int main(void)
 	test_model(2, 3);
 	test_model(1, 2);
 	test_model(2, 1);
+	test_portable_bits();
 	test_team_fail();
 	test_model_file();
 	return TAP_DONE();
