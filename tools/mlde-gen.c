@@ -182,21 +182,23 @@ static void put_prompt(run *R, const slot *s, const char *prompt)
 	R->written++;
 }
 
-/* Take in one plan record (consumed): check it, render its prompt, build
- * its request, and write the prompt (--emit prompt) or submit it. */
-static int admit(run *R, const mlde_reader *r, jv plan, mlde_error *err)
+/* Take in one plan record (consumed) at FILE:LINE at, with its prompt as
+ * rendered (consumed; NULL: terr says why): check it, build its request,
+ * and write the prompt (--emit prompt) or submit it. */
+static int admit_rendered(run *R, const char *at, jv plan, char *prompt, size_t plen,
+			  const mlde_error *terr, mlde_error *err)
 {
 	const options *o = R->opt;
-	mlde_error terr;
 	mlde_plan p;
 	slot *s;
-	char at[600], *prompt, *body;
-	size_t plen, len;
+	char *body;
+	size_t len;
 	int rc = 0;
 
-	snprintf(at, sizeof at, "%s:%lu", mlde_reader_name(r), mlde_reader_lineno(r));
+	(void)plen;
 	if (mlde_plan_check(plan, at, &p, err) < 0) {
 		jv_free(plan);
+		free(prompt);
 		return -1;
 	}
 	/* an empty explanation line would go unseen in the prompt */
@@ -207,10 +209,8 @@ static int admit(run *R, const mlde_reader *r, jv plan, mlde_error *err)
 	memset(s, 0, sizeof *s);
 	s->plan = plan;
 	s->id = string_field(plan, "id");
-	mlde_error_clear(&terr);
-	prompt = mlde_template_render(R->prompt.tpl, plan, &plen, &terr);
 	if (!prompt) {
-		mlde_error_set(err, MLDE_EXIT_DATA, "%s: plan %s: %.700s", at, s->id, terr.msg);
+		mlde_error_set(err, MLDE_EXIT_DATA, "%s: plan %s: %.700s", at, s->id, terr->msg);
 		release(s);
 		return -1;
 	}
@@ -241,6 +241,24 @@ static int admit(run *R, const mlde_reader *r, jv plan, mlde_error *err)
 	free(prompt);
 	free(body);
 	return rc;
+}
+
+static void reader_at(const mlde_reader *r, char *at, size_t size)
+{
+	snprintf(at, size, "%s:%lu", mlde_reader_name(r), mlde_reader_lineno(r));
+}
+
+/* admit_rendered, the prompt rendered here */
+static int admit(run *R, const mlde_reader *r, jv plan, mlde_error *err)
+{
+	mlde_error terr;
+	char at[600], *prompt;
+	size_t plen;
+
+	reader_at(r, at, sizeof at);
+	mlde_error_clear(&terr);
+	prompt = mlde_template_render(R->prompt.tpl, plan, &plen, &terr);
+	return admit_rendered(R, at, plan, prompt, plen, &terr, err);
 }
 
 /* The world backend's reply to a request, made here (window.h). */
@@ -488,30 +506,74 @@ static void summary(const run *R)
 
 /* ---- the main loop ---- */
 
-static int generate(run *R, mlde_reader **readers, int nreaders, mlde_error *err)
+/* Plans read ahead of the window, as many as PLANS_AHEAD, their prompts
+ * rendered on a second thread meanwhile (mlde_render_ahead). */
+#define PLANS_AHEAD 64
+
+/* Read plans until the queue is full or the input ends (R->eof) or fails
+ * (-1 with rerr set: told once the plans read before are taken in). */
+static int read_ahead(run *R, mlde_render_ahead *q, mlde_reader **readers, int nreaders,
+		      int *cur, mlde_error *rerr)
+{
+	while (!R->eof && !mlde_render_ahead_full(q)) {
+		char at[600];
+		jv plan;
+		int got = mlde_reader_next(readers[*cur], &plan, rerr);
+
+		if (got < 0)
+			return -1;
+		if (got == 0) {
+			if (++*cur == nreaders)
+				R->eof = true;
+			continue;
+		}
+		R->read++;
+		reader_at(readers[*cur], at, sizeof at);
+		mlde_render_ahead_push(q, plan, at);
+	}
+	return 0;
+}
+
+/* The oldest plan read, taken in. */
+static int admit_next(run *R, mlde_render_ahead *q, mlde_error *err)
+{
+	mlde_error terr;
+	char *at, *prompt;
+	size_t plen;
+	jv plan;
+	int rc;
+
+	mlde_error_clear(&terr);
+	prompt = mlde_render_ahead_pop(q, &plan, &at, &plen, &terr);
+	rc = admit_rendered(R, at, plan, prompt, plen, &terr, err);
+	free(at);
+	return rc;
+}
+
+static int generate_ahead(run *R, mlde_render_ahead *q, mlde_reader **readers, int nreaders,
+			  mlde_error *err)
 {
 	mlde_window_done d;
-	int cur = 0, got;
+	mlde_error rerr;
+	int cur = 0, got, read_rc = 0;
 
 	for (;;) {
 		/* fill the window */
-		while (!R->eof && (!R->win || mlde_window_room(R->win) > 0)) {
-			jv plan;
-
-			got = mlde_reader_next(readers[cur], &plan, err);
-			if (got < 0)
-				return -1;
-			if (got == 0) {
-				if (++cur == nreaders)
-					R->eof = true;
-				continue;
-			}
-			R->read++;
-			if (admit(R, readers[cur], plan, err) < 0)
+		for (;;) {
+			if (read_rc == 0)
+				read_rc = read_ahead(R, q, readers, nreaders, &cur, &rerr);
+			if (mlde_render_ahead_count(q) == 0 || (R->win && mlde_window_room(R->win) == 0))
+				break;
+			if (admit_next(R, q, err) < 0)
 				return -1;
 			progress(R);
 		}
-		if (!R->win || (R->eof && mlde_window_held(R->win) == 0))
+		if (read_rc < 0 && mlde_render_ahead_count(q) == 0) {
+			*err = rerr;
+			return -1;
+		}
+		if (!R->win || (R->eof && mlde_render_ahead_count(q) == 0 &&
+				mlde_window_held(R->win) == 0))
 			return 0;
 		/* write what is finished, in plan order */
 		got = mlde_window_next(R->win, 100, &d, err);
@@ -521,6 +583,15 @@ static int generate(run *R, mlde_reader **readers, int nreaders, mlde_error *err
 			return -1;
 		progress(R);
 	}
+}
+
+static int generate(run *R, mlde_reader **readers, int nreaders, mlde_error *err)
+{
+	mlde_render_ahead *q = mlde_render_ahead_new(R->prompt.tpl, PLANS_AHEAD);
+	int rc = generate_ahead(R, q, readers, nreaders, err);
+
+	mlde_render_ahead_free(q);
+	return rc;
 }
 
 static void parse_options(mlde_cli *cli, int *argc, char **argv, options *opt)

@@ -43,6 +43,23 @@ printf 'a {{ .id }}\nb {{ .query.captions[0] + 1 }}\n' > rt.txt
 run mlde-gen --emit prompt --prompt rt.txt one.jsonl
 is "$status" 1 "a hole that fails on a record: status 1"
 like err "^mlde-gen: one.jsonl:1: plan p1: rt.txt:2: jq: " "... naming the record and the hole's line"
+# many plans: read ahead, their prompts rendered on a second thread too,
+# yet written in plan order, and an error told where it stands (a hole
+# that fails on plan 150 before a bad line 180 read ahead of it)
+for i in $(seq 1 200); do plan "p$i"; done > many.jsonl
+run mlde-gen -Z --emit prompt --prompt t.txt many.jsonl
+is "$status:$(jq -r .plan out | tr '\n' ' ')" "0:$(seq -f 'p%g' 1 200 | tr '\n' ' ')" \
+	"200 plans rendered ahead: every prompt, in plan order"
+is "$(jq -c .prompt out | sort -u | wc -l)" 200 "... each its own plan's"
+printf '%s\n' '{{ .id }} {{ if .id == "p150" then error("no \(.id)") else empty end }}' > p150.txt
+sed '180s/.*/{"id": /' many.jsonl > many-bad.jsonl
+run mlde-gen --emit prompt --prompt p150.txt many-bad.jsonl
+is "$status:$(cat err)" "1:mlde-gen: many-bad.jsonl:150: plan p150: p150.txt:1: jq: no p150" \
+	"a hole failing on plan 150 is told, not the bad line 180 read ahead of it"
+run mlde-gen -Z --emit prompt --prompt t.txt -o many-bad.out many-bad.jsonl
+is "$status" 1 "a bad line 180 read ahead: status 1"
+like err "^mlde-gen: many-bad.jsonl:180: " "... told once the plans before it are in"
+[ ! -e many-bad.out ] && ok 0 "... with nothing written" || ok 1 "... with nothing written"
 run mlde-gen --emit prompt --prompt nonexistent.txt one.jsonl
 is "$status" 3 "a missing template: I/O status"
 echo '{"id":"p","query":{"image":"x"}}' > notype.jsonl

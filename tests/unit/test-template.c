@@ -45,6 +45,72 @@ static char *render(const char *text, const char *rec_json, const char *vars_jso
 		free(got_);                                      \
 	} while (0)
 
+/* The queue rendered ahead (a second thread once it has been full): every
+ * record popped in its order with what a plain render gives it, errors
+ * included, whether the thread ran or not; what is left is freed. */
+static jv record(int i)
+{
+	jv box = jv_array();
+
+	box = jv_array_append(box, jv_number(i / 3.0));
+	box = jv_array_append(box, jv_number(0.12345));
+	return jv_object_set(jv_object_set(jv_object(), jv_string("i"), jv_number(i)),
+			     jv_string("box"), box);
+}
+
+static void ahead_run(size_t cap, int n, int popped, const char *what)
+{
+	static const char text[] = "#{{ .i }} {{ $v.name }} {{ .box | box }}"
+				   "{{ if .i % 17 == 5 then error(\"bad \\(.i)\") else empty end }}\n";
+	const char *vars = "{\"v\":{\"name\":\"vee\"}}";
+	mlde_error err;
+	mlde_template *t = mlde_template_new("a.txt", text, strlen(text), jv_parse(vars), &err);
+	mlde_template *plain = mlde_template_new("a.txt", text, strlen(text), jv_parse(vars), &err);
+	mlde_render_ahead *q = mlde_render_ahead_new(t, cap);
+	int pushed = 0, same = 0, tags = 0, errors = 0;
+
+	for (int k = 0; k < popped; k++) {
+		char tag[32], *got, *want, *gtag;
+		mlde_error gerr, werr;
+		size_t glen = 0, wlen = 0;
+		jv rec;
+
+		while (pushed < n && !mlde_render_ahead_full(q)) {
+			snprintf(tag, sizeof tag, "line %d", pushed);
+			mlde_render_ahead_push(q, record(pushed), tag);
+			pushed++;
+		}
+		mlde_error_clear(&gerr);
+		mlde_error_clear(&werr);
+		got = mlde_render_ahead_pop(q, &rec, &gtag, &glen, &gerr);
+		want = mlde_template_render(plain, rec, &wlen, &werr);
+		snprintf(tag, sizeof tag, "line %d", k);
+		tags += strcmp(gtag, tag) == 0;
+		if (got && want)
+			same += strcmp(got, want) == 0 && glen == wlen;
+		else if (!got && !want)
+			errors += strcmp(gerr.msg, werr.msg) == 0;
+		free(got);
+		free(want);
+		free(gtag);
+		jv_free(rec);
+	}
+	TAP_IS_INT(same + errors, popped, "%s: %d records as rendered alone", what, popped);
+	TAP_IS_INT(tags, popped, "%s: in their order, each with its tag", what);
+	TAP_OK(popped < 6 || errors == (popped + 11) / 17, "%s: the failing ones fail alike (%d)", what,
+	       errors);
+	mlde_render_ahead_free(q);
+	mlde_template_free(plain);
+	mlde_template_free(t);
+}
+
+static void ahead_cases(void)
+{
+	ahead_run(8, 300, 300, "a small queue, full at once");
+	ahead_run(1000, 5, 5, "a queue never full (no thread)");
+	ahead_run(16, 200, 40, "records left in the queue at the end");
+}
+
 int main(void)
 {
 	CASE("no holes at all\n", "{}", NULL, "no holes at all\n", "literal text passes through");
@@ -99,5 +165,6 @@ int main(void)
 		t = mlde_template_load("/nonexistent/x.txt", jv_object(), &err);
 		TAP_OK(!t && err.status == MLDE_EXIT_IO, "a missing file: an I/O error (%s)", err.msg);
 	}
+	ahead_cases();
 	return TAP_DONE();
 }

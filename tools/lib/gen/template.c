@@ -12,6 +12,7 @@
 #include "gen/template.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -397,4 +398,187 @@ void mlde_template_free(mlde_template *t)
 	free(t->name);
 	free(t->text);
 	free(t);
+}
+
+/* ---- rendered ahead ---- */
+
+enum { AHEAD_QUEUED, AHEAD_TAKEN, AHEAD_DONE };
+
+typedef struct ahead_slot {
+	jv rec;
+	char *tag, *text;
+	size_t len;
+	mlde_error err;
+	int state;
+} ahead_slot;
+
+struct mlde_render_ahead {
+	mlde_template *t;       /* the caller's */
+	ahead_slot *ring;
+	size_t cap, head, n;    /* n slots from head, in order */
+	/* the second thread: started the first time the queue is full; mu
+	 * guards the ring's states, head and n once it runs */
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	pthread_t th;
+	bool started, quit;
+	jv vars;                /* its template's variables, copied deep */
+};
+
+static void render_slot(mlde_template *t, ahead_slot *s)
+{
+	mlde_error_clear(&s->err);
+	s->text = mlde_template_render(t, s->rec, &s->len, &s->err);
+}
+
+/* The second thread's template is compiled here, on that thread, from
+ * the caller's text and a deep copy of its variables made before. */
+static void *ahead_main(void *arg)
+{
+	mlde_render_ahead *q = arg;
+	mlde_error err;
+	mlde_template *t = mlde_template_new(q->t->name, q->t->text, q->t->len, q->vars, &err);
+
+	q->vars = jv_invalid();
+	pthread_mutex_lock(&q->mu);
+	while (t) {
+		ahead_slot *s = NULL;
+
+		/* the newest record nobody has taken: the caller takes the oldest,
+		 * so the two rarely meet (and one never waits for the other) */
+		for (size_t k = q->n; k-- > 0 && !s;)
+			if (q->ring[(q->head + k) % q->cap].state == AHEAD_QUEUED)
+				s = &q->ring[(q->head + k) % q->cap];
+		if (q->quit)
+			break;
+		if (!s) {
+			pthread_cond_wait(&q->cv, &q->mu);
+			continue;
+		}
+		s->state = AHEAD_TAKEN;
+		pthread_mutex_unlock(&q->mu);
+		render_slot(t, s);
+		pthread_mutex_lock(&q->mu);
+		s->state = AHEAD_DONE;
+		pthread_cond_broadcast(&q->cv);
+	}
+	pthread_mutex_unlock(&q->mu);
+	mlde_template_free(t);
+	return NULL;
+}
+
+/* Deep: the copy shares no reference count with the caller's values. */
+static jv deep_copy(jv v)
+{
+	jv s = jv_dump_string(jv_copy(v), 0), c = jv_parse(jv_string_value(s));
+
+	jv_free(s);
+	return c;
+}
+
+static void ahead_start(mlde_render_ahead *q)
+{
+	q->started = true;
+	if (q->t->nholes == 0 || q->cap < 2)
+		return;  /* nothing to render, or nothing ahead */
+	q->vars = deep_copy(q->t->vars);
+	q->quit = false;
+	if (pthread_create(&q->th, NULL, ahead_main, q) != 0) {
+		jv_free(q->vars);
+		q->vars = jv_invalid();
+		q->quit = true;  /* the caller renders them all */
+	}
+}
+
+mlde_render_ahead *mlde_render_ahead_new(mlde_template *t, size_t cap)
+{
+	mlde_render_ahead *q = mlde_xcalloc(1, sizeof *q);
+
+	q->t = t;
+	q->cap = cap ? cap : 1;
+	q->ring = mlde_xcalloc(q->cap, sizeof *q->ring);
+	q->vars = jv_invalid();
+	q->quit = true;  /* until the thread runs: nothing to stop */
+	pthread_mutex_init(&q->mu, NULL);
+	pthread_cond_init(&q->cv, NULL);
+	return q;
+}
+
+size_t mlde_render_ahead_count(const mlde_render_ahead *q)
+{
+	return q->n;
+}
+
+bool mlde_render_ahead_full(const mlde_render_ahead *q)
+{
+	return q->n == q->cap;
+}
+
+void mlde_render_ahead_push(mlde_render_ahead *q, jv rec, const char *tag)
+{
+	ahead_slot *s = &q->ring[(q->head + q->n) % q->cap];
+
+	pthread_mutex_lock(&q->mu);
+	*s = (ahead_slot){ .rec = rec, .tag = mlde_xstrdup(tag), .state = AHEAD_QUEUED };
+	q->n++;
+	pthread_cond_broadcast(&q->cv);
+	pthread_mutex_unlock(&q->mu);
+	if (q->n == q->cap && !q->started)
+		ahead_start(q);
+}
+
+char *mlde_render_ahead_pop(mlde_render_ahead *q, jv *rec, char **tag, size_t *len,
+			    mlde_error *err)
+{
+	ahead_slot *s = &q->ring[q->head];
+	char *text;
+
+	pthread_mutex_lock(&q->mu);
+	if (s->state == AHEAD_QUEUED) {
+		s->state = AHEAD_TAKEN;
+		pthread_mutex_unlock(&q->mu);
+		render_slot(q->t, s);
+		pthread_mutex_lock(&q->mu);
+		s->state = AHEAD_DONE;
+	}
+	while (s->state != AHEAD_DONE)
+		pthread_cond_wait(&q->cv, &q->mu);
+	q->head = (q->head + 1) % q->cap;
+	q->n--;
+	pthread_mutex_unlock(&q->mu);
+	*rec = s->rec;
+	*tag = s->tag;
+	text = s->text;
+	if (len)
+		*len = s->len;
+	if (!text)
+		*err = s->err;
+	return text;
+}
+
+void mlde_render_ahead_free(mlde_render_ahead *q)
+{
+	if (!q)
+		return;
+	pthread_mutex_lock(&q->mu);
+	if (!q->quit) {
+		q->quit = true;
+		pthread_cond_broadcast(&q->cv);
+		pthread_mutex_unlock(&q->mu);
+		pthread_join(q->th, NULL);
+	} else {
+		pthread_mutex_unlock(&q->mu);
+	}
+	for (size_t k = 0; k < q->n; k++) {
+		ahead_slot *s = &q->ring[(q->head + k) % q->cap];
+
+		jv_free(s->rec);
+		free(s->tag);
+		free(s->text);
+	}
+	jv_free(q->vars);
+	pthread_mutex_destroy(&q->mu);
+	pthread_cond_destroy(&q->cv);
+	free(q->ring);
+	free(q);
 }

@@ -9,6 +9,7 @@
 #ifndef MLDE_TEMPLATE_H
 #define MLDE_TEMPLATE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <jv.h>
 
@@ -30,5 +31,29 @@ char *mlde_template_render(mlde_template *t, jv rec, size_t *len, mlde_error *er
 const char *mlde_template_text(const mlde_template *t, size_t *len);
 size_t mlde_template_holes(const mlde_template *t);
 void mlde_template_free(mlde_template *t);
+
+/* Records queued in their order and rendered ahead: rendering is most of
+ * what an offline run does, so once the queue has been full a second
+ * thread, with a template of its own (a jq_state and the jv values it
+ * holds belong to one thread), renders the records the caller has not
+ * come to yet, and the caller renders the oldest itself when that thread
+ * has not taken it.  Each record gets what mlde_template_render gives it
+ * where it stands.  A record, once pushed, is not touched by the caller
+ * until it is popped.  t is borrowed and must outlive the queue. */
+typedef struct mlde_render_ahead mlde_render_ahead;
+
+mlde_render_ahead *mlde_render_ahead_new(mlde_template *t, size_t cap);
+/* rec (consumed) and a tag of the caller's (copied), at the back; the
+ * queue must not be full */
+void mlde_render_ahead_push(mlde_render_ahead *q, jv rec, const char *tag);
+size_t mlde_render_ahead_count(const mlde_render_ahead *q);
+bool mlde_render_ahead_full(const mlde_render_ahead *q);
+/* The oldest record (the caller's now) and its tag (malloc'd), with its
+ * rendering as mlde_template_render returns it.  The queue must not be
+ * empty. */
+char *mlde_render_ahead_pop(mlde_render_ahead *q, jv *rec, char **tag, size_t *len,
+			    mlde_error *err);
+/* Stops the second thread and frees what is still queued. */
+void mlde_render_ahead_free(mlde_render_ahead *q);
 
 #endif

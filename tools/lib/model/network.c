@@ -111,23 +111,27 @@ static void worker_init(worker *w, const mlde_model *m, int bmax, bool train)
 		;
 	w->slot_key = mlde_xmalloc((size_t)w->nslot * sizeof(int));
 	w->slot_val = mlde_xmalloc((size_t)w->nslot * sizeof(int));
+	/* Inference reads a normalised map's input no more once it is
+	 * normalised (only the backward would), and the normalisation goes
+	 * element by element: in place there, on less memory to fault in
+	 * (forward() must keep to that if it changes). */
 	w->x0 = falloc(3 * n * S * S);
 	w->y[0] = falloc((size_t)c->c1 * n * s2);
-	w->a[0] = falloc((size_t)c->c1 * n * s2);
+	w->a[0] = train ? falloc((size_t)c->c1 * n * s2) : w->y[0];
 	w->y[1] = falloc((size_t)c->c2 * n * s4);
-	w->a[1] = falloc((size_t)c->c2 * n * s4);
+	w->a[1] = train ? falloc((size_t)c->c2 * n * s4) : w->y[1];
 	w->y[2] = falloc((size_t)c->c3 * n * P);
-	w->a[2] = falloc((size_t)c->c3 * n * P);
+	w->a[2] = train ? falloc((size_t)c->c3 * n * P) : w->y[2];
 	for (int k = 0; k <= c->nfilm; k++)
 		w->z[k] = falloc(cz * bP);
 	for (int k = 0; k < c->nfilm; k++) {
 		w->yf[k] = falloc((size_t)c->c3 * bP);
-		w->rf[k] = falloc((size_t)c->c3 * bP);
+		w->rf[k] = train ? falloc((size_t)c->c3 * bP) : w->yf[k];
 		w->gam[k] = falloc(n * c->c3);
 		w->bet[k] = falloc(n * c->c3);
 	}
 	w->yh = falloc((size_t)c->c4 * bP);
-	w->G = falloc((size_t)c->c4 * bP);
+	w->G = train ? falloc((size_t)c->c4 * bP) : w->yh;
 	w->soft = falloc((size_t)c->c4 * bP);
 	w->e = falloc(n * c->dq);
 	w->q1 = falloc(n * c->dh);
@@ -180,8 +184,22 @@ static void worker_init(worker *w, const mlde_model *m, int bmax, bool train)
 	w->g = falloc(m->len[BUF_W]);
 }
 
+/* inference's in-place maps (worker_init): each freed as its input */
+static void unalias(worker *w)
+{
+	for (int l = 0; l < 3; l++)
+		if (w->a[l] == w->y[l])
+			w->a[l] = NULL;
+	if (w->G == w->yh)
+		w->G = NULL;
+	for (int k = 0; k < MLDE_FILM_MAX; k++)
+		if (w->rf[k] == w->yf[k])
+			w->rf[k] = NULL;
+}
+
 static void worker_free(worker *w)
 {
+	unalias(w);
 	void *ps[] = { w->it, w->item_of, w->limg, w->limg_all, w->gimg, w->slot_key,
 		       w->slot_val, w->x0, w->dscratch, w->y[0], w->y[1], w->y[2],
 		       w->a[0], w->a[1], w->a[2], w->yh, w->G, w->soft, w->e, w->qh, w->v, w->hz,
