@@ -197,60 +197,48 @@ void mlde_gemm_transpose_rows(const float *const *rows, int nrows, int kc, int w
 
 /* ---- packing a stored matrix ---- */
 
+/* Panels of width (MR or NR) of x0.. of a stored matrix: where x is its
+ * row (x_is_row), each row runs along the sum and is transposed in; else
+ * step k is a run of its row k, copied. */
+static void pack_stored(const float *data, int ld, bool x_is_row, int width, int k0, int kc,
+			int x0, int nx, float *dst)
+{
+	for (int p = 0; p < nx; p += width, dst += (size_t)kc * width) {
+		int w = nx - p < width ? nx - p : width;
+
+		if (x_is_row) {
+			const float *rows[NR];
+
+			for (int i = 0; i < w; i++)
+				rows[i] = data + (size_t)(x0 + p + i) * ld + k0;
+			mlde_gemm_transpose_rows(rows, w, kc, width, dst);
+			continue;
+		}
+		for (int k = 0; k < kc; k++) {
+			const float *s = data + (size_t)(k0 + k) * ld + x0 + p;
+
+			if (w == width)  /* the whole run: a plain copy, vectorised */
+				for (int j = 0; j < width; j++)
+					dst[k * width + j] = s[j];
+			else
+				for (int j = 0; j < width; j++)
+					dst[k * width + j] = j < w ? s[j] : 0;
+		}
+	}
+}
+
 /* rows x0.. of op(A): A[x][k] (trans 0) or A[k][x] (trans 1) */
 static void pack_matrix_a(const mlde_gemm_operand *op, int k0, int kc, int x0, int nx,
 			  float *dst)
 {
-	for (int p = 0; p < nx; p += MR, dst += (size_t)kc * MR) {
-		int mr = nx - p < MR ? nx - p : MR;
-
-		if (!op->trans) {
-			const float *rows[MR];
-
-			for (int i = 0; i < mr; i++)
-				rows[i] = op->data + (size_t)(x0 + p + i) * op->ld + k0;
-			mlde_gemm_transpose_rows(rows, mr, kc, MR, dst);
-			continue;
-		}
-		for (int k = 0; k < kc; k++) {
-			const float *s = op->data + (size_t)(k0 + k) * op->ld + x0 + p;
-
-			for (int i = 0; i < MR; i++)
-				dst[k * MR + i] = i < mr ? s[i] : 0;
-		}
-	}
+	pack_stored(op->data, op->ld, !op->trans, MR, k0, kc, x0, nx, dst);
 }
 
 /* columns x0.. of op(B): B[k][x] (trans 0) or B[x][k] (trans 1) */
 static void pack_matrix_b(const mlde_gemm_operand *op, int k0, int kc, int x0, int nx,
 			  float *dst)
 {
-	for (int p = 0; p < nx; p += NR, dst += (size_t)kc * NR) {
-		int nr = nx - p < NR ? nx - p : NR;
-
-		if (!op->trans && nr == NR) {
-			const float *s = op->data + (size_t)k0 * op->ld + x0 + p;
-
-			for (int k = 0; k < kc; k++, s += op->ld)
-				for (int j = 0; j < NR; j++)
-					dst[k * NR + j] = s[j];
-			continue;
-		}
-		if (op->trans) {
-			const float *rows[NR];
-
-			for (int j = 0; j < nr; j++)
-				rows[j] = op->data + (size_t)(x0 + p + j) * op->ld + k0;
-			mlde_gemm_transpose_rows(rows, nr, kc, NR, dst);
-			continue;
-		}
-		for (int k = 0; k < kc; k++) {
-			const float *s = op->data + (size_t)(k0 + k) * op->ld + x0 + p;
-
-			for (int j = 0; j < NR; j++)
-				dst[k * NR + j] = j < nr ? s[j] : 0;
-		}
-	}
+	pack_stored(op->data, op->ld, op->trans, NR, k0, kc, x0, nx, dst);
 }
 
 mlde_gemm_operand mlde_gemm_matrix_a(const float *data, int ld, bool trans)
