@@ -107,12 +107,11 @@ static bool segmentable(const window *w, int j0, int nj)
 static void segment_masks(int s, bool out, bool first_out, bool last_out, segment *g)
 {
 	for (int l = 0; l < 8; l++) {
-		int lo_pixel = s == 1 ? l : l / 2, hi_pixel = 4 + l / 2;
+		int lo_pixel = s == 1 ? l : l / 2;
 
 		g->lo[l] = out || (first_out && lo_pixel == 0) || (s == 1 && last_out && l == 7)
 			? 0 : -1;
 		g->hi[l] = out || s == 1 || l == 7 ? 0 : -1;
-		(void)hi_pixel;
 	}
 }
 
@@ -211,19 +210,21 @@ static void pack_window(const mlde_gemm_operand *op, int k0, int kc, int x0, int
 	const window *w = op->ctx;
 	gather_fn *gather = gather_here();
 	int32_t off[TAPS_MAX * CHUNK];
-	segments sg;
 
 	for (int q = 0; q < nx; q += CHUNK) {
 		int nq = nx - q < CHUNK ? nx - q : CHUNK, len = (nq + NR - 1) / NR * NR;
-		bool fast = gather != gather_portable && segmentable(w, x0 + q, len);
+		bool fast = gather != gather_portable && segmentable(w, x0 + q, nq);
 
 #ifdef HAVE_AVX2
 		if (fast) {
+			segments sg;
+
 			/* a row at a time, along the chunk: its reads run on
-			 * in each input row, and its writes go to the panels */
-			window_segments(w, x0 + q, len, &sg);
+			 * in each input row, and its writes go to the panels;
+			 * only the chunk's own pixels are read */
+			window_segments(w, x0 + q, nq, &sg);
 			for (int k = 0; k < kc; k++)
-				row_avx2(w, &sg, k0 + k, 0, len / 8, dst + (size_t)q * kc + k * NR,
+				row_avx2(w, &sg, k0 + k, 0, nq / 8, dst + (size_t)q * kc + k * NR,
 					 (size_t)kc * NR);
 			/* pixels past nx (a last panel's remainder) are zero */
 			for (int p = nq; p < len; p++)
@@ -243,7 +244,6 @@ static void pack_window(const mlde_gemm_operand *op, int k0, int kc, int x0, int
 			}
 		}
 	}
-	(void)sg;
 }
 
 /* op(B) = the window transposed: k = pixel j, x = row r; panels of NR rows,
