@@ -77,6 +77,12 @@ static gather_fn *gather_here(void)
 	return gather_portable;
 }
 
+/* the channel plane row r of the window reads */
+static const float *plane_of(const window *w, int r)
+{
+	return w->x + (size_t)(r / w->ntaps) * w->n * w->H * w->W;
+}
+
 /* ---- eight pixels of an output row at a time (AVX2) ----
  * Where the output rows are whole eights (Wo % 8 == 0, as in every layer of
  * the model), the eight pixels of a segment read one input row: at stride
@@ -157,7 +163,7 @@ AVX2 static inline __m256 segment_s2(const float *plane, const segment *e)
 AVX2 static void row_avx2(const window *w, const segments *sg, int r, int g0, int nseg,
 			  float *d, size_t panel)
 {
-	const float *plane = w->x + (size_t)(r / w->ntaps) * w->n * w->H * w->W;
+	const float *plane = plane_of(w, r);
 	const segment *e = sg->seg + (size_t)(r % w->ntaps) * sg->nseg + g0;
 
 	if (w->s == 1)
@@ -184,7 +190,7 @@ AVX2 static void panel_t_avx2(const window *w, const segments *sg, int r0, int n
 				v[i] = _mm256_setzero_ps();
 				continue;
 			}
-			plane = w->x + (size_t)(r / w->ntaps) * w->n * w->H * w->W;
+			plane = plane_of(w, r);
 			e = sg->seg + (size_t)(r % w->ntaps) * sg->nseg + g;
 			v[i] = w->s == 1 ? segment_s1(plane, e) : segment_s2(plane, e);
 		}
@@ -197,11 +203,6 @@ AVX2 static void panel_t_avx2(const window *w, const segments *sg, int r0, int n
 	}
 }
 #endif
-
-static const float *plane_of(const window *w, int r)
-{
-	return w->x + (size_t)(r / w->ntaps) * w->n * w->H * w->W;
-}
 
 /* op(B) = the window: k = row r, x = pixel j; panels of NR pixels, made
  * CHUNK pixels at a time */

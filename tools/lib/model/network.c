@@ -22,8 +22,8 @@ typedef struct worker {
 	int nslot;
 	/* activations */
 	float *x0, *y[3], *a[3];
-	float *dscratch;  /* training: the stem's input gradients, a parity at a
-			   * time (conv.h) */
+	float *dscratch;  /* training: the four parities of a stem layer's input
+			   * gradient before they are woven (conv.h) */
 	float *z[MLDE_FILM_MAX + 1], *yf[MLDE_FILM_MAX], *rf[MLDE_FILM_MAX];
 	float *gam[MLDE_FILM_MAX], *bet[MLDE_FILM_MAX];
 	float *yh, *G, *e, *q1, *qu, *qh, *v, *hu, *hz, *ob, *av, *sc;
