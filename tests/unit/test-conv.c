@@ -2,8 +2,9 @@
  * col2im with a product (which test-nn holds to the definition, value for
  * value): the output, the weight gradient and the input gradient, for
  * strides 1 and 2, channel counts off every block, more pixels than a
- * packing chunk and sums longer than a block; and the AVX2 path and the
- * portable one giving the same bits. */
+ * packing chunk and sums longer than a block; the padded copies' layout;
+ * and the padded and unpadded, AVX2 and portable paths all giving the same
+ * bits. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,24 +46,40 @@ typedef struct conv_out {
 } conv_out;
 
 /* the window path: y, dw (from a start of dw0) and dx (on a start of dx0
- * when accumulating) */
+ * when accumulating); reading padded copies where padded */
 static conv_out windowed(const float *x, const float *w, const float *dy, const float *dw0,
 			 const float *dx0, int C, int Cx, int F, int n, int H, int s,
-			 bool accumulate)
+			 bool accumulate, bool padded)
 {
 	int Ho = mlde_conv_out(H, 3, s);
 	size_t nx = (size_t)C * n * H * H, nw = (size_t)F * 9 * C;
 	conv_out o = { malloc((size_t)F * n * Ho * Ho * sizeof(float)),
 		       malloc(nw * sizeof(float)), malloc(nx * sizeof(float)) };
 	float *scratch = malloc(nx * sizeof(float));
+	float *xp = NULL, *dpad = NULL;
 
+	if (padded && mlde_conv3_paddable(H, H, s)) {
+		xp = malloc(mlde_conv3_pad_floats(C, n, H, H) * sizeof(float));
+		mlde_conv3_pad(x, C, n, H, H, s, xp);
+	}
+	if (padded)
+		dpad = malloc(mlde_conv3_pad_floats(F, n, H, H) * sizeof(float));
 	memcpy(o.dw, dw0, nw * sizeof(float));
 	memcpy(o.dx, dx0, nx * sizeof(float));
-	mlde_conv3_forward(x, C, n, H, H, s, w, F, o.y);
-	mlde_conv3_wgrad(x, C, n, H, H, s, dy, F, o.dw);
-	mlde_conv3_dgrad(dy, F, n, H, H, s, w, C, Cx, o.dx, accumulate, scratch);
+	mlde_conv3_forward(x, C, n, H, H, s, w, F, o.y, xp);
+	mlde_conv3_wgrad(x, C, n, H, H, s, dy, F, o.dw, xp);
+	mlde_conv3_dgrad(dy, F, n, H, H, s, w, C, Cx, o.dx, accumulate, scratch, dpad);
 	free(scratch);
+	free(xp);
+	free(dpad);
 	return o;
+}
+
+static bool same_out(conv_out a, conv_out b, size_t ny, size_t nw, size_t nx)
+{
+	return memcmp(a.y, b.y, ny * sizeof(float)) == 0 &&
+	       memcmp(a.dw, b.dw, nw * sizeof(float)) == 0 &&
+	       memcmp(a.dx, b.dx, nx * sizeof(float)) == 0;
 }
 
 static void free_out(conv_out o)
@@ -97,7 +114,7 @@ static void test_case(int C, int Cx, int F, int n, int H, int s, bool accumulate
 		if (accumulate)
 			dx[i] += dx0[i];
 
-	o = windowed(x, w, dy, dw0, dx0, C, Cx, F, n, H, s, accumulate);
+	o = windowed(x, w, dy, dw0, dx0, C, Cx, F, n, H, s, accumulate, false);
 	TAP_OK(rel_diff(o.y, y, ny) < 1e-5, "%s: the output", what);
 	TAP_OK(rel_diff(o.dw, dw, nw) < 1e-5, "%s: the weight gradient", what);
 	/* only the first Cx channels of dx are made; the rest keep dx0 */
@@ -106,21 +123,67 @@ static void test_case(int C, int Cx, int F, int n, int H, int s, bool accumulate
 		      (nx - (size_t)Cx * n * H * H) * sizeof(float)) == 0,
 	       "%s: channels past %d of dx untouched", what, Cx);
 
-	mlde_gemm_portable(true);
-	p = windowed(x, w, dy, dw0, dx0, C, Cx, F, n, H, s, accumulate);
-	mlde_gemm_portable(false);
-	TAP_OK(memcmp(o.y, p.y, ny * sizeof(float)) == 0 &&
-		       memcmp(o.dw, p.dw, nw * sizeof(float)) == 0 &&
-		       memcmp(o.dx, p.dx, nx * sizeof(float)) == 0,
-	       "%s: the portable path gives the same bits", what);
-	free_out(o);
+	/* the padded copies change where the values are read, not them */
+	p = windowed(x, w, dy, dw0, dx0, C, Cx, F, n, H, s, accumulate, true);
+	TAP_OK(same_out(o, p, ny, nw, nx), "%s: the padded copies give the same bits", what);
 	free_out(p);
+	for (int padded = 0; padded < 2; padded++) {
+		mlde_gemm_portable(true);
+		p = windowed(x, w, dy, dw0, dx0, C, Cx, F, n, H, s, accumulate, padded);
+		mlde_gemm_portable(false);
+		TAP_OK(same_out(o, p, ny, nw, nx), "%s: the portable path%s gives the same bits",
+		       what, padded ? ", padded," : "");
+		free_out(p);
+	}
+	free_out(o);
 	free(x); free(w); free(dy); free(dw0); free(dx0);
 	free(col); free(dcol); free(y); free(dw); free(dx);
 }
 
+/* The layout itself, on a 2-image, 1-channel 2 x 16 input at stride 2
+ * and a 1 x 8 one at stride 1: the border is 0, and at stride 2 the even
+ * columns come first, then a 0 (column -1), then the odd ones. */
+static void test_pad_layout(void)
+{
+	float x[2 * 2 * 16], xp[2 * 4 * 18], x1[8], xp1[3 * 10];
+	bool ok = true;
+
+	for (int i = 0; i < 64; i++)
+		x[i] = (float)(i + 1);
+	TAP_OK(mlde_conv3_paddable(2, 16, 2) && !mlde_conv3_paddable(2, 15, 2) &&
+		       !mlde_conv3_paddable(2, 14, 2) && mlde_conv3_paddable(3, 8, 1) &&
+		       !mlde_conv3_paddable(3, 9, 1),
+	       "paddable: output rows of whole eights, and at stride 2 an even width");
+	TAP_OK(mlde_conv3_pad_floats(1, 2, 2, 16) == sizeof xp / sizeof *xp,
+	       "pad_floats: n x (H + 2) x (W + 2) a channel");
+	for (int port = 0; port < 2; port++) {
+		mlde_gemm_portable(port);
+		mlde_conv3_pad(x, 1, 2, 2, 16, 2, xp);
+		for (int img = 0; img < 2; img++)
+			for (int r = 0; r < 4; r++)
+				for (int i = 0; i < 18; i++) {
+					int iy = r - 1, col = i < 8 ? 2 * i : i == 8 || i == 17 ? -1
+									     : 2 * (i - 9) + 1;
+					float want = iy < 0 || iy >= 2 || col < 0
+						? 0 : x[(img * 2 + iy) * 16 + col];
+
+					ok = ok && xp[(img * 4 + r) * 18 + i] == want;
+				}
+	}
+	mlde_gemm_portable(false);
+	TAP_OK(ok, "pad at stride 2: zero border, even columns, 0, odd columns, 0 (both paths)");
+	for (int i = 0; i < 8; i++)
+		x1[i] = (float)(i + 1);
+	mlde_conv3_pad(x1, 1, 1, 1, 8, 1, xp1);
+	ok = true;
+	for (int i = 0; i < 30; i++)
+		ok = ok && xp1[i] == (i > 10 && i < 19 ? (float)(i - 10) : 0);
+	TAP_OK(ok, "pad at stride 1: the row inside a zero border");
+}
+
 int main(void)
 {
+	test_pad_layout();
 	/* the stem's shapes, small: 3 -> 32 at stride 2, then 32 -> 64 */
 	test_case(3, 3, 8, 2, 16, 2, false);
 	test_case(5, 5, 7, 3, 8, 2, false);

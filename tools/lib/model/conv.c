@@ -4,6 +4,7 @@
  * (oy*s + dy[t], ox*s + dx[t]) of image img, or 0 outside the image. */
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "model/conv.h"
 #include "model/gemm.h"
@@ -22,6 +23,12 @@ typedef struct window {
 	int Ho, Wo, s;
 	int ntaps;
 	int dy[TAPS_MAX], dx[TAPS_MAX];
+	/* the padded copy of x (mlde_conv3_pad), or NULL: where it is set, tap
+	 * t of the segment whose first pixel is at base (window_bases) is the
+	 * NR / 2 floats from base + tapoff[t] of its channel's padded plane */
+	const float *xp;
+	int Hp, Wp;
+	int tapoff[TAPS_MAX];
 } window;
 
 /* off[t * len + i]: where pixel j0 + i reads tap t in its channel's plane,
@@ -81,6 +88,143 @@ static gather_fn *gather_here(void)
 static const float *plane_of(const window *w, int r)
 {
 	return w->x + (size_t)(r / w->ntaps) * w->n * w->H * w->W;
+}
+
+/* ---- the padded copy ----
+ * Copied once into planes with a zero border, and at stride 2 with each
+ * row's even columns apart from its odd ones, the input reads eight pixels
+ * of an output row as eight floats in a row, for every tap: a plain copy,
+ * with no masks, no shuffles and no table of where the image ends.  The
+ * packed values are the same as the segments' (those are the fallback). */
+
+size_t mlde_conv3_pad_floats(int C, int n, int H, int W)
+{
+	return (size_t)C * n * (H + 2) * (W + 2);
+}
+
+/* row iy of a plane, padded: at stride 1 [0, x..., 0]; at stride 2 the
+ * even columns, a 0, the odd ones and a 0, so column 2q is at q and
+ * 2q + 1 at W/2 + 1 + q (column -1, the border, at W/2) */
+static void pad_row(const float *x, int W, int s, float *d)
+{
+	if (s == 1) {
+		d[0] = 0;
+		memcpy(d + 1, x, (size_t)W * sizeof *d);
+		d[W + 1] = 0;
+		return;
+	}
+	for (int q = 0; q < W / 2; q++) {
+		d[q] = x[2 * q];
+		d[W / 2 + 1 + q] = x[2 * q + 1];
+	}
+	d[W / 2] = 0;
+	d[W + 1] = 0;
+}
+
+#ifdef HAVE_AVX2
+/* the same at stride 2, sixteen columns at a time (W % 16 == 0) */
+AVX2 static void pad_row_s2_avx2(const float *x, int W, float *d)
+{
+	for (int q = 0; q < W / 2; q += 8) {
+		__m256 lo = _mm256_loadu_ps(x + 2 * q), hi = _mm256_loadu_ps(x + 2 * q + 8);
+		/* lo0 lo2 hi0 hi2 | lo4 lo6 hi4 hi6, then the 64-bit pairs in order */
+		__m256d e = _mm256_castps_pd(_mm256_shuffle_ps(lo, hi, 0x88));
+		__m256d o = _mm256_castps_pd(_mm256_shuffle_ps(lo, hi, 0xdd));
+
+		_mm256_storeu_ps(d + q, _mm256_castpd_ps(_mm256_permute4x64_pd(e, 0xd8)));
+		_mm256_storeu_ps(d + W / 2 + 1 + q,
+				 _mm256_castpd_ps(_mm256_permute4x64_pd(o, 0xd8)));
+	}
+	d[W / 2] = 0;
+	d[W + 1] = 0;
+}
+
+/* and at stride 1, eight at a time (W % 8 == 0) */
+AVX2 static inline void pad_row_s1_avx2(const float *x, int W, float *d)
+{
+	d[0] = 0;
+	for (int i = 0; i < W; i += 8)
+		_mm256_storeu_ps(d + 1 + i, _mm256_loadu_ps(x + i));
+	d[W + 1] = 0;
+}
+#endif
+
+bool mlde_conv3_paddable(int H, int W, int s)
+{
+	int Wo = mlde_conv_out(W, 3, s);
+
+	(void)H;
+	return Wo % 8 == 0 && (s == 1 || W % 2 == 0);
+}
+
+void mlde_conv3_pad(const float *x, int C, int n, int H, int W, int s, float *xp)
+{
+	int Wp = W + 2;
+	bool avx2 = gather_here() != gather_portable;
+
+	for (size_t p = 0; p < (size_t)C * n; p++, x += (size_t)H * W) {
+		float *d = xp + p * (H + 2) * Wp;
+
+		for (int i = 0; i < Wp; i++) {
+			d[i] = 0;
+			d[(size_t)(H + 1) * Wp + i] = 0;
+		}
+		for (int iy = 0; iy < H; iy++) {
+#ifdef HAVE_AVX2
+			if (avx2 && W % (8 * s) == 0) {
+				if (s == 1)
+					pad_row_s1_avx2(x + (size_t)iy * W, W, d + (size_t)(iy + 1) * Wp);
+				else
+					pad_row_s2_avx2(x + (size_t)iy * W, W, d + (size_t)(iy + 1) * Wp);
+				continue;
+			}
+#endif
+			pad_row(x + (size_t)iy * W, W, s, d + (size_t)(iy + 1) * Wp);
+		}
+	}
+}
+
+/* the window reads the padded copy xp of its x */
+static void window_padded(window *w, const float *xp)
+{
+	if (!xp || !mlde_conv3_paddable(w->H, w->W, w->s))
+		return;
+	w->xp = xp;
+	w->Hp = w->H + 2;
+	w->Wp = w->W + 2;
+	for (int t = 0; t < w->ntaps; t++) {
+		int col = w->s == 1 ? w->dx[t] : w->dx[t] == 0 ? 0 : w->W / 2 + (w->dx[t] > 0);
+
+		w->tapoff[t] = w->dy[t] * w->Wp + col;
+	}
+}
+
+/* base[g]: where segment g (pixels j0 + 8g ..) reads tap offset 0 */
+static void window_bases(const window *w, int j0, int nj, int32_t *base)
+{
+	int HoWo = w->Ho * w->Wo;
+
+	for (int g = 0; g < nj / 8; g++) {
+		int j = j0 + 8 * g, img = j / HoWo, oy = j % HoWo / w->Wo, ox = j % w->Wo;
+
+		base[g] = (int32_t)(((size_t)img * w->Hp + oy * w->s + 1) * w->Wp +
+				    (w->s == 1 ? ox + 1 : ox));
+	}
+}
+
+static const float *padded_plane_of(const window *w, int r)
+{
+	return w->xp + (size_t)(r / w->ntaps) * w->n * w->Hp * w->Wp;
+}
+
+/* row r of the window over nseg segments, as row_avx2 writes it */
+static void row_padded(const window *w, const int32_t *base, int r, int nseg, float *d,
+		       size_t panel)
+{
+	const float *plane = padded_plane_of(w, r) + w->tapoff[r % w->ntaps];
+
+	for (int g = 0; g < nseg; g++)
+		memcpy(d + (g / 2) * panel + (g % 2) * 8, plane + base[g], 8 * sizeof *d);
 }
 
 /* ---- eight pixels of an output row at a time (AVX2) ----
@@ -204,6 +348,14 @@ AVX2 static void panel_t_avx2(const window *w, const segments *sg, int r0, int n
 }
 #endif
 
+/* pixels nq.. len of a chunk's panels (a last panel's remainder) are 0 */
+static void zero_past(float *d, int kc, int nq, int len)
+{
+	for (int p = nq; p < len; p++)
+		for (int k = 0; k < kc; k++)
+			d[(size_t)(p / NR * NR) * kc + k * NR + p % NR] = 0;
+}
+
 /* op(B) = the window: k = row r, x = pixel j; panels of NR pixels, made
  * CHUNK pixels at a time */
 static void pack_window(const mlde_gemm_operand *op, int k0, int kc, int x0, int nx, float *dst)
@@ -216,6 +368,16 @@ static void pack_window(const mlde_gemm_operand *op, int k0, int kc, int x0, int
 		int nq = nx - q < CHUNK ? nx - q : CHUNK, len = (nq + NR - 1) / NR * NR;
 		bool fast = gather != gather_portable && segmentable(w, x0 + q, nq);
 
+		if (w->xp && segmentable(w, x0 + q, nq)) {
+			int32_t base[CHUNK / 8];
+
+			window_bases(w, x0 + q, nq, base);
+			for (int k = 0; k < kc; k++)
+				row_padded(w, base, k0 + k, nq / 8, dst + (size_t)q * kc + k * NR,
+					   (size_t)kc * NR);
+			zero_past(dst + (size_t)q * kc, kc, nq, len);
+			continue;
+		}
 #ifdef HAVE_AVX2
 		if (fast) {
 			segments sg;
@@ -227,10 +389,7 @@ static void pack_window(const mlde_gemm_operand *op, int k0, int kc, int x0, int
 			for (int k = 0; k < kc; k++)
 				row_avx2(w, &sg, k0 + k, 0, nq / 8, dst + (size_t)q * kc + k * NR,
 					 (size_t)kc * NR);
-			/* pixels past nx (a last panel's remainder) are zero */
-			for (int p = nq; p < len; p++)
-				for (int k = 0; k < kc; k++)
-					dst[(size_t)(q + p / NR * NR) * kc + k * NR + p % NR] = 0;
+			zero_past(dst + (size_t)q * kc, kc, nq, len);
 			continue;
 		}
 #endif
@@ -247,6 +406,48 @@ static void pack_window(const mlde_gemm_operand *op, int k0, int kc, int x0, int
 	}
 }
 
+/* The padded window transposed, for a panel of NR rows r0.. (nr of
+ * them) over nseg segments: as panel_t_avx2, with plain loads. */
+#ifdef HAVE_AVX2
+AVX2 static void panel_t_padded_avx2(const window *w, const int32_t *base, int nseg, int r0,
+				     int nr, float *dst)
+{
+	const float *row[NR];
+
+	for (int i = 0; i < nr; i++)
+		row[i] = padded_plane_of(w, r0 + i) + w->tapoff[(r0 + i) % w->ntaps];
+	for (int g = 0; g < nseg; g++) {
+		__m256 v[NR];
+
+		for (int i = 0; i < NR; i++)
+			v[i] = i < nr ? _mm256_loadu_ps(row[i] + base[g]) : _mm256_setzero_ps();
+		mlde_transpose8(v);
+		mlde_transpose8(v + 8);
+		for (int j = 0; j < 8; j++) {
+			_mm256_storeu_ps(dst + (size_t)(8 * g + j) * NR, v[j]);
+			_mm256_storeu_ps(dst + (size_t)(8 * g + j) * NR + 8, v[8 + j]);
+		}
+	}
+}
+#endif
+
+/* the same, portable: each row's segments copied out, then transposed */
+static void panel_t_padded(const window *w, const int32_t *base, int nseg, int r0, int nr,
+			   float *dst)
+{
+	float rows[NR][MLDE_GEMM_KC];
+	const float *from[NR];
+
+	for (int i = 0; i < nr; i++) {
+		const float *row = padded_plane_of(w, r0 + i) + w->tapoff[(r0 + i) % w->ntaps];
+
+		for (int g = 0; g < nseg; g++)
+			memcpy(rows[i] + 8 * g, row + base[g], 8 * sizeof(float));
+		from[i] = rows[i];
+	}
+	mlde_gemm_transpose_rows(from, nr, 8 * nseg, NR, dst);
+}
+
 /* op(B) = the window transposed: k = pixel j, x = row r; panels of NR rows,
  * each made whole (kc <= MLDE_GEMM_KC pixels) and then transposed */
 static void pack_window_t(const mlde_gemm_operand *op, int k0, int kc, int x0, int nx,
@@ -260,6 +461,23 @@ static void pack_window_t(const mlde_gemm_operand *op, int k0, int kc, int x0, i
 	float rows[NR][MLDE_GEMM_KC];
 	segments sg;
 
+	if (w->xp && segmentable(w, k0, len) && len == kc) {
+		int32_t base[MLDE_GEMM_KC / 8];
+
+		window_bases(w, k0, kc, base);
+		for (int p = 0; p < nx; p += NR, dst += (size_t)kc * NR) {
+			int nr = nx - p < NR ? nx - p : NR;
+
+#ifdef HAVE_AVX2
+			if (gather != gather_portable) {
+				panel_t_padded_avx2(w, base, kc / 8, x0 + p, nr, dst);
+				continue;
+			}
+#endif
+			panel_t_padded(w, base, kc / 8, x0 + p, nr, dst);
+		}
+		return;
+	}
 	if (fast)
 		window_segments(w, k0, len, &sg);
 	else
@@ -303,22 +521,26 @@ static mlde_gemm_operand window_operand(const window *w, bool transposed)
 }
 
 void mlde_conv3_forward(const float *x, int C, int n, int H, int W, int s, const float *w,
-			int F, float *y)
+			int F, float *y, const float *xp)
 {
 	window win = window3(x, C, n, H, W, s);
-	mlde_gemm_operand a = mlde_gemm_matrix_a(w, 9 * C, false), b = window_operand(&win, false);
+	mlde_gemm_operand a = mlde_gemm_matrix_a(w, 9 * C, false), b;
 	int N = n * win.Ho * win.Wo;
 
+	window_padded(&win, xp);
+	b = window_operand(&win, false);
 	mlde_gemm_run(F, N, 9 * C, &a, &b, false, y, N);
 }
 
 void mlde_conv3_wgrad(const float *x, int C, int n, int H, int W, int s, const float *dy,
-		      int F, float *dw)
+		      int F, float *dw, const float *xp)
 {
 	window win = window3(x, C, n, H, W, s);
 	int N = n * win.Ho * win.Wo;
-	mlde_gemm_operand a = mlde_gemm_matrix_a(dy, N, false), b = window_operand(&win, true);
+	mlde_gemm_operand a = mlde_gemm_matrix_a(dy, N, false), b;
 
+	window_padded(&win, xp);
+	b = window_operand(&win, true);
 	mlde_gemm_run(F, 9 * C, N, &a, &b, true, dw, 9 * C);
 }
 
@@ -355,7 +577,7 @@ static void pack_weights_t(const mlde_gemm_operand *op, int k0, int kc, int x0, 
 /* Stride 1: tap t of the window over dy reads (iy - ky + 1, ix - kx + 1),
  * which is window3's tap 8 - t: the flipped kernel. */
 static void dgrad_s1(const float *dy, int F, int n, int H, int W, const float *w, int C,
-		     int Cx, float *dx, bool accumulate)
+		     int Cx, float *dx, bool accumulate, float *pad)
 {
 	window win = window3(dy, F, n, H, W, 1);
 	taps_of tw = { .w = w, .C = C, .ntaps = 9 };
@@ -364,6 +586,10 @@ static void dgrad_s1(const float *dy, int F, int n, int H, int W, const float *w
 
 	for (int t = 0; t < 9; t++)
 		tw.tap[t] = 8 - t;
+	if (pad && mlde_conv3_paddable(H, W, 1)) {
+		mlde_conv3_pad(dy, F, n, H, W, 1, pad);
+		window_padded(&win, pad);
+	}
 	b = window_operand(&win, false);
 	mlde_gemm_run(Cx, N, 9 * F, &a, &b, accumulate, dx, N);
 }
@@ -374,7 +600,7 @@ static void dgrad_s1(const float *dy, int F, int n, int H, int W, const float *w
  * taps over dy on the grid of qy, qx, into its quarter of scratch, and the
  * quarters are then woven into dx, two output rows at a time. */
 static void parity_product(const float *dy, int F, int n, int Ho, int Wo, const float *w,
-			   int C, int Cx, int py, int px, float *out)
+			   int C, int Cx, int py, int px, float *out, const float *padded)
 {
 	static const int nk[2] = { 1, 2 }, ks[2][2] = { { 1, 0 }, { 0, 2 } },
 			 shift[2][2] = { { 0, 0 }, { 1, 0 } };
@@ -391,6 +617,7 @@ static void parity_product(const float *dy, int F, int n, int Ho, int Wo, const 
 			win.ntaps++;
 		}
 	tw.ntaps = win.ntaps;
+	window_padded(&win, padded);
 	b = window_operand(&win, false);
 	mlde_gemm_run(Cx, N, F * win.ntaps, &a, &b, false, out, N);
 }
@@ -411,13 +638,20 @@ static void weave(const float *e, const float *o, int Wo, float *d, bool accumul
 }
 
 static void dgrad_s2(const float *dy, int F, int n, int H, int W, const float *w, int C,
-		     int Cx, float *dx, bool accumulate, float *scratch)
+		     int Cx, float *dx, bool accumulate, float *scratch, float *pad)
 {
 	int Ho = H / 2, Wo = W / 2;
 	size_t N = (size_t)n * Ho * Wo, quarter = (size_t)Cx * N;
+	const float *padded = NULL;
 
+	/* the four products read one padded copy of dy */
+	if (pad && mlde_conv3_paddable(Ho, Wo, 1)) {
+		mlde_conv3_pad(dy, F, n, Ho, Wo, 1, pad);
+		padded = pad;
+	}
 	for (int p = 0; p < 4; p++)
-		parity_product(dy, F, n, Ho, Wo, w, C, Cx, p / 2, p % 2, scratch + p * quarter);
+		parity_product(dy, F, n, Ho, Wo, w, C, Cx, p / 2, p % 2, scratch + p * quarter,
+			       padded);
 	for (size_t row = 0; row < (size_t)Cx * n * Ho; row++) {
 		const float *s = scratch + row * Wo;
 		float *d = dx + row * 2 * W;
@@ -428,10 +662,10 @@ static void dgrad_s2(const float *dy, int F, int n, int H, int W, const float *w
 }
 
 void mlde_conv3_dgrad(const float *dy, int F, int n, int H, int W, int s, const float *w,
-		      int C, int Cx, float *dx, bool accumulate, float *scratch)
+		      int C, int Cx, float *dx, bool accumulate, float *scratch, float *pad)
 {
 	if (s == 1)
-		dgrad_s1(dy, F, n, H, W, w, C, Cx, dx, accumulate);
+		dgrad_s1(dy, F, n, H, W, w, C, Cx, dx, accumulate, pad);
 	else
-		dgrad_s2(dy, F, n, H, W, w, C, Cx, dx, accumulate, scratch);
+		dgrad_s2(dy, F, n, H, W, w, C, Cx, dx, accumulate, scratch, pad);
 }

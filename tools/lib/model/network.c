@@ -24,6 +24,11 @@ typedef struct worker {
 	float *x0, *y[3], *a[3];
 	float *dscratch;  /* training: the four parities of a stem layer's input
 			   * gradient before they are woven (conv.h) */
+	/* the padded copies the convolutions read (conv.h), NULL where a
+	 * shape has none: of each stem layer's input and each FiLM block's
+	 * state, kept for the weight gradient in training and one buffer for
+	 * all in inference; and in training, of an input gradient's dy */
+	float *xp[3], *zp[MLDE_FILM_MAX], *dpad;
 	float *z[MLDE_FILM_MAX + 1], *yf[MLDE_FILM_MAX], *rf[MLDE_FILM_MAX];
 	float *gam[MLDE_FILM_MAX], *bet[MLDE_FILM_MAX];
 	float *yh, *G, *e, *q1, *qu, *qh, *v, *hu, *hz, *ob, *av, *sc;
@@ -88,6 +93,58 @@ static int cmax_of(const mlde_model_cfg *c)
 	m = c->c2 > m ? c->c2 : m;
 	m = c->c3 > m ? c->c3 : m;
 	return c->c4 > m ? c->c4 : m;
+}
+
+/* The padded copies' buffers (worker.xp, zp, dpad), where the shapes
+ * have them. */
+static void pads_init(worker *w, const mlde_model_cfg *c, int bmax, bool train)
+{
+	int cin[3] = { 3, c->c1, c->c2 }, cout[3] = { c->c1, c->c2, c->c3 };
+	int side = c->size / 8, cz = c->c3 + 2;
+	size_t len[3 + MLDE_FILM_MAX] = { 0 }, most = 0, dmost = 0;
+	float *one;
+
+	for (int l = 0; l < 3; l++) {
+		int H = c->size >> l;
+
+		if (mlde_conv3_paddable(H, H, 2))
+			len[l] = mlde_conv3_pad_floats(cin[l], bmax, H, H);
+		if (mlde_conv3_paddable(H / 2, H / 2, 1))
+			dmost = zmax(dmost, mlde_conv3_pad_floats(cout[l], bmax, H / 2, H / 2));
+	}
+	for (int k = 0; k < c->nfilm && mlde_conv3_paddable(side, side, 1); k++)
+		len[3 + k] = mlde_conv3_pad_floats(cz, bmax, side, side);
+	if (mlde_conv3_paddable(side, side, 1))
+		dmost = zmax(dmost, mlde_conv3_pad_floats(c->c3, bmax, side, side));
+	for (int i = 0; i < 3 + c->nfilm; i++)
+		most = zmax(most, len[i]);
+	/* inference: one for all (each is read only by its own product) */
+	one = !train && most ? falloc(most) : NULL;
+	for (int i = 0; i < 3 + c->nfilm; i++) {
+		float *b = !len[i] ? NULL : train ? falloc(len[i]) : one;
+
+		if (i < 3)
+			w->xp[i] = b;
+		else
+			w->zp[i - 3] = b;
+	}
+	if (train && dmost)
+		w->dpad = falloc(dmost);
+}
+
+static void pads_free(worker *w)
+{
+	float *seen = NULL;
+
+	for (int i = 0; i < 3 + MLDE_FILM_MAX; i++) {
+		float *b = i < 3 ? w->xp[i] : w->zp[i - 3];
+
+		/* inference's one buffer is in every slot */
+		if (b && b != seen)
+			free(b);
+		seen = b ? b : seen;
+	}
+	free(w->dpad);
 }
 
 static void worker_init(worker *w, const mlde_model *m, int bmax, bool train)
@@ -159,6 +216,7 @@ static void worker_init(worker *w, const mlde_model *m, int bmax, bool train)
 	w->var = falloc((size_t)cm);
 	w->lsum = mlde_xcalloc(2 * (size_t)cm + 1, sizeof(double));
 	w->tot = mlde_xcalloc(2 * (size_t)cm + 1, sizeof(double));
+	pads_init(w, c, bmax, train);
 	if (!train)
 		return;
 	w->dscratch = falloc(zmax((size_t)c->c1 * n * s2, (size_t)c->c2 * n * s4));
@@ -211,6 +269,7 @@ static void worker_free(worker *w)
 
 	for (size_t i = 0; i < sizeof ps / sizeof *ps; i++)
 		free(ps[i]);
+	pads_free(w);
 	for (int k = 0; k <= MLDE_FILM_MAX; k++)
 		free(w->z[k]);
 	for (int k = 0; k < MLDE_FILM_MAX; k++) {
@@ -400,7 +459,9 @@ static void forward(engine *e, worker *w, int tid)
 		int Ho = H / 2;
 		size_t N = (size_t)n * Ho * Ho;
 
-		mlde_conv3_forward(in, cin[l], n, H, H, 2, m->conv[l], cout[l], w->y[l]);
+		if (w->xp[l])
+			mlde_conv3_pad(in, cin[l], n, H, H, 2, w->xp[l]);
+		mlde_conv3_forward(in, cin[l], n, H, H, 2, m->conv[l], cout[l], w->y[l], w->xp[l]);
 		site_stats(e, w, tid, l, w->y[l], cout[l], N);
 		mlde_bn_forward(w->y[l], w->a[l], cout[l], N, w->mean[l], w->invstd[l], m->bng[l],
 				m->bnb[l], 1);
@@ -424,7 +485,10 @@ static void forward(engine *e, worker *w, int tid)
 	mlde_linear_forward(w->q1, b, c->dh, m->q2w, m->q2b, c->dh, w->qu, 0);
 	mlde_ln_forward(w->qu, b, c->dh, m->qlg, m->qlb, w->qh, w->qm, w->qis);
 	for (int k = 0; k < c->nfilm; k++) {
-		mlde_conv3_forward(w->z[k], cz, b, side, side, 1, m->fw[k], c->c3, w->yf[k]);
+		if (w->zp[k])
+			mlde_conv3_pad(w->z[k], cz, b, side, side, 1, w->zp[k]);
+		mlde_conv3_forward(w->z[k], cz, b, side, side, 1, m->fw[k], c->c3, w->yf[k],
+				   w->zp[k]);
 		site_stats(e, w, tid, 3 + k, w->yf[k], c->c3, bP);
 		mlde_linear_forward(w->qh, b, c->dh, m->fgw[k], m->fgb[k], c->c3, w->gam[k], 0);
 		for (size_t i = 0; i < (size_t)b * c->c3; i++)
@@ -579,12 +643,13 @@ static void backward(engine *e, worker *w, int tid)
 		reduce(e, tid, NSITES + s, c->c3, w->lsum, 0, w->tot);
 		mlde_bn_backward2(w->yf[k], w->dr, w->dB, c->c3, bP, b, P, w->mean[s], w->invstd[s],
 				  w->gam[k], w->tot, w->cnt[s], 0);
-		mlde_conv3_wgrad(w->z[k], cz, b, side, side, 1, w->dB, c->c3, GRAD(m->fw[k]));
+		mlde_conv3_wgrad(w->z[k], cz, b, side, side, 1, w->dB, c->c3, GRAD(m->fw[k]),
+				 w->zp[k]);
 		/* the residual's gradient plus the block's, on the feature rows
 		 * only: nothing reads the gradient of the x, y rows */
 		memcpy(dnext, dcur, (size_t)c->c3 * bP * sizeof(float));
 		mlde_conv3_dgrad(w->dB, c->c3, b, side, side, 1, m->fw[k], cz, c->c3, dnext, true,
-				 NULL);
+				 NULL, w->dpad);
 		mlde_linear_backward(w->qh, b, c->dh, m->fgw[k], c->c3, NULL, w->dgam, 0,
 				     GRAD(m->fgw[k]), GRAD(m->fgb[k]), w->dqh, 1);
 		mlde_linear_backward(w->qh, b, c->dh, m->fbw[k], c->c3, NULL, w->dbet, 0,
@@ -627,11 +692,11 @@ static void backward(engine *e, worker *w, int tid)
 		mlde_bn_backward2(w->y[l], w->dA, w->dB, cout[l], N, 0, 0, w->mean[l],
 				  w->invstd[l], m->bng[l], w->tot, w->cnt[l], 0);
 		mlde_conv3_wgrad(l ? w->a[l - 1] : w->x0, cin[l], n, Hin, Hin, 2, w->dB, cout[l],
-				 GRAD(m->conv[l]));
+				 GRAD(m->conv[l]), w->xp[l]);
 		if (l == e->frozen)
 			break;
 		mlde_conv3_dgrad(w->dB, cout[l], n, Hin, Hin, 2, m->conv[l], cin[l], cin[l], w->dA,
-				 false, w->dscratch);
+				 false, w->dscratch, w->dpad);
 	}
 }
 
