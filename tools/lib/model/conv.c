@@ -217,15 +217,51 @@ static const float *padded_plane_of(const window *w, int r)
 	return w->xp + (size_t)(r / w->ntaps) * w->n * w->Hp * w->Wp;
 }
 
-/* row r of the window over nseg segments, as row_avx2 writes it */
-static void row_padded(const window *w, const int32_t *base, int r, int nseg, float *d,
-		       size_t panel)
+/* The chunk's panels from the padded copy, a panel at a time: each writes
+ * its kc steps of NR floats in a row.  (Row by row, as row_avx2 goes, the
+ * writes would stride over the panels, whose distance maps them onto a few
+ * sets of the L1 cache.)  A last panel of one segment is zero past it. */
+static void panels_padded(const window *w, const int32_t *base, int k0, int kc, int nseg,
+			  float *dst)
 {
-	const float *plane = padded_plane_of(w, r) + w->tapoff[r % w->ntaps];
+	const float *row[MLDE_GEMM_KC];
 
-	for (int g = 0; g < nseg; g++)
-		memcpy(d + (g / 2) * panel + (g % 2) * 8, plane + base[g], 8 * sizeof *d);
+	for (int k = 0; k < kc; k++)
+		row[k] = padded_plane_of(w, k0 + k) + w->tapoff[(k0 + k) % w->ntaps];
+	for (int g = 0; g < nseg; g += 2, dst += (size_t)kc * NR) {
+		int b0 = base[g], b1 = g + 1 < nseg ? base[g + 1] : -1;
+
+		for (int k = 0; k < kc; k++) {
+			memcpy(dst + k * NR, row[k] + b0, 8 * sizeof *dst);
+			if (b1 >= 0)
+				memcpy(dst + k * NR + 8, row[k] + b1, 8 * sizeof *dst);
+			else
+				memset(dst + k * NR + 8, 0, 8 * sizeof *dst);
+		}
+	}
 }
+
+#ifdef HAVE_AVX2
+/* the same with 32-byte loads and stores (a memcpy of 32 bytes is split in
+ * two under the compiler's generic tuning) */
+AVX2 static void panels_padded_avx2(const window *w, const int32_t *base, int k0, int kc,
+				    int nseg, float *dst)
+{
+	const float *row[MLDE_GEMM_KC];
+
+	for (int k = 0; k < kc; k++)
+		row[k] = padded_plane_of(w, k0 + k) + w->tapoff[(k0 + k) % w->ntaps];
+	for (int g = 0; g < nseg; g += 2, dst += (size_t)kc * NR) {
+		int b0 = base[g], b1 = g + 1 < nseg ? base[g + 1] : -1;
+
+		for (int k = 0; k < kc; k++) {
+			_mm256_storeu_ps(dst + k * NR, _mm256_loadu_ps(row[k] + b0));
+			_mm256_storeu_ps(dst + k * NR + 8, b1 >= 0 ? _mm256_loadu_ps(row[k] + b1)
+								    : _mm256_setzero_ps());
+		}
+	}
+}
+#endif
 
 /* ---- eight pixels of an output row at a time (AVX2) ----
  * Where the output rows are whole eights (Wo % 8 == 0, as in every layer of
@@ -372,10 +408,13 @@ static void pack_window(const mlde_gemm_operand *op, int k0, int kc, int x0, int
 			int32_t base[CHUNK / 8];
 
 			window_bases(w, x0 + q, nq, base);
-			for (int k = 0; k < kc; k++)
-				row_padded(w, base, k0 + k, nq / 8, dst + (size_t)q * kc + k * NR,
-					   (size_t)kc * NR);
-			zero_past(dst + (size_t)q * kc, kc, nq, len);
+#ifdef HAVE_AVX2
+			if (gather != gather_portable) {
+				panels_padded_avx2(w, base, k0, kc, nq / 8, dst + (size_t)q * kc);
+				continue;
+			}
+#endif
+			panels_padded(w, base, k0, kc, nq / 8, dst + (size_t)q * kc);
 			continue;
 		}
 #ifdef HAVE_AVX2
