@@ -105,12 +105,15 @@ static void test_empty(void)
 
 int main(void)
 {
-	/* remainders of every block: MR 6, NR 16, KC 256, MC 132, and the
-	 * engine's own shapes (a K of 27, a K past KC, M past MC, N past NC) */
+	/* remainders of every block: MR 6 (a last panel of 1 to 5 rows, which
+	 * the AVX2 kernels of two and four rows take), NR 16, KC 256, MC 132,
+	 * and the engine's own shapes (a K of 27, a K past KC, M past MC, N
+	 * past NC) */
 	static const int shapes[][3] = { { 1, 1, 1 },	    { 5, 17, 3 },	  { 6, 16, 8 },
 					 { 7, 33, 27 },	    { 32, 300, 27 },	  { 64, 130, 288 },
 					 { 13, 40, 513 },   { 140, 50, 70 },	  { 64, 27, 1100 },
-					 { 300, 70, 64 },   { 20, 4100, 9 } };
+					 { 300, 70, 64 },   { 20, 4100, 9 },	  { 9, 33, 100 },
+					 { 4, 32, 40 } };
 
 	for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
 		for (int t = 0; t < 4; t++)

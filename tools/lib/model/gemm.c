@@ -57,11 +57,82 @@ AVX2 static inline void row_store(float *c, __m256 lo, __m256 hi, bool add)
 	_mm256_storeu_ps(c + 8, hi);
 }
 
+/* A panel's tile past its sum: rows of acc (ROWS <= MR in registers) to C,
+ * by rows where it is whole, through a buffer where it is cut short. */
+#define TILE_STORE(ROWS, ...)                                                       \
+	do {                                                                        \
+		__m256 r_[2 * (ROWS)] = { __VA_ARGS__ };                            \
+		float acc_[MR * NR] __attribute__((aligned(32)));                   \
+		if (mr == (ROWS) && nr == NR) {                                     \
+			for (int i_ = 0; i_ < (ROWS); i_++)                         \
+				row_store(c + (size_t)i_ * ldc, r_[2 * i_],         \
+					  r_[2 * i_ + 1], add);                     \
+			return;                                                     \
+		}                                                                   \
+		for (int i_ = 0; i_ < 2 * (ROWS); i_++)                             \
+			_mm256_store_ps(acc_ + 8 * i_, r_[i_]);                     \
+		store_tile(acc_, c, ldc, mr, nr, add);                              \
+	} while (0)
+
+/* The last panel of an M that is not a multiple of six (64 is ten and
+ * four, 32 five and two) has only its rows summed: the same steps, in the
+ * same order, for each element, so the same bits as the six-row kernel. */
+AVX2 static void kernel_avx2_2(int kc, const float *a, const float *b, float *c, int ldc,
+			       int mr, int nr, bool add)
+{
+	__m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00;
+
+	for (int k = 0; k < kc; k++, a += MR, b += NR) {
+		__m256 b0 = _mm256_load_ps(b), b1 = _mm256_load_ps(b + 8), t;
+
+		t = _mm256_broadcast_ss(a);
+		c00 = _mm256_fmadd_ps(t, b0, c00);
+		c01 = _mm256_fmadd_ps(t, b1, c01);
+		t = _mm256_broadcast_ss(a + 1);
+		c10 = _mm256_fmadd_ps(t, b0, c10);
+		c11 = _mm256_fmadd_ps(t, b1, c11);
+	}
+	TILE_STORE(2, c00, c01, c10, c11);
+}
+
+AVX2 static void kernel_avx2_4(int kc, const float *a, const float *b, float *c, int ldc,
+			       int mr, int nr, bool add)
+{
+	__m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00,
+	       c21 = c00, c30 = c00, c31 = c00;
+
+	for (int k = 0; k < kc; k++, a += MR, b += NR) {
+		__m256 b0 = _mm256_load_ps(b), b1 = _mm256_load_ps(b + 8), t;
+
+		t = _mm256_broadcast_ss(a);
+		c00 = _mm256_fmadd_ps(t, b0, c00);
+		c01 = _mm256_fmadd_ps(t, b1, c01);
+		t = _mm256_broadcast_ss(a + 1);
+		c10 = _mm256_fmadd_ps(t, b0, c10);
+		c11 = _mm256_fmadd_ps(t, b1, c11);
+		t = _mm256_broadcast_ss(a + 2);
+		c20 = _mm256_fmadd_ps(t, b0, c20);
+		c21 = _mm256_fmadd_ps(t, b1, c21);
+		t = _mm256_broadcast_ss(a + 3);
+		c30 = _mm256_fmadd_ps(t, b0, c30);
+		c31 = _mm256_fmadd_ps(t, b1, c31);
+	}
+	TILE_STORE(4, c00, c01, c10, c11, c20, c21, c30, c31);
+}
+
 /* Twelve accumulators, two loads of b and six broadcasts of a a step: the
  * fifteen of the sixteen ymm registers GotoBLAS's 6 x 16 shape is for. */
 AVX2 static void kernel_avx2(int kc, const float *a, const float *b, float *c, int ldc, int mr,
 			     int nr, bool add)
 {
+	if (mr <= 2) {
+		kernel_avx2_2(kc, a, b, c, ldc, mr, nr, add);
+		return;
+	}
+	if (mr <= 4) {
+		kernel_avx2_4(kc, a, b, c, ldc, mr, nr, add);
+		return;
+	}
 	__m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00,
 	       c21 = c00, c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
 
@@ -93,21 +164,7 @@ AVX2 static void kernel_avx2(int kc, const float *a, const float *b, float *c, i
 		c50 = _mm256_fmadd_ps(t, b0, c50);
 		c51 = _mm256_fmadd_ps(t, b1, c51);
 	}
-	if (mr == MR && nr == NR) {
-		row_store(c, c00, c01, add);
-		row_store(c + (size_t)ldc, c10, c11, add);
-		row_store(c + 2 * (size_t)ldc, c20, c21, add);
-		row_store(c + 3 * (size_t)ldc, c30, c31, add);
-		row_store(c + 4 * (size_t)ldc, c40, c41, add);
-		row_store(c + 5 * (size_t)ldc, c50, c51, add);
-		return;
-	}
-	float acc[MR * NR] __attribute__((aligned(32)));
-	__m256 r[2 * MR] = { c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51 };
-
-	for (int i = 0; i < 2 * MR; i++)
-		_mm256_store_ps(acc + 8 * i, r[i]);
-	store_tile(acc, c, ldc, mr, nr, add);
+	TILE_STORE(6, c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51);
 }
 #endif
 
