@@ -254,7 +254,12 @@ AVX2 static void panels_padded_avx2(const window *w, const int32_t *base, int k0
 	for (int g = 0; g < nseg; g += 2, dst += (size_t)kc * NR) {
 		int b0 = base[g], b1 = g + 1 < nseg ? base[g + 1] : -1;
 
+		/* the rows' lines two panels on, whose reads jump from plane
+		 * to plane where the hardware's prefetchers lose them */
+		int pf = g + 4 < nseg ? base[g + 4] : b0;
+
 		for (int k = 0; k < kc; k++) {
+			_mm_prefetch((const char *)(row[k] + pf), _MM_HINT_T0);
 			_mm256_storeu_ps(dst + k * NR, _mm256_loadu_ps(row[k] + b0));
 			_mm256_storeu_ps(dst + k * NR + 8, b1 >= 0 ? _mm256_loadu_ps(row[k] + b1)
 								    : _mm256_setzero_ps());
