@@ -149,12 +149,9 @@ AVX2 static inline void pad_row_s1_avx2(const float *x, int W, float *d)
 }
 #endif
 
-bool mlde_conv3_paddable(int H, int W, int s)
+bool mlde_conv3_paddable(int W, int s)
 {
-	int Wo = mlde_conv_out(W, 3, s);
-
-	(void)H;
-	return Wo % 8 == 0 && (s == 1 || W % 2 == 0);
+	return mlde_conv_out(W, 3, s) % 8 == 0 && (s == 1 || W % 2 == 0);
 }
 
 void mlde_conv3_pad(const float *x, int C, int n, int H, int W, int s, float *xp)
@@ -170,16 +167,19 @@ void mlde_conv3_pad(const float *x, int C, int n, int H, int W, int s, float *xp
 			d[(size_t)(H + 1) * Wp + i] = 0;
 		}
 		for (int iy = 0; iy < H; iy++) {
+			const float *row = x + (size_t)iy * W;
+			float *to = d + (size_t)(iy + 1) * Wp;
+
 #ifdef HAVE_AVX2
 			if (avx2 && W % (8 * s) == 0) {
 				if (s == 1)
-					pad_row_s1_avx2(x + (size_t)iy * W, W, d + (size_t)(iy + 1) * Wp);
+					pad_row_s1_avx2(row, W, to);
 				else
-					pad_row_s2_avx2(x + (size_t)iy * W, W, d + (size_t)(iy + 1) * Wp);
+					pad_row_s2_avx2(row, W, to);
 				continue;
 			}
 #endif
-			pad_row(x + (size_t)iy * W, W, s, d + (size_t)(iy + 1) * Wp);
+			pad_row(row, W, s, to);
 		}
 	}
 }
@@ -187,7 +187,7 @@ void mlde_conv3_pad(const float *x, int C, int n, int H, int W, int s, float *xp
 /* the window reads the padded copy xp of its x */
 static void window_padded(window *w, const float *xp)
 {
-	if (!xp || !mlde_conv3_paddable(w->H, w->W, w->s))
+	if (!xp || !mlde_conv3_paddable(w->W, w->s))
 		return;
 	w->xp = xp;
 	w->Hp = w->H + 2;
@@ -630,7 +630,7 @@ static void dgrad_s1(const float *dy, int F, int n, int H, int W, const float *w
 
 	for (int t = 0; t < 9; t++)
 		tw.tap[t] = 8 - t;
-	if (pad && mlde_conv3_paddable(H, W, 1)) {
+	if (pad && mlde_conv3_paddable(W, 1)) {
 		mlde_conv3_pad(dy, F, n, H, W, 1, pad);
 		window_padded(&win, pad);
 	}
@@ -689,7 +689,7 @@ static void dgrad_s2(const float *dy, int F, int n, int H, int W, const float *w
 	const float *padded = NULL;
 
 	/* the four products read one padded copy of dy */
-	if (pad && mlde_conv3_paddable(Ho, Wo, 1)) {
+	if (pad && mlde_conv3_paddable(Wo, 1)) {
 		mlde_conv3_pad(dy, F, n, Ho, Wo, 1, pad);
 		padded = pad;
 	}

@@ -36,7 +36,7 @@ void mlde_conv3_dgrad(const float *dy, int F, int n, int H, int W, int s, const 
  * with each row's even columns apart from its odd ones.  Paddable: the
  * output rows are whole eights (Wo % 8 == 0), and at stride 2 W is even. */
 size_t mlde_conv3_pad_floats(int C, int n, int H, int W);
-bool mlde_conv3_paddable(int H, int W, int s);
+bool mlde_conv3_paddable(int W, int s);
 void mlde_conv3_pad(const float *x, int C, int n, int H, int W, int s, float *xp);
 
 #endif

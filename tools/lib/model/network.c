@@ -107,14 +107,16 @@ static void pads_init(worker *w, const mlde_model_cfg *c, int bmax, bool train)
 	for (int l = 0; l < 3; l++) {
 		int H = c->size >> l;
 
-		if (mlde_conv3_paddable(H, H, 2))
+		if (mlde_conv3_paddable(H, 2))
 			len[l] = mlde_conv3_pad_floats(cin[l], bmax, H, H);
-		if (mlde_conv3_paddable(H / 2, H / 2, 1))
+		/* the input gradient's dy, of every layer but the first (the
+		 * image has none) */
+		if (l > 0 && mlde_conv3_paddable(H / 2, 1))
 			dmost = zmax(dmost, mlde_conv3_pad_floats(cout[l], bmax, H / 2, H / 2));
 	}
-	for (int k = 0; k < c->nfilm && mlde_conv3_paddable(side, side, 1); k++)
+	for (int k = 0; k < c->nfilm && mlde_conv3_paddable(side, 1); k++)
 		len[3 + k] = mlde_conv3_pad_floats(cz, bmax, side, side);
-	if (mlde_conv3_paddable(side, side, 1))
+	if (mlde_conv3_paddable(side, 1))
 		dmost = zmax(dmost, mlde_conv3_pad_floats(c->c3, bmax, side, side));
 	for (int i = 0; i < 3 + c->nfilm; i++)
 		most = zmax(most, len[i]);
