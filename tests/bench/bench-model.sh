@@ -1,9 +1,10 @@
 # The builtin model on the default world's base set (batch 64, the loop's
 # settings): training samples/s of mlde-train, set against two peers
 # measured in the same runs on the same threads -- OpenBLAS sgemm's rate
-# (mlde-train --bench times it right after training) and a PyTorch model of
-# the same architecture on the same items, images decoded once
-# (tests/bench/torch-model.py) -- then evaluation items/s.  Runs alternate
+# (mlde-train --bench times it just before and just after the training,
+# and takes the mean) and a PyTorch model of the same architecture on the
+# same items, images decoded once (tests/bench/torch-model.py) -- then
+# evaluation items/s.  Runs alternate
 # mlde-train and the peer so that a change in the machine's load falls on
 # both; each figure is the median of BENCH_RUNS runs with its range.
 # Goals (issue 16): at least 0.60 of sgemm's rate, at least 3x PyTorch.

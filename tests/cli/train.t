@@ -35,6 +35,19 @@ like err '400 items, 400 images, 4 epochs in [0-9.]+ s: [0-9]+ samples/s' \
 	"training: one summary line"
 is "$(wc -l < err | tr -d ' ')" 1 "training: only that line when stderr is not a terminal"
 holds "training: the model written, no .tmp left" test -f m1 -a ! -e m1.tmp
+
+# --bench: sgemm timed on both sides of the training, the ratio against
+# their mean
+run mlde-train -o mb --images w --epochs 1 --batch 16 --seed 5 --bench w/base.jsonl.zst
+is "$status" 0 "--bench: status 0"
+like err 'sgemm alone on 1 thread: [0-9.]+ GFLOP/s \([0-9.]+ before the training, [0-9.]+ after\); training reached [0-9.]+% of it' \
+	"--bench: sgemm before and after, and the fraction"
+is "$(sed -n 's/.*: \([0-9.]*\) GFLOP\/s (\([0-9.]*\) before the training, \([0-9.]*\) after).*/\1 \2 \3/p' err |
+	awk '{ d = $1 - ($2 + $3) / 2; print (d < 0.051 && d > -0.051) }')" 1 \
+	"--bench: the peer is the mean of the two"
+is "$(sed -n 's/.* \([0-9.]*\) GFLOP\/s; last epoch.*/\1/p; s/.*: \([0-9.]*\) GFLOP\/s (.*reached \([0-9.]*\)% of it/\1 \2/p' err |
+	tr '\n' ' ' | awk '{ d = 100 * $1 / $2 - $3; print (d < 0.2 && d > -0.2) }')" 1 \
+	"--bench: the fraction is the training's rate over the peer's"
 mlde-eval -m m1 --images w test.jsonl > ev 2> everr
 acc=$(zstd -dcf ev | jq -s 'map(select(.correct)) | length / 40')
 is "$(awk -v a="$acc" 'BEGIN { print (a >= 0.8) }')" 1 \
