@@ -212,9 +212,11 @@ static void window_bases(const window *w, int j0, int nj, int32_t *base)
 	}
 }
 
-static const float *padded_plane_of(const window *w, int r)
+/* where row r of the window (channel r / ntaps, tap r % ntaps) reads its
+ * segments in the padded copy: base[g] floats on */
+static const float *padded_row(const window *w, int r)
 {
-	return w->xp + (size_t)(r / w->ntaps) * w->n * w->Hp * w->Wp;
+	return w->xp + (size_t)(r / w->ntaps) * w->n * w->Hp * w->Wp + w->tapoff[r % w->ntaps];
 }
 
 /* The chunk's panels from the padded copy, a panel at a time: each writes
@@ -227,7 +229,7 @@ static void panels_padded(const window *w, const int32_t *base, int k0, int kc, 
 	const float *row[MLDE_GEMM_KC];
 
 	for (int k = 0; k < kc; k++)
-		row[k] = padded_plane_of(w, k0 + k) + w->tapoff[(k0 + k) % w->ntaps];
+		row[k] = padded_row(w, k0 + k);
 	for (int g = 0; g < nseg; g += 2, dst += (size_t)kc * NR) {
 		int b0 = base[g], b1 = g + 1 < nseg ? base[g + 1] : -1;
 
@@ -250,7 +252,7 @@ AVX2 static void panels_padded_avx2(const window *w, const int32_t *base, int k0
 	const float *row[MLDE_GEMM_KC];
 
 	for (int k = 0; k < kc; k++)
-		row[k] = padded_plane_of(w, k0 + k) + w->tapoff[(k0 + k) % w->ntaps];
+		row[k] = padded_row(w, k0 + k);
 	for (int g = 0; g < nseg; g += 2, dst += (size_t)kc * NR) {
 		int b0 = base[g], b1 = g + 1 < nseg ? base[g + 1] : -1;
 
@@ -459,7 +461,7 @@ AVX2 static void panel_t_padded_avx2(const window *w, const int32_t *base, int n
 	const float *row[NR];
 
 	for (int i = 0; i < nr; i++)
-		row[i] = padded_plane_of(w, r0 + i) + w->tapoff[(r0 + i) % w->ntaps];
+		row[i] = padded_row(w, r0 + i);
 	for (int g = 0; g < nseg; g++) {
 		__m256 v[NR];
 
@@ -483,7 +485,7 @@ static void panel_t_padded(const window *w, const int32_t *base, int nseg, int r
 	const float *from[NR];
 
 	for (int i = 0; i < nr; i++) {
-		const float *row = padded_plane_of(w, r0 + i) + w->tapoff[(r0 + i) % w->ntaps];
+		const float *row = padded_row(w, r0 + i);
 
 		for (int g = 0; g < nseg; g++)
 			memcpy(rows[i] + 8 * g, row + base[g], 8 * sizeof(float));

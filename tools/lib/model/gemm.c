@@ -74,6 +74,15 @@ AVX2 static inline void row_store(float *c, __m256 lo, __m256 hi, bool add)
 		store_tile(acc_, c, ldc, mr, nr, add);                              \
 	} while (0)
 
+/* One step of the sum for row i of the tile: a[i] broadcast against the
+ * two halves of b's sixteen, into that row's two accumulators. */
+#define ROW_STEP(i, lo, hi)                                  \
+	do {                                                 \
+		__m256 t_ = _mm256_broadcast_ss(a + (i));    \
+		lo = _mm256_fmadd_ps(t_, b0, lo);            \
+		hi = _mm256_fmadd_ps(t_, b1, hi);            \
+	} while (0)
+
 /* The last panel of an M that is not a multiple of six (64 is ten and
  * four, 32 five and two) has only its rows summed: the same steps, in the
  * same order, for each element, so the same bits as the six-row kernel. */
@@ -83,14 +92,10 @@ AVX2 static void kernel_avx2_2(int kc, const float *a, const float *b, float *c,
 	__m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00;
 
 	for (int k = 0; k < kc; k++, a += MR, b += NR) {
-		__m256 b0 = _mm256_load_ps(b), b1 = _mm256_load_ps(b + 8), t;
+		__m256 b0 = _mm256_load_ps(b), b1 = _mm256_load_ps(b + 8);
 
-		t = _mm256_broadcast_ss(a);
-		c00 = _mm256_fmadd_ps(t, b0, c00);
-		c01 = _mm256_fmadd_ps(t, b1, c01);
-		t = _mm256_broadcast_ss(a + 1);
-		c10 = _mm256_fmadd_ps(t, b0, c10);
-		c11 = _mm256_fmadd_ps(t, b1, c11);
+		ROW_STEP(0, c00, c01);
+		ROW_STEP(1, c10, c11);
 	}
 	TILE_STORE(2, c00, c01, c10, c11);
 }
@@ -102,20 +107,12 @@ AVX2 static void kernel_avx2_4(int kc, const float *a, const float *b, float *c,
 	       c21 = c00, c30 = c00, c31 = c00;
 
 	for (int k = 0; k < kc; k++, a += MR, b += NR) {
-		__m256 b0 = _mm256_load_ps(b), b1 = _mm256_load_ps(b + 8), t;
+		__m256 b0 = _mm256_load_ps(b), b1 = _mm256_load_ps(b + 8);
 
-		t = _mm256_broadcast_ss(a);
-		c00 = _mm256_fmadd_ps(t, b0, c00);
-		c01 = _mm256_fmadd_ps(t, b1, c01);
-		t = _mm256_broadcast_ss(a + 1);
-		c10 = _mm256_fmadd_ps(t, b0, c10);
-		c11 = _mm256_fmadd_ps(t, b1, c11);
-		t = _mm256_broadcast_ss(a + 2);
-		c20 = _mm256_fmadd_ps(t, b0, c20);
-		c21 = _mm256_fmadd_ps(t, b1, c21);
-		t = _mm256_broadcast_ss(a + 3);
-		c30 = _mm256_fmadd_ps(t, b0, c30);
-		c31 = _mm256_fmadd_ps(t, b1, c31);
+		ROW_STEP(0, c00, c01);
+		ROW_STEP(1, c10, c11);
+		ROW_STEP(2, c20, c21);
+		ROW_STEP(3, c30, c31);
 	}
 	TILE_STORE(4, c00, c01, c10, c11, c20, c21, c30, c31);
 }
@@ -143,26 +140,14 @@ AVX2 static void kernel_avx2(int kc, const float *a, const float *b, float *c, i
 	}
 
 	for (int k = 0; k < kc; k++, a += MR, b += NR) {
-		__m256 b0 = _mm256_load_ps(b), b1 = _mm256_load_ps(b + 8), t;
+		__m256 b0 = _mm256_load_ps(b), b1 = _mm256_load_ps(b + 8);
 
-		t = _mm256_broadcast_ss(a);
-		c00 = _mm256_fmadd_ps(t, b0, c00);
-		c01 = _mm256_fmadd_ps(t, b1, c01);
-		t = _mm256_broadcast_ss(a + 1);
-		c10 = _mm256_fmadd_ps(t, b0, c10);
-		c11 = _mm256_fmadd_ps(t, b1, c11);
-		t = _mm256_broadcast_ss(a + 2);
-		c20 = _mm256_fmadd_ps(t, b0, c20);
-		c21 = _mm256_fmadd_ps(t, b1, c21);
-		t = _mm256_broadcast_ss(a + 3);
-		c30 = _mm256_fmadd_ps(t, b0, c30);
-		c31 = _mm256_fmadd_ps(t, b1, c31);
-		t = _mm256_broadcast_ss(a + 4);
-		c40 = _mm256_fmadd_ps(t, b0, c40);
-		c41 = _mm256_fmadd_ps(t, b1, c41);
-		t = _mm256_broadcast_ss(a + 5);
-		c50 = _mm256_fmadd_ps(t, b0, c50);
-		c51 = _mm256_fmadd_ps(t, b1, c51);
+		ROW_STEP(0, c00, c01);
+		ROW_STEP(1, c10, c11);
+		ROW_STEP(2, c20, c21);
+		ROW_STEP(3, c30, c31);
+		ROW_STEP(4, c40, c41);
+		ROW_STEP(5, c50, c51);
 	}
 	TILE_STORE(6, c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51);
 }
