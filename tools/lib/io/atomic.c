@@ -20,6 +20,7 @@ struct mlde_atomic {
 	int slot;    /* our index in live[]; -1 for none */
 	bool ready;  /* synced and closed: only the rename is left */
 	bool no_sync;  /* the caller syncs the file system (mlde_atomic_sync_fs) */
+	bool in_place; /* PATH itself is written, and removed on failure */
 };
 
 /* The .tmp paths being written, for a signal handler to remove.  Slots are
@@ -122,6 +123,31 @@ mlde_atomic *mlde_atomic_open(const char *path, mlde_error *err)
 	return a;
 }
 
+mlde_atomic *mlde_atomic_open_in_place(const char *path, mlde_error *err)
+{
+	mlde_atomic *a = mlde_xcalloc(1, sizeof *a);
+
+	a->fd = -1;
+	a->path = mlde_xstrdup(path);
+	a->in_place = a->no_sync = true;
+	/* registered before it exists, as a .tmp is: a signal removes it */
+	a->slot = live_add(a->path);
+	if (a->slot < 0) {
+		mlde_error_set(err, MLDE_EXIT_INTERNAL,
+			       "%s: more than %d files being written at once", path,
+			       MLDE_ATOMIC_LIVE_MAX);
+		atomic_free(a);
+		return NULL;
+	}
+	a->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+	if (a->fd < 0) {
+		mlde_error_set(err, MLDE_EXIT_IO, "%s: %s", path, strerror(errno));
+		atomic_free(a);
+		return NULL;
+	}
+	return a;
+}
+
 int mlde_atomic_fd(const mlde_atomic *a)
 {
 	return a->fd;
@@ -165,7 +191,7 @@ const char *mlde_atomic_name(const mlde_atomic *a)
 
 bool mlde_atomic_is_through(const mlde_atomic *a)
 {
-	return !a->tmp;
+	return !a->tmp && !a->in_place;
 }
 
 /* Flush the stream, if any, and fsync a .tmp: 0, or an errno value with
@@ -243,8 +269,8 @@ int mlde_atomic_commit(mlde_atomic *a, mlde_error *err)
 			       a->path, strerror(errno));
 		rc = -1;
 	}
-	if (rc < 0 && a->tmp)
-		unlink(a->tmp);
+	if (rc < 0 && (a->tmp || a->in_place))
+		unlink(mlde_atomic_name(a));
 	atomic_free(a);
 	return rc;
 }
@@ -254,7 +280,7 @@ void mlde_atomic_abort(mlde_atomic *a)
 	if (!a)
 		return;
 	close_file(a);
-	if (a->tmp)
-		unlink(a->tmp);
+	if (a->tmp || a->in_place)
+		unlink(mlde_atomic_name(a));
 	atomic_free(a);
 }

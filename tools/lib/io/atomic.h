@@ -20,6 +20,14 @@ typedef struct mlde_atomic mlde_atomic;
 /* Open path for writing.  NULL with err set (MLDE_EXIT_IO naming the file
  * that could not be created: PATH.tmp, or PATH when writing through). */
 mlde_atomic *mlde_atomic_open(const char *path, mlde_error *err);
+/* Open path itself for writing, with no .tmp, no rename and no fsync:
+ * for many small files that nothing names until a later commit (the
+ * world's images, named by its sets, which are committed once
+ * mlde_atomic_sync_fs has synced them all).  Abort, a failed commit or a
+ * signal through mlde_atomic_unlink_live removes PATH.  A rename and a
+ * stat a file cost a third of the world's time in the kernel.  NULL with
+ * err set. */
+mlde_atomic *mlde_atomic_open_in_place(const char *path, mlde_error *err);
 /* The file descriptor to write to; owned by a, closed by commit or abort. */
 int mlde_atomic_fd(const mlde_atomic *a);
 /* A stdio stream over the same file, made on first call; NULL with err set

@@ -300,13 +300,11 @@ static int write_file(const char *path, const mlde_image *img, bool sync, mlde_e
 		mlde_buf_free(&bytes);
 		return -1;
 	}
-	file = mlde_atomic_open(path, err);
+	file = sync ? mlde_atomic_open(path, err) : mlde_atomic_open_in_place(path, err);
 	if (!file) {
 		mlde_buf_free(&bytes);
 		return -1;
 	}
-	if (!sync)
-		mlde_atomic_no_sync(file);
 	rc = mlde_atomic_write(file, bytes.p, bytes.len, err);
 	mlde_buf_free(&bytes);
 	if (rc < 0) {
