@@ -181,9 +181,55 @@ static void test_pad_layout(void)
 	TAP_OK(ok, "pad at stride 1: the row inside a zero border");
 }
 
+/* A batch norm's map written straight into the padded copy: the same
+ * floats as mlde_bn_forward (with its ReLU) then mlde_conv3_pad, on both
+ * paths, at strides 1 and 2; and the convolutions on that copy alone (x
+ * NULL) give the same bits as on x and its copy. */
+static void test_pad_affine(int C, int n, int H, int s)
+{
+	size_t nx = (size_t)C * n * H * H, np = mlde_conv3_pad_floats(C, n, H, H);
+	int F = 8, Ho = mlde_conv_out(H, 3, s);
+	size_t ny = (size_t)F * n * Ho * Ho, nw = (size_t)F * 9 * C;
+	float *y = rand_floats(nx), *mean = rand_floats((size_t)C), *invstd = rand_floats((size_t)C);
+	float *gamma = rand_floats((size_t)C), *beta = rand_floats((size_t)C);
+	float *scale = malloc((size_t)C * sizeof(float)), *shift = malloc((size_t)C * sizeof(float));
+	float *a = malloc(nx * sizeof(float)), *want = malloc(np * sizeof(float));
+	float *got = malloc(np * sizeof(float)), *w = rand_floats(nw), *dy = rand_floats(ny);
+	float *o1 = malloc(ny * sizeof(float)), *o2 = malloc(ny * sizeof(float));
+	float *dw1 = calloc(nw, sizeof(float)), *dw2 = calloc(nw, sizeof(float));
+	bool same = true;
+
+	for (int c = 0; c < C; c++)
+		invstd[c] += 1;
+	mlde_bn_forward(y, a, C, (size_t)n * H * H, mean, invstd, gamma, beta, 1);
+	mlde_bn_affine(C, mean, invstd, gamma, beta, scale, shift);
+	for (int port = 0; port < 2; port++) {
+		mlde_gemm_portable(port);
+		mlde_conv3_pad(a, C, n, H, H, s, want);
+		memset(got, 0x7f, np * sizeof(float));
+		mlde_conv3_pad_affine(y, C, n, H, H, s, scale, shift, got);
+		same = same && memcmp(got, want, np * sizeof(float)) == 0;
+	}
+	mlde_gemm_portable(false);
+	TAP_OK(same, "pad_affine, %d channels of %d x %dx%d at stride %d: the batch norm's floats, "
+	       "padded (both paths)", C, n, H, H, s);
+	mlde_conv3_forward(a, C, n, H, H, s, w, F, o1, want);
+	mlde_conv3_forward(NULL, C, n, H, H, s, w, F, o2, got);
+	mlde_conv3_wgrad(a, C, n, H, H, s, dy, F, dw1, want);
+	mlde_conv3_wgrad(NULL, C, n, H, H, s, dy, F, dw2, got);
+	TAP_OK(memcmp(o1, o2, ny * sizeof(float)) == 0 && memcmp(dw1, dw2, nw * sizeof(float)) == 0,
+	       "forward and weight gradient on the padded copy alone (x NULL): the same bits");
+	free(y); free(mean); free(invstd); free(gamma); free(beta); free(scale); free(shift);
+	free(a); free(want); free(got); free(w); free(dy); free(o1); free(o2); free(dw1);
+	free(dw2);
+}
+
 int main(void)
 {
 	test_pad_layout();
+	test_pad_affine(3, 2, 32, 2);
+	test_pad_affine(5, 3, 16, 2);
+	test_pad_affine(4, 2, 8, 1);
 	/* the stem's shapes, small: 3 -> 32 at stride 2, then 32 -> 64 */
 	test_case(3, 3, 8, 2, 16, 2, false);
 	test_case(5, 5, 7, 3, 8, 2, false);

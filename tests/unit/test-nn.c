@@ -217,7 +217,23 @@ static void test_bn(int film, int relu)
 	bn_loss(&b);
 	memcpy(dout, b.r, n * sizeof(float));
 	mlde_bn_backward1(b.x, b.out, dout, b.C, b.N, film ? b.nitems : 0, b.gsize, b.mean,
-			  b.invstd, b.gamma, relu, sums, dg, db);
+			  b.invstd, b.gamma, b.beta, relu, sums, dg, db);
+	if (relu) {
+		/* without out, the mask is the forward's own: the same bits */
+		float *d2 = malloc(n * sizeof(float)), *dg2 = calloc(np, sizeof(float));
+		float *db2 = calloc(np, sizeof(float));
+		double *sums2 = calloc(2 * (size_t)b.C, sizeof(double));
+
+		memcpy(d2, b.r, n * sizeof(float));
+		mlde_bn_backward1(b.x, NULL, d2, b.C, b.N, film ? b.nitems : 0, b.gsize, b.mean,
+				  b.invstd, b.gamma, b.beta, relu, sums2, dg2, db2);
+		TAP_OK(memcmp(d2, dout, n * sizeof(float)) == 0 &&
+		       memcmp(dg2, dg, np * sizeof(float)) == 0 &&
+		       memcmp(db2, db, np * sizeof(float)) == 0 &&
+		       memcmp(sums2, sums, 2 * (size_t)b.C * sizeof(double)) == 0,
+		       "%s + ReLU: the mask recomputed without out gives the same bits", what);
+		free(d2); free(dg2); free(db2); free(sums2);
+	}
 	mlde_bn_backward2(b.x, dout, dx, b.C, b.N, film ? b.nitems : 0, b.gsize, b.mean, b.invstd,
 			  b.gamma, sums, (double)b.N, 0);
 	TAP_OK(check_coords(b.x, dx, n, bn_loss, &b, 1e-3) < 2e-2, "%s%s: input gradient", what,

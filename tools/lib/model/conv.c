@@ -184,6 +184,107 @@ void mlde_conv3_pad(const float *x, int C, int n, int H, int W, int s, float *xp
 	}
 }
 
+/* ---- the padded copy made by its producer ----
+ * A batch norm and its ReLU write the next convolution's padded copy
+ * directly, max(0, scale * x + shift) a row at a time, so the normalised
+ * map itself is never written and read back.  The product and the sum are
+ * rounded one by one (no fused multiply-add), as mlde_bn_forward rounds
+ * them: the copy holds the very floats that map would. */
+
+static inline float affine_relu(float x, float a, float b)
+{
+	float u = a * x + b;
+
+	return u > 0 ? u : 0;
+}
+
+static void pad_row_affine(const float *x, int W, int s, float a, float b, float *d)
+{
+	if (s == 1) {
+		d[0] = 0;
+		for (int i = 0; i < W; i++)
+			d[1 + i] = affine_relu(x[i], a, b);
+		d[W + 1] = 0;
+		return;
+	}
+	for (int q = 0; q < W / 2; q++) {
+		d[q] = affine_relu(x[2 * q], a, b);
+		d[W / 2 + 1 + q] = affine_relu(x[2 * q + 1], a, b);
+	}
+	d[W / 2] = 0;
+	d[W + 1] = 0;
+}
+
+#ifdef HAVE_AVX2
+AVX2 static inline __m256 affine_relu8(__m256 x, __m256 a, __m256 b)
+{
+	/* max(u, 0) is u where u > 0 and 0 otherwise, NaN included, as above */
+	return _mm256_max_ps(_mm256_add_ps(_mm256_mul_ps(a, x), b), _mm256_setzero_ps());
+}
+
+/* as pad_row_s2_avx2, on the affine map (W % 16 == 0) */
+AVX2 static void pad_row_affine_s2_avx2(const float *x, int W, float a, float b, float *d)
+{
+	__m256 va = _mm256_set1_ps(a), vb = _mm256_set1_ps(b);
+
+	for (int q = 0; q < W / 2; q += 8) {
+		__m256 lo = affine_relu8(_mm256_loadu_ps(x + 2 * q), va, vb);
+		__m256 hi = affine_relu8(_mm256_loadu_ps(x + 2 * q + 8), va, vb);
+		__m256d e = _mm256_castps_pd(_mm256_shuffle_ps(lo, hi, 0x88));
+		__m256d o = _mm256_castps_pd(_mm256_shuffle_ps(lo, hi, 0xdd));
+
+		_mm256_storeu_ps(d + q, _mm256_castpd_ps(_mm256_permute4x64_pd(e, 0xd8)));
+		_mm256_storeu_ps(d + W / 2 + 1 + q,
+				 _mm256_castpd_ps(_mm256_permute4x64_pd(o, 0xd8)));
+	}
+	d[W / 2] = 0;
+	d[W + 1] = 0;
+}
+
+/* and at stride 1 (W % 8 == 0) */
+AVX2 static void pad_row_affine_s1_avx2(const float *x, int W, float a, float b, float *d)
+{
+	__m256 va = _mm256_set1_ps(a), vb = _mm256_set1_ps(b);
+
+	d[0] = 0;
+	for (int i = 0; i < W; i += 8)
+		_mm256_storeu_ps(d + 1 + i, affine_relu8(_mm256_loadu_ps(x + i), va, vb));
+	d[W + 1] = 0;
+}
+#endif
+
+void mlde_conv3_pad_affine(const float *x, int C, int n, int H, int W, int s,
+			   const float *scale, const float *shift, float *xp)
+{
+	int Wp = W + 2;
+	bool avx2 = gather_here() != gather_portable;
+
+	for (size_t p = 0; p < (size_t)C * n; p++, x += (size_t)H * W) {
+		float *d = xp + p * (H + 2) * Wp;
+		float a = scale[p / (size_t)n], b = shift[p / (size_t)n];
+
+		for (int i = 0; i < Wp; i++) {
+			d[i] = 0;
+			d[(size_t)(H + 1) * Wp + i] = 0;
+		}
+		for (int iy = 0; iy < H; iy++) {
+			const float *row = x + (size_t)iy * W;
+			float *to = d + (size_t)(iy + 1) * Wp;
+
+#ifdef HAVE_AVX2
+			if (avx2 && W % (8 * s) == 0) {
+				if (s == 1)
+					pad_row_affine_s1_avx2(row, W, a, b, to);
+				else
+					pad_row_affine_s2_avx2(row, W, a, b, to);
+				continue;
+			}
+#endif
+			pad_row_affine(row, W, s, a, b, to);
+		}
+	}
+}
+
 /* the window reads the padded copy xp of its x */
 static void window_padded(window *w, const float *xp)
 {

@@ -38,5 +38,12 @@ void mlde_conv3_dgrad(const float *dy, int F, int n, int H, int W, int s, const 
 size_t mlde_conv3_pad_floats(int C, int n, int H, int W);
 bool mlde_conv3_paddable(int W, int s);
 void mlde_conv3_pad(const float *x, int C, int n, int H, int W, int s, float *xp);
+/* The padded copy of max(0, scale[c] x + shift[c]) over channel c of x
+ * (a batch norm and its ReLU: mlde_bn_affine), made without writing that
+ * map: the same floats mlde_bn_forward would give it.  Where the copy is
+ * given to mlde_conv3_forward or _wgrad of a paddable shape, their x is
+ * not read and may be NULL. */
+void mlde_conv3_pad_affine(const float *x, int C, int n, int H, int W, int s,
+			   const float *scale, const float *shift, float *xp);
 
 #endif

@@ -29,6 +29,7 @@ typedef struct worker {
 	 * state, kept for the weight gradient in training and one buffer for
 	 * all in inference; and in training, of an input gradient's dy */
 	float *xp[3], *zp[MLDE_FILM_MAX], *dpad;
+	float *scale, *shift;  /* a batch norm as an affine map (mlde_bn_affine) */
 	float *z[MLDE_FILM_MAX + 1], *yf[MLDE_FILM_MAX], *rf[MLDE_FILM_MAX];
 	float *gam[MLDE_FILM_MAX], *bet[MLDE_FILM_MAX];
 	float *yh, *G, *e, *q1, *qu, *qh, *v, *hu, *hz, *ob, *av, *sc;
@@ -149,6 +150,13 @@ static void pads_free(worker *w)
 	free(w->dpad);
 }
 
+/* Stem layer l's batch norm writes the padded copy the next layer reads
+ * (mlde_conv3_pad_affine) rather than a[l]: wherever that layer has one. */
+static bool padded_by_bn(const worker *w, int l)
+{
+	return l < 2 && w->xp[l + 1];
+}
+
 static void worker_init(worker *w, const mlde_model *m, int bmax, bool train)
 {
 	const mlde_model_cfg *c = &m->cfg;
@@ -174,13 +182,19 @@ static void worker_init(worker *w, const mlde_model *m, int bmax, bool train)
 	 * normalised (only the backward would), and the normalisation goes
 	 * element by element: in place there, on less memory to fault in
 	 * (forward() must keep to that if it changes). */
+	pads_init(w, c, bmax, train);
 	w->x0 = falloc(3 * n * S * S);
 	w->y[0] = falloc((size_t)c->c1 * n * s2);
-	w->a[0] = train ? falloc((size_t)c->c1 * n * s2) : w->y[0];
 	w->y[1] = falloc((size_t)c->c2 * n * s4);
-	w->a[1] = train ? falloc((size_t)c->c2 * n * s4) : w->y[1];
 	w->y[2] = falloc((size_t)c->c3 * n * P);
-	w->a[2] = train ? falloc((size_t)c->c3 * n * P) : w->y[2];
+	for (int l = 0; l < 3; l++) {
+		size_t len[3] = { (size_t)c->c1 * n * s2, (size_t)c->c2 * n * s4,
+				  (size_t)c->c3 * n * P };
+
+		/* inference normalises in place; where a padded copy takes
+		 * the map, there is no a[l] at all */
+		w->a[l] = padded_by_bn(w, l) ? NULL : train ? falloc(len[l]) : w->y[l];
+	}
 	for (int k = 0; k <= c->nfilm; k++)
 		w->z[k] = falloc(cz * bP);
 	for (int k = 0; k < c->nfilm; k++) {
@@ -218,7 +232,8 @@ static void worker_init(worker *w, const mlde_model *m, int bmax, bool train)
 	w->var = falloc((size_t)cm);
 	w->lsum = mlde_xcalloc(2 * (size_t)cm + 1, sizeof(double));
 	w->tot = mlde_xcalloc(2 * (size_t)cm + 1, sizeof(double));
-	pads_init(w, c, bmax, train);
+	w->scale = falloc((size_t)cm);
+	w->shift = falloc((size_t)cm);
 	if (!train)
 		return;
 	w->dscratch = falloc(zmax((size_t)c->c1 * n * s2, (size_t)c->c2 * n * s4));
@@ -267,7 +282,7 @@ static void worker_free(worker *w)
 		       w->dzA, w->dzB, w->dr, w->dv, w->dqh, w->dhz, w->dgam, w->dbet, w->de,
 		       w->dob, w->dav, w->dsc, w->g, w->q1, w->K, w->Q, w->alpha, w->alog,
 		       w->dq1, w->dK, w->dQ, w->hu, w->qu, w->qm, w->qis, w->hm, w->his,
-		       w->dhu, w->dqu };
+		       w->dhu, w->dqu, w->scale, w->shift };
 
 	for (size_t i = 0; i < sizeof ps / sizeof *ps; i++)
 		free(ps[i]);
@@ -461,13 +476,23 @@ static void forward(engine *e, worker *w, int tid)
 		int Ho = H / 2;
 		size_t N = (size_t)n * Ho * Ho;
 
-		if (w->xp[l])
+		if (w->xp[l] && in)
 			mlde_conv3_pad(in, cin[l], n, H, H, 2, w->xp[l]);
 		mlde_conv3_forward(in, cin[l], n, H, H, 2, m->conv[l], cout[l], w->y[l], w->xp[l]);
 		site_stats(e, w, tid, l, w->y[l], cout[l], N);
-		mlde_bn_forward(w->y[l], w->a[l], cout[l], N, w->mean[l], w->invstd[l], m->bng[l],
-				m->bnb[l], 1);
-		in = w->a[l];
+		if (padded_by_bn(w, l)) {
+			/* the next layer reads only its padded copy: the batch
+			 * norm writes that, and a[l] is never made */
+			mlde_bn_affine(cout[l], w->mean[l], w->invstd[l], m->bng[l], m->bnb[l],
+				       w->scale, w->shift);
+			mlde_conv3_pad_affine(w->y[l], cout[l], n, Ho, Ho, 2, w->scale, w->shift,
+					      w->xp[l + 1]);
+			in = NULL;
+		} else {
+			mlde_bn_forward(w->y[l], w->a[l], cout[l], N, w->mean[l], w->invstd[l],
+					m->bng[l], m->bnb[l], 1);
+			in = w->a[l];
+		}
 		H = Ho;
 	}
 
@@ -613,7 +638,7 @@ static void backward(engine *e, worker *w, int tid)
 			      w->dA);
 	memset(w->lsum, 0, 2 * (size_t)c->c4 * sizeof(double));
 	mlde_bn_backward1(w->yh, w->G, w->dA, c->c4, bP, 0, 0, w->mean[hs], w->invstd[hs], m->hg,
-			  1, w->lsum, GRAD(m->hg), GRAD(m->hb));
+			  m->hb, 1, w->lsum, GRAD(m->hg), GRAD(m->hb));
 	reduce(e, tid, NSITES + hs, c->c4, w->lsum, 0, w->tot);
 	mlde_bn_backward2(w->yh, w->dA, w->dB, c->c4, bP, 0, 0, w->mean[hs], w->invstd[hs], m->hg,
 			  w->tot, w->cnt[hs], 0);
@@ -641,7 +666,7 @@ static void backward(engine *e, worker *w, int tid)
 		memset(w->dbet, 0, (size_t)b * c->c3 * sizeof(float));
 		memset(w->lsum, 0, 2 * (size_t)c->c3 * sizeof(double));
 		mlde_bn_backward1(w->yf[k], w->rf[k], w->dr, c->c3, bP, b, P, w->mean[s],
-				  w->invstd[s], w->gam[k], 1, w->lsum, w->dgam, w->dbet);
+				  w->invstd[s], w->gam[k], w->bet[k], 1, w->lsum, w->dgam, w->dbet);
 		reduce(e, tid, NSITES + s, c->c3, w->lsum, 0, w->tot);
 		mlde_bn_backward2(w->yf[k], w->dr, w->dB, c->c3, bP, b, P, w->mean[s], w->invstd[s],
 				  w->gam[k], w->tot, w->cnt[s], 0);
@@ -687,14 +712,14 @@ static void backward(engine *e, worker *w, int tid)
 		size_t N = (size_t)n * Ho * Ho;
 
 		memset(w->lsum, 0, 2 * (size_t)cout[l] * sizeof(double));
-		mlde_bn_backward1(w->y[l], w->a[l], w->dA, cout[l], N, 0, 0, w->mean[l],
-				  w->invstd[l], m->bng[l], 1, w->lsum, GRAD(m->bng[l]),
-				  GRAD(m->bnb[l]));
+		mlde_bn_backward1(w->y[l], padded_by_bn(w, l) ? NULL : w->a[l], w->dA, cout[l], N, 0,
+				  0, w->mean[l], w->invstd[l], m->bng[l], m->bnb[l], 1, w->lsum,
+				  GRAD(m->bng[l]), GRAD(m->bnb[l]));
 		reduce(e, tid, NSITES + l, cout[l], w->lsum, 0, w->tot);
 		mlde_bn_backward2(w->y[l], w->dA, w->dB, cout[l], N, 0, 0, w->mean[l],
 				  w->invstd[l], m->bng[l], w->tot, w->cnt[l], 0);
-		mlde_conv3_wgrad(l ? w->a[l - 1] : w->x0, cin[l], n, Hin, Hin, 2, w->dB, cout[l],
-				 GRAD(m->conv[l]), w->xp[l]);
+		mlde_conv3_wgrad(l == 0 ? w->x0 : padded_by_bn(w, l - 1) ? NULL : w->a[l - 1], cin[l],
+				 n, Hin, Hin, 2, w->dB, cout[l], GRAD(m->conv[l]), w->xp[l]);
 		if (l == e->frozen)
 			break;
 		mlde_conv3_dgrad(w->dB, cout[l], n, Hin, Hin, 2, m->conv[l], cin[l], cin[l], w->dA,

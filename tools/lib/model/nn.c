@@ -6,6 +6,7 @@
 #include <cblas.h>
 #include <math.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,12 +17,88 @@
 
 /* ---- team ---- */
 
+/* A barrier that spins a while before it sleeps.  A training step meets
+ * about 13 of them (each batch norm's statistics, forward and backward),
+ * and with pthread_barrier_wait each wait ended in a futex wake-up and a
+ * reschedule of the sleeper: 5% of a 2-thread epoch.  The spin is bounded,
+ * so a team of more threads than cores still sleeps rather than burns. */
+typedef struct barrier {
+	int n;
+	atomic_uint arrived;       /* members at the barrier this round */
+	atomic_uint round;         /* how many rounds have ended */
+	atomic_int sleepers;       /* members asleep on cv */
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+} barrier;
+
+/* About 50-200 microseconds of pause instructions, depending on the CPU:
+ * longer than most waits between two batch norms, shorter than a
+ * scheduler's time slice. */
+#define SPIN_PAUSES 4096
+
+static void barrier_init(barrier *b, int n)
+{
+	b->n = n;
+	atomic_init(&b->arrived, 0);
+	atomic_init(&b->round, 0);
+	atomic_init(&b->sleepers, 0);
+	pthread_mutex_init(&b->mu, NULL);
+	pthread_cond_init(&b->cv, NULL);
+}
+
+static void barrier_destroy(barrier *b)
+{
+	pthread_cond_destroy(&b->cv);
+	pthread_mutex_destroy(&b->mu);
+}
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ __volatile__("yield");
+#endif
+}
+
+/* The last to arrive opens the next round and wakes any sleeper.  The
+ * sleepers count and the round are both sequentially consistent: a member
+ * that counts itself asleep and then finds the round unchanged is seen by
+ * the last arriver, which takes the mutex before it broadcasts, so no
+ * wake-up falls between a sleeper's check and its wait. */
+static void barrier_wait(barrier *b)
+{
+	unsigned r = atomic_load(&b->round);
+
+	if (atomic_fetch_add(&b->arrived, 1) == (unsigned)b->n - 1) {
+		atomic_store(&b->arrived, 0);
+		atomic_fetch_add(&b->round, 1);
+		if (atomic_load(&b->sleepers) > 0) {
+			pthread_mutex_lock(&b->mu);
+			pthread_cond_broadcast(&b->cv);
+			pthread_mutex_unlock(&b->mu);
+		}
+		return;
+	}
+	for (int i = 0; i < SPIN_PAUSES; i++) {
+		if (atomic_load_explicit(&b->round, memory_order_acquire) != r)
+			return;
+		cpu_relax();
+	}
+	pthread_mutex_lock(&b->mu);
+	atomic_fetch_add(&b->sleepers, 1);
+	while (atomic_load(&b->round) == r)
+		pthread_cond_wait(&b->cv, &b->mu);
+	atomic_fetch_sub(&b->sleepers, 1);
+	pthread_mutex_unlock(&b->mu);
+}
+
 struct mlde_team {
 	int n;
 	int started;     /* members 1..started-1 are running */
 	pthread_t *th;
 	struct member { struct mlde_team *team; int tid; } *members;
-	pthread_barrier_t start, end, sync;
+	barrier start, end, sync;
 	/* the gate members pass once before the first barrier: a team whose
 	 * last thread cannot start sends the others home through it, as the
 	 * barriers count on every member */
@@ -61,11 +138,11 @@ static void *member_main(void *arg)
 	if (!pass_gate(t))
 		return NULL;
 	for (;;) {
-		pthread_barrier_wait(&t->start);
+		barrier_wait(&t->start);
 		if (t->quit)
 			break;
 		t->fn(t->ctx, m->tid);
-		pthread_barrier_wait(&t->end);
+		barrier_wait(&t->end);
 	}
 	return NULL;
 }
@@ -74,9 +151,9 @@ static void team_destroy(mlde_team *t)
 {
 	for (int i = 1; i < t->started; i++)
 		pthread_join(t->th[i], NULL);
-	pthread_barrier_destroy(&t->start);
-	pthread_barrier_destroy(&t->end);
-	pthread_barrier_destroy(&t->sync);
+	barrier_destroy(&t->start);
+	barrier_destroy(&t->end);
+	barrier_destroy(&t->sync);
 	pthread_cond_destroy(&t->gate_cv);
 	pthread_mutex_destroy(&t->gate_mu);
 	free(t->th);
@@ -92,9 +169,9 @@ mlde_team *mlde_team_new(int nthreads, mlde_error *err)
 	t->started = 1;
 	t->th = mlde_xmalloc((size_t)t->n * sizeof *t->th);
 	t->members = mlde_xmalloc((size_t)t->n * sizeof *t->members);
-	pthread_barrier_init(&t->start, NULL, (unsigned)t->n);
-	pthread_barrier_init(&t->end, NULL, (unsigned)t->n);
-	pthread_barrier_init(&t->sync, NULL, (unsigned)t->n);
+	barrier_init(&t->start, t->n);
+	barrier_init(&t->end, t->n);
+	barrier_init(&t->sync, t->n);
 	pthread_mutex_init(&t->gate_mu, NULL);
 	pthread_cond_init(&t->gate_cv, NULL);
 	for (int i = 1; i < t->n; i++) {
@@ -122,7 +199,7 @@ void mlde_team_free(mlde_team *t)
 		return;
 	t->quit = 1;
 	if (t->n > 1)
-		pthread_barrier_wait(&t->start);
+		barrier_wait(&t->start);
 	team_destroy(t);
 }
 
@@ -141,16 +218,16 @@ void mlde_team_run(mlde_team *t, void (*fn)(void *ctx, int tid), void *ctx)
 	t->fn = fn;
 	t->ctx = ctx;
 	if (t->n > 1)
-		pthread_barrier_wait(&t->start);
+		barrier_wait(&t->start);
 	fn(ctx, 0);
 	if (t->n > 1)
-		pthread_barrier_wait(&t->end);
+		barrier_wait(&t->end);
 }
 
 void mlde_team_sync(mlde_team *t)
 {
 	if (t->n > 1)
-		pthread_barrier_wait(&t->sync);
+		barrier_wait(&t->sync);
 }
 
 void mlde_split(size_t n, int tid, int nt, size_t *lo, size_t *hi)
@@ -421,10 +498,29 @@ void mlde_bn_stats(const double *sums, int C, double count, float *mean, float *
 	}
 }
 
+/* The batch norm as one product and one sum per element, out = a x + c:
+ * every map and mask of it (mlde_bn_affine, the mask that
+ * mlde_bn_backward1 recomputes) takes a and c from here. */
+static inline void affine_of(float m, float is, float g, float b, float *a, float *c)
+{
+	*a = g * is;
+	*c = b - m * g * is;
+}
+
+void mlde_bn_affine(int C, const float *mean, const float *invstd, const float *gamma,
+		    const float *beta, float *scale, float *shift)
+{
+	for (int c = 0; c < C; c++)
+		affine_of(mean[c], invstd[c], gamma ? gamma[c] : 1, beta ? beta[c] : 0, &scale[c],
+			  &shift[c]);
+}
+
 static void affine_row(const float *x, float *o, size_t n, float m, float is, float g,
 		       float b, int relu)
 {
-	float a = g * is, c = b - m * g * is;
+	float a, c;
+
+	affine_of(m, is, g, b, &a, &c);
 
 	if (relu)
 		for (size_t i = 0; i < n; i++) {
@@ -459,10 +555,31 @@ void mlde_film_forward(const float *x, float *out, int C, int nitems, int gsize,
 		}
 }
 
+/* dout of one row through the ReLU mask of out, or where out is NULL of
+ * a x + c > 0 (the forward's own test of the same floats); with the sums
+ * of dxhat and dxhat * xhat, one after the other in column order. */
+static void backward1_row(const float *xr, const float *orow, float *d, size_t n, float m,
+			  float is, float a, float c, int relu, float *psd, float *psdx)
+{
+	float sd = 0, sdx = 0;
+
+	for (size_t j = 0; j < n; j++) {
+		bool off = relu && !(orow ? orow[j] > 0 : a * xr[j] + c > 0);
+		float du = off ? 0 : d[j];
+		float xh = (xr[j] - m) * is;
+
+		d[j] = du;
+		sd += du;
+		sdx += du * xh;
+	}
+	*psd = sd;
+	*psdx = sdx;
+}
+
 void mlde_bn_backward1(const float *x, const float *out, float *dout, int C, size_t N,
 		       int nitems, int gsize, const float *mean, const float *invstd,
-		       const float *gamma, int relu, double *sums, float *dgamma,
-		       float *dbeta)
+		       const float *gamma, const float *beta, int relu, double *sums,
+		       float *dgamma, float *dbeta)
 {
 	size_t gs = nitems ? (size_t)gsize : N;
 	int ng = nitems ? nitems : 1;
@@ -472,24 +589,17 @@ void mlde_bn_backward1(const float *x, const float *out, float *dout, int C, siz
 
 		for (int i = 0; i < ng; i++) {
 			size_t off = (size_t)c * N + (size_t)i * gs;
-			const float *xr = x + off, *orow = out + off;
-			float *d = dout + off;
+			size_t gi = nitems ? (size_t)i * C + c : (size_t)c;
 			float m = mean[c], is = invstd[c];
-			float g = gamma ? (nitems ? gamma[(size_t)i * C + c] : gamma[c]) : 1;
-			float sd = 0, sdx = 0;
+			float g = gamma ? gamma[gi] : 1, a, cc, sd, sdx;
 
-			for (size_t j = 0; j < gs; j++) {
-				float du = relu && !(orow[j] > 0) ? 0 : d[j];
-				float xh = (xr[j] - m) * is;
-
-				d[j] = du;
-				sd += du;
-				sdx += du * xh;
-			}
+			affine_of(m, is, g, beta ? beta[gi] : 0, &a, &cc);
+			backward1_row(x + off, out ? out + off : NULL, dout + off, gs, m, is, a, cc,
+				      relu, &sd, &sdx);
 			if (dgamma)
-				dgamma[nitems ? (size_t)i * C + c : (size_t)c] += sdx;
+				dgamma[gi] += sdx;
 			if (dbeta)
-				dbeta[nitems ? (size_t)i * C + c : (size_t)c] += sd;
+				dbeta[gi] += sd;
 			s1 += (double)g * sd;
 			s2 += (double)g * sdx;
 		}

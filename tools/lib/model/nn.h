@@ -81,16 +81,25 @@ void mlde_film_forward(const float *x, float *out, int C, int nitems, int gsize,
 		       const float *mean, const float *invstd, const float *gamma,
 		       const float *beta, int relu);
 
+/* The same map as out = scale[c] x + shift[c] before the ReLU: the very
+ * floats mlde_bn_forward computes (gamma, beta NULL: 1, 0), for a consumer
+ * that writes the map itself (mlde_conv3_pad_affine). */
+void mlde_bn_affine(int C, const float *mean, const float *invstd, const float *gamma,
+		    const float *beta, float *scale, float *shift);
+
 /* Backward of either, in two steps around the batch reduction.
  * Step 1 turns dout (the gradient of out; changed in place into the gradient
  * of the affine output, through the ReLU mask of out) and adds to
  * sums[2C] the per-channel sums of dxhat and dxhat * xhat, and to
  * dgamma/dbeta (when not NULL) their gradients: [C] for BN, [nitems][C] for
- * FiLM (nitems 0: plain BN).  Step 2 writes dx from the totals. */
+ * FiLM (nitems 0: plain BN).  With out NULL the mask is recomputed from
+ * x as the forward made out, from beta ([C] or [nitems][C] as gamma; NULL:
+ * 0), so a map written only into a padded copy needs no copy of its own.
+ * Step 2 writes dx from the totals. */
 void mlde_bn_backward1(const float *x, const float *out, float *dout, int C, size_t N,
 		       int nitems, int gsize, const float *mean, const float *invstd,
-		       const float *gamma, int relu, double *sums, float *dgamma,
-		       float *dbeta);
+		       const float *gamma, const float *beta, int relu, double *sums,
+		       float *dgamma, float *dbeta);
 void mlde_bn_backward2(const float *x, const float *dout, float *dx, int C, size_t N,
 		       int nitems, int gsize, const float *mean, const float *invstd,
 		       const float *gamma, const double *sums, double count, int accumulate);
