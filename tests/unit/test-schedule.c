@@ -218,10 +218,38 @@ static void test_lr(void)
 	       "under 33 steps: a warm-up of one step");
 }
 
+/* Every shift of -10..10 on each axis of a 7 x 7 and an 8 x 8 image, run by
+ * run as mlde_shift_image copies, against the definition pixel by pixel:
+ * (x, y) from (x - dx, y - dy), each clamped into the image. */
+static void test_shift_every(void)
+{
+	unsigned char src[8 * 8 * 3], dst[8 * 8 * 3];
+	int bad = 0;
+
+	for (int side = 7; side <= 8; side++) {
+		gradient(src, side);
+		for (int dy = -10; dy <= 10; dy++)
+			for (int dx = -10; dx <= 10; dx++) {
+				mlde_shift_image(src, dst, side, dx, dy);
+				for (int y = 0; y < side; y++)
+					for (int x = 0; x < side; x++) {
+						int sx = x - dx, sy = y - dy;
+
+						sx = sx < 0 ? 0 : sx >= side ? side - 1 : sx;
+						sy = sy < 0 ? 0 : sy >= side ? side - 1 : sy;
+						bad += !pixel_is(dst, side, x, y, sx, sy);
+					}
+			}
+	}
+	TAP_OK(bad == 0, "every shift in -10..10 of a 7x7 and an 8x8 image: the clamped "
+	       "definition (%d pixels off)", bad);
+}
+
 int main(void)
 {
 	test_epoch_order();
 	test_shift_image();
+	test_shift_every();
 	test_shifter();
 	test_lr();
 	return TAP_DONE();

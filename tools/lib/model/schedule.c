@@ -47,16 +47,28 @@ void mlde_epoch_order(mlde_rng *r, const mlde_mc_item *items, size_t n, size_t n
 	free(rank);
 }
 
+/* Each row is the source row moved by dx: the pixels that stay inside
+ * copied in one run, the uncovered ones the edge pixel repeated.  (A pixel
+ * at a time, this was the main thread's work between steps while the
+ * other members waited.) */
 void mlde_shift_image(const unsigned char *src, unsigned char *dst, int side, int dx, int dy)
 {
+	int lo = dx > 0 ? (dx < side ? dx : side) : 0;           /* x < lo: column 0 */
+	int hi = dx < 0 ? (side + dx > 0 ? side + dx : 0) : side; /* x >= hi: side - 1 */
+
+	if (hi < lo)
+		hi = lo;
 	for (int y = 0; y < side; y++) {
 		int sy = y - dy < 0 ? 0 : y - dy >= side ? side - 1 : y - dy;
+		const unsigned char *from = src + (size_t)sy * side * 3;
+		unsigned char *to = dst + (size_t)y * side * 3;
 
-		for (int x = 0; x < side; x++) {
-			int sx = x - dx < 0 ? 0 : x - dx >= side ? side - 1 : x - dx;
-
-			memcpy(dst + ((size_t)y * side + x) * 3, src + ((size_t)sy * side + sx) * 3, 3);
-		}
+		for (int x = 0; x < lo; x++)
+			memcpy(to + (size_t)x * 3, from, 3);
+		if (hi > lo)
+			memcpy(to + (size_t)lo * 3, from + (size_t)(lo - dx) * 3, (size_t)(hi - lo) * 3);
+		for (int x = hi; x < side; x++)
+			memcpy(to + (size_t)x * 3, from + (size_t)(side - 1) * 3, 3);
 	}
 }
 
