@@ -74,6 +74,17 @@ is "$status" 0 "--embed, pool records: status 0"
 is "$(jq -r '[has("pred"), (.embedding | length)] | join(" ")' out | sort -u)" "false 128" \
 	"--embed, pool records: an embedding and no prediction"
 like err '12 image-only records embedded' "--embed, pool records: counted on stderr"
+# the members build and write the records of their share side by side:
+# items and pool records mixed, 1 and 3 threads and batches that do not
+# split evenly give the same bytes and the same summary
+cat pool.jsonl test.jsonl pool.jsonl > mixed.jsonl
+mlde-eval -m model.st --images w --embed --threads 1 -o mixed1.zst mixed.jsonl 2> mixed1.err
+mlde-eval -m model.st --images w --embed --threads 3 --batch 17 -o mixed3.zst mixed.jsonl 2> mixed3.err
+same mixed1.zst mixed3.zst "--embed, items among pool records: 3 threads, batches of 17, the same bytes as 1"
+is "$(cat mixed3.err)" "$(cat mixed1.err)" "  and the same summary"
+like mixed1.err '24 image-only records embedded' "  the pool records counted, both times"
+is "$(zstd -dcq mixed1.zst | jq -r 'if has("pred") then "item" else "pool" end' | uniq -c | \
+	awk '{ print $1 }' | tr '\n' ' ')" "12 90 12 " "  in the input's order"
 run mlde-eval -Z -m model.st --images w pool.jsonl
 is "$status" 1 "pool records without --embed: status 1"
 like err "pool.jsonl:1: field 'question': missing \(use --embed for pool records\)" \
