@@ -5,11 +5,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/hash.h"
 #include "cli/cli.h"
 #include "io/jsonl.h"
-#include "model/nn.h"  /* mlde_blas_threads */
 #include "record/record.h"
 #include "sample/abs.h"
 #include "base/rng.h"
@@ -38,7 +38,8 @@ static const char help[] =
 	"                    the request's first bad case (default 8)\n"
 	"  --retrieval R     similar (cosine of 'embedding' fields, the default) or random\n"
 	"  --seed S          random seed (default 1)\n"
-	"  --threads T       OpenBLAS threads for the similarity search (default: all)\n"
+	"  --threads T       threads for the similarity search (default: the online\n"
+	"                    CPUs); the output does not depend on it\n"
 	MLDE_HELP_OUTPUT
 	"  -q, --quiet       errors only (no quota table)\n"
 	MLDE_HELP_VERBOSE
@@ -407,7 +408,7 @@ static void search_neighbours(sample *S)
 			memcpy(queries + types[i].query_base * d, types[i].examples->emb,
 			       types[i].examples->n * d * sizeof *queries);
 	mlde_abs_neighbours_search(&S->near, queries, nq, S->pool.emb, S->pool.n, d,
-				   (size_t)S->opt->topk);
+				   (size_t)S->opt->topk, (int)S->opt->threads);
 	if (nq)
 		mlde_note(1, "similarity search: %zu queries x %zu pool images x %zu dimensions",
 			  nq, S->pool.n, d);
@@ -562,8 +563,11 @@ int main(int argc, char **argv)
 	int rc;
 
 	parse_options(&cli, &argc, argv, &opt);
-	if (opt.threads)
-		mlde_blas_threads((int)opt.threads);
+	if (!opt.threads) {
+		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+
+		opt.threads = cpus < 1 ? 1 : cpus > 256 ? 256 : cpus;
+	}
 	mlde_error_clear(&err);
 	rc = read_inputs(&S, argc - optind, argv + optind, &err);
 	if (rc == 0) {

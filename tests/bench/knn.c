@@ -5,13 +5,17 @@
  * run, and peak memory against the pool's size.  RUNS rounds (3) of sgemm
  * then search: each figure is the median of the rounds, with the lowest
  * and highest (the ratio taken round by round).
- * usage: bench-knn [QUERIES POOL DIMS K [RUNS]] */
+ * The search runs on THREADS threads (the online CPUs), and sgemm on as
+ * many of OpenBLAS's.
+ * usage: bench-knn [QUERIES POOL DIMS K [RUNS [THREADS]]] */
 #include <cblas.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include "base/clock.h"
+#include "model/nn.h"  /* mlde_blas_threads */
 #include "sample/knn.h"
 #include "base/rng.h"
 
@@ -75,6 +79,8 @@ int main(int argc, char **argv)
 	size_t d = argc > 3 ? strtoul(argv[3], NULL, 10) : 512;
 	size_t k = argc > 4 ? strtoul(argv[4], NULL, 10) : 48; /* mlde-sample's 4 x topk + 16 */
 	int runs = argc > 5 ? atoi(argv[5]) : 3;
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	int threads = argc > 6 ? atoi(argv[6]) : cpus > 0 ? (int)cpus : 1;
 	float *q = random_rows(nq, d, 1), *p = random_rows(np, d, 2);
 	uint32_t *idx = malloc(nq * k * sizeof *idx);
 	float *score = malloc(nq * k * sizeof *score);
@@ -86,6 +92,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bench-knn: RUNS must be 1 to %d\n", RUNS_MAX);
 		return 2;
 	}
+	if (threads < 1) {
+		fprintf(stderr, "bench-knn: THREADS must be at least 1\n");
+		return 2;
+	}
+	mlde_blas_threads(threads);
 	mlde_knn_normalize(q, nq, d);
 	mlde_knn_normalize(p, np, d);
 	for (int r = 0; r < runs; r++) {
@@ -93,14 +104,14 @@ int main(int argc, char **argv)
 
 		rate[r] = sgemm_rate(q, p, d);
 		t0 = mlde_now();
-		mlde_knn_search(q, nq, p, np, d, k, idx, score);
+		mlde_knn_search(q, nq, p, np, d, k, threads, idx, score);
 		secs[r] = mlde_now() - t0;
 		achieved[r] = mlde_knn_flops(nq, np, d) / secs[r];
 		ratio[r] = achieved[r] / rate[r];
 	}
 	getrusage(RUSAGE_SELF, &ru);
-	printf("retrieval: %zu queries x %zu pool x %zu dims, top %zu; %d rounds, median (lowest..highest)\n",
-	       nq, np, d, k, runs);
+	printf("retrieval: %zu queries x %zu pool x %zu dims, top %zu, %d threads; %d rounds, median (lowest..highest)\n",
+	       nq, np, d, k, threads, runs);
 	printf("  %s s, %s GFLOP/s\n", fig(secs, runs, 1, a, sizeof a), fig(achieved, runs, 1e-9, b, sizeof b));
 	printf("  sgemm alone on the same block shape, just before: %s GFLOP/s\n",
 	       fig(rate, runs, 1e-9, c, sizeof c));

@@ -110,6 +110,26 @@ same r1 r2 "same inputs and seed: identical output"
 if cmp -s r1 r3; then ok 1 "another seed: another plan"; else ok 0 "another seed: another plan"; fi
 mlde-sample -q --threads 1 --weak weak.zst --pool pool.jsonl --budget 50 eval.jsonl > r4
 same r1 r4 "one thread or all: identical output"
+# at the loop's scale (600 bad cases, 3,000 pool images, 128 dimensions)
+# the similarities' last digits too: OpenBLAS's, which did the products
+# before, changed them with its thread count
+awk 'BEGIN { srand(11)
+	for (i = 0; i < 600; i++) {
+		printf "{\"id\":\"v%03d\",\"type\":\"%s\",\"image\":\"val/%03d.png\",\"question\":\"q\",\"options\":[\"x\",\"y\"],\"answer\":0,\"pred\":1,\"correct\":false,\"embedding\":[", i, i % 2 ? "a" : "b", i
+		for (d = 0; d < 128; d++) printf "%s%.4f", d ? "," : "", rand() - 0.5; print "]}" }
+	for (i = 0; i < 3000; i++) {
+		printf "{\"image\":\"pool/%04d.png\",\"embedding\":[", i > "bigpool.jsonl"
+		for (d = 0; d < 128; d++) printf "%s%.4f", d ? "," : "", rand() - 0.5 > "bigpool.jsonl"
+		print "]}" > "bigpool.jsonl" }
+}' > bigeval.jsonl
+mlde-weak -q bigeval.jsonl > bigweak.zst
+for t in 1 2 3 7; do
+	mlde-sample -q --threads $t --weak bigweak.zst --pool bigpool.jsonl --budget 600 \
+		--examples 1 bigeval.jsonl > big$t
+done
+same big1 big2 "600 bad cases x 3,000 pool images x 128: 2 threads, the same bytes as 1"
+same big1 big3 "  3 threads"
+same big1 big7 "  7 threads"
 run mlde-sample -o plan.zst --weak weak.zst --pool pool.jsonl --budget 5 eval.jsonl
 is "$status:$(zstdcat plan.zst | wc -l | tr -d ' '):$(ls plan.zst.tmp 2>/dev/null | wc -l | tr -d ' ')" "0:5:0" "-o FILE"
 

@@ -1,7 +1,9 @@
 /* test-knn.c - the blocked top-k search against brute force, across block
  * edges, with ties, and with normalisation. */
 #include <math.h>
+#include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "sample/knn.h"
 #include "base/rng.h"
@@ -42,7 +44,7 @@ static void test_against_brute_force(size_t nq, size_t nb, size_t d, size_t k)
 	mlde_rng_seed(&rng, nq * 31 + nb);
 	fill(q, nq * d, &rng);
 	fill(b, nb * d, &rng);
-	mlde_knn_search(q, nq, b, nb, d, k, idx, score);
+	mlde_knn_search(q, nq, b, nb, d, k, 2, idx, score);
 	for (size_t i = 0; i < nq; i++) {
 		for (size_t r = 0; r < k; r++) {
 			/* the r-th result has at most r better candidates */
@@ -72,10 +74,38 @@ static void test_ties(void)
 		b[2 * i] = 1;
 		b[2 * i + 1] = 0;
 	}
-	mlde_knn_search(q, 1, b, 10, 2, 4, idx, score);
+	mlde_knn_search(q, 1, b, 10, 2, 4, 1, idx, score);
 	TAP_OK(idx[0] == 0 && idx[1] == 1 && idx[2] == 2 && idx[3] == 3,
 	       "equal scores: the lowest indices, in order (%u %u %u %u)", idx[0], idx[1], idx[2],
 	       idx[3]);
+}
+
+/* The same bits on 1, 3 and 8 threads, and for a query searched among
+ * 700 or among its first 37 (other blocks of queries): each query's
+ * products have one order, whatever the blocks and the threads. */
+static void test_same_bits(void)
+{
+	size_t nq = 700, nb = 5000, d = 24, k = 10;
+	mlde_rng rng;
+	float *q = malloc(nq * d * sizeof *q), *b = malloc(nb * d * sizeof *b);
+	float *s1 = malloc(nq * k * sizeof *s1), *s2 = malloc(nq * k * sizeof *s2);
+	uint32_t *i1 = malloc(nq * k * sizeof *i1), *i2 = malloc(nq * k * sizeof *i2);
+	bool same = true;
+
+	mlde_rng_seed(&rng, 99);
+	fill(q, nq * d, &rng);
+	fill(b, nb * d, &rng);
+	mlde_knn_search(q, nq, b, nb, d, k, 1, i1, s1);
+	for (int threads = 3; threads <= 8; threads += 5) {
+		mlde_knn_search(q, nq, b, nb, d, k, threads, i2, s2);
+		same = same && memcmp(i1, i2, nq * k * sizeof *i1) == 0 &&
+		       memcmp(s1, s2, nq * k * sizeof *s1) == 0;
+	}
+	TAP_OK(same, "1, 3 and 8 threads: the same neighbours and the same score bits");
+	mlde_knn_search(q, 37, b, nb, d, k, 2, i2, s2);
+	TAP_OK(memcmp(i1, i2, 37 * k * sizeof *i1) == 0 && memcmp(s1, s2, 37 * k * sizeof *s1) == 0,
+	       "the first 37 queries alone: the same bits as among 700");
+	free(q); free(b); free(s1); free(s2); free(i1); free(i2);
 }
 
 static void test_normalize(void)
@@ -93,6 +123,7 @@ int main(void)
 	test_against_brute_force(700, 5000, 16, 8);  /* crosses both block sizes */
 	test_against_brute_force(5, 9000, 7, 40);
 	test_ties();
+	test_same_bits();
 	test_normalize();
 	return TAP_DONE();
 }

@@ -151,7 +151,7 @@ long mlde_abs_similar_unused(const mlde_abs_usage *u, const uint32_t *idx, size_
 }
 
 void mlde_abs_neighbours_search(mlde_abs_neighbours *nb, float *queries, size_t nq,
-				float *pool, size_t pool_n, size_t d, size_t topk)
+				float *pool, size_t pool_n, size_t d, size_t topk, int threads)
 {
 	nb->k = topk * 4 + 16;
 	if (nb->k > pool_n)
@@ -164,7 +164,7 @@ void mlde_abs_neighbours_search(mlde_abs_neighbours *nb, float *queries, size_t 
 	mlde_knn_normalize(pool, pool_n, d);  /* cosine: unit rows on both sides */
 	nb->idx = mlde_xmalloc(nq * nb->k * sizeof *nb->idx);
 	nb->score = mlde_xmalloc(nq * nb->k * sizeof *nb->score);
-	mlde_knn_search(queries, nq, pool, pool_n, d, nb->k, nb->idx, nb->score);
+	mlde_knn_search(queries, nq, pool, pool_n, d, nb->k, threads, nb->idx, nb->score);
 }
 
 void mlde_abs_neighbours_free(mlde_abs_neighbours *nb)

@@ -73,9 +73,10 @@ typedef struct mlde_abs_neighbours {
 
 /* Normalise the rows of queries (nq x d) and pool (pool_n x d) in place
  * and search; more than topk candidates are kept, so that used images can
- * be passed over.  nq may be 0. */
+ * be passed over.  nq may be 0.  On up to threads threads, with the same
+ * result however many (mlde_knn_search). */
 void mlde_abs_neighbours_search(mlde_abs_neighbours *nb, float *queries, size_t nq,
-				float *pool, size_t pool_n, size_t d, size_t topk);
+				float *pool, size_t pool_n, size_t d, size_t topk, int threads);
 void mlde_abs_neighbours_free(mlde_abs_neighbours *nb);
 
 /* The query image of a request whose lead example is query row `row` of

@@ -1,12 +1,14 @@
-/* knn.c - blocked top-k search: sgemm computes a block of query x base
- * scores, then each query's k best so far are kept in a small min-heap. */
+/* knn.c - blocked top-k search: a gemm computes a block of query x base
+ * scores, then each query's k best so far are kept in a small min-heap;
+ * blocks of queries go to the threads. */
 #include "sample/knn.h"
 
-#include <cblas.h>
 #include <math.h>
 #include <stdlib.h>
 
 #include "base/err.h"
+#include "base/par.h"
+#include "model/nn.h"  /* mlde_gemm */
 
 size_t mlde_knn_normalize(float *v, size_t n, size_t d)
 {
@@ -110,31 +112,69 @@ static void heap_to_sorted(float *s, uint32_t *ix, size_t k)
 	}
 }
 
-void mlde_knn_search(const float *queries, size_t nq, const float *base, size_t nb,
-		     size_t d, size_t k, uint32_t *idx, float *score)
+/* The search, a block of queries at a time; each member its own block
+ * of scores. */
+typedef struct search {
+	const float *queries, *base;
+	size_t nq, nb, d, k, qblock;
+	uint32_t *idx;
+	float *score;
+	float **block;     /* [thread]: qblock x MLDE_KNN_BASE_BLOCK scores */
+	size_t **filled;   /* [thread]: entries in each query's heap */
+} search;
+
+static void search_block(void *ctx, size_t blk, int tid)
 {
-	float *block = mlde_xmalloc(sizeof(float) * MLDE_KNN_QUERY_BLOCK * MLDE_KNN_BASE_BLOCK);
-	size_t *filled = mlde_xcalloc(MLDE_KNN_QUERY_BLOCK, sizeof *filled);
+	const search *S = ctx;
+	size_t q0 = blk * S->qblock, qn = S->nq - q0 < S->qblock ? S->nq - q0 : S->qblock;
+	float *block = S->block[tid];
+	size_t *filled = S->filled[tid];
 
-	for (size_t q0 = 0; q0 < nq; q0 += MLDE_KNN_QUERY_BLOCK) {
-		size_t qn = nq - q0 < MLDE_KNN_QUERY_BLOCK ? nq - q0 : MLDE_KNN_QUERY_BLOCK;
+	for (size_t i = 0; i < qn; i++)
+		filled[i] = 0;
+	for (size_t b0 = 0; b0 < S->nb; b0 += MLDE_KNN_BASE_BLOCK) {
+		size_t bn = S->nb - b0 < MLDE_KNN_BASE_BLOCK ? S->nb - b0 : MLDE_KNN_BASE_BLOCK;
 
+		/* block[qn x bn] = Q[q0.., :] . B[b0.., :]^T: the engine's gemm,
+		 * whose sums go in one order whatever the CPU, the blocks and
+		 * the threads (OpenBLAS's changed with its thread count) */
+		mlde_gemm(0, 1, (int)qn, (int)bn, (int)S->d, 1.0f, S->queries + q0 * S->d, (int)S->d,
+			  S->base + b0 * S->d, (int)S->d, 0.0f, block, (int)bn);
 		for (size_t i = 0; i < qn; i++)
-			filled[i] = 0;
-		for (size_t b0 = 0; b0 < nb; b0 += MLDE_KNN_BASE_BLOCK) {
-			size_t bn = nb - b0 < MLDE_KNN_BASE_BLOCK ? nb - b0 : MLDE_KNN_BASE_BLOCK;
-
-			/* block[qn x bn] = Q[q0.., :] . B[b0.., :]^T */
-			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)qn, (int)bn,
-				    (int)d, 1.0f, queries + q0 * d, (int)d, base + b0 * d, (int)d,
-				    0.0f, block, (int)bn);
-			for (size_t i = 0; i < qn; i++)
-				offer_row(block + i * bn, bn, (uint32_t)b0, score + (q0 + i) * k,
-					  idx + (q0 + i) * k, k, &filled[i]);
-		}
-		for (size_t i = 0; i < qn; i++)
-			heap_to_sorted(score + (q0 + i) * k, idx + (q0 + i) * k, k);
+			offer_row(block + i * bn, bn, (uint32_t)b0, S->score + (q0 + i) * S->k,
+				  S->idx + (q0 + i) * S->k, S->k, &filled[i]);
 	}
-	free(filled);
-	free(block);
+	for (size_t i = 0; i < qn; i++)
+		heap_to_sorted(S->score + (q0 + i) * S->k, S->idx + (q0 + i) * S->k, S->k);
+}
+
+void mlde_knn_search(const float *queries, size_t nq, const float *base, size_t nb,
+		     size_t d, size_t k, int threads, uint32_t *idx, float *score)
+{
+	search S = { .queries = queries, .base = base, .nq = nq, .nb = nb, .d = d, .k = k,
+		     .idx = idx, .score = score };
+	size_t nblocks;
+
+	threads = threads < 1 ? 1 : threads;
+	/* at least four blocks a thread, so the last ones even out, and none
+	 * over MLDE_KNN_QUERY_BLOCK; a block of 8 at the least */
+	S.qblock = (nq + 4 * (size_t)threads - 1) / (4 * (size_t)threads);
+	S.qblock = S.qblock < 8 ? 8 : S.qblock > MLDE_KNN_QUERY_BLOCK ? MLDE_KNN_QUERY_BLOCK
+								  : S.qblock;
+	nblocks = (nq + S.qblock - 1) / S.qblock;
+	if ((size_t)threads > nblocks)
+		threads = nblocks ? (int)nblocks : 1;
+	S.block = mlde_xmalloc((size_t)threads * sizeof *S.block);
+	S.filled = mlde_xmalloc((size_t)threads * sizeof *S.filled);
+	for (int t = 0; t < threads; t++) {
+		S.block[t] = mlde_xmalloc(sizeof(float) * S.qblock * MLDE_KNN_BASE_BLOCK);
+		S.filled[t] = mlde_xcalloc(S.qblock, sizeof **S.filled);
+	}
+	mlde_par_for(threads, nblocks, search_block, &S);
+	for (int t = 0; t < threads; t++) {
+		free(S.block[t]);
+		free(S.filled[t]);
+	}
+	free(S.block);
+	free(S.filled);
 }
