@@ -277,6 +277,13 @@ static int encode_png(png_src *s, const mlde_image *img, mlde_buf *out, mlde_err
 	png_set_IHDR(png, info, (png_uint_32)img->width, (png_uint_32)img->height, 8,
 		     PNG_COLOR_TYPE_RGB, PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT,
 		     PNG_FILTER_TYPE_DEFAULT);
+	/* One filter and zlib's fastest level: libpng's default tries all
+	 * five filters on every row and deflates at level 6, which was 60%
+	 * of mlde-world's time.  The pixels are the same; the world's images
+	 * come out 29% larger (475 bytes on average, against 369), still a
+	 * block of the disk each. */
+	png_set_filter(png, 0, PNG_FILTER_SUB);
+	png_set_compression_level(png, 1);
 	png_write_info(png, info);
 	for (int y = 0; y < img->height; y++)
 		png_write_row(png, img->rgb + (size_t)y * (size_t)img->width * 3);

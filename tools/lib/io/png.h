@@ -28,11 +28,13 @@ void mlde_image_free(mlde_image *img);
 
 /* Write img as an 8-bit RGB PNG through io/atomic.h: via PATH.tmp renamed
  * onto path on success, or straight to a path that is not a regular file.
- * 0 ok, -1 with err set (MLDE_EXIT_IO). */
+ * Encoded for speed (the Sub filter, zlib level 1), not for size.  0 ok,
+ * -1 with err set (MLDE_EXIT_IO). */
 int mlde_png_write(const char *path, const mlde_image *img, mlde_error *err);
-/* The same without the file's fsync (mlde_atomic_no_sync): for many images
- * written at once, synced together by mlde_atomic_sync_fs before anything
- * that names them is committed. */
+/* The same written in place, with no .tmp and no fsync
+ * (mlde_atomic_open_in_place): for many images written at once, synced
+ * together by mlde_atomic_sync_fs before anything that names them is
+ * committed; a failed write removes the file. */
 int mlde_png_write_unsynced(const char *path, const mlde_image *img, mlde_error *err);
 
 /* Read a PNG of any colour type into img (8-bit RGB; alpha is dropped, not
