@@ -1453,22 +1453,13 @@ static void parse_options(mlde_cli *cli, int *argc, char **argv, options *opt)
 
 /* ==== the builtin backend: the model, the threads and the batch ==== */
 
-/* OpenBLAS (the pthreads build) starts a pool of threads when it is
- * loaded, and they spin on sched_yield for some 0.1 s waiting for work
- * before they sleep.  The model runs on the team's threads, each with
- * one-thread gemms (mlde_blas_threads(1)), so the pool never gets any:
- * stopped at once, it leaves the cores to the team and the start-up (a
- * third of an evaluation of a few records).  Weak: a BLAS without that
- * pool has no such function. */
-extern int blas_thread_shutdown_(void) __attribute__((weak));
-
 static int setup(eval *ev, const options *opt, mlde_error *err)
 {
 	const char *slash = strrchr(opt->http.model, '/');
 
-	mlde_blas_threads(1);
-	if (blas_thread_shutdown_)
-		blas_thread_shutdown_();
+	/* the model runs on the team: OpenBLAS's pool would only spin (a
+	 * third of an evaluation of a few records) */
+	mlde_blas_single();
 	if (mlde_model_load(opt->http.model, &ev->m, err) < 0)
 		return -1;
 	ev->model_name = slash ? slash + 1 : opt->http.model;

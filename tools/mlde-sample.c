@@ -10,6 +10,7 @@
 #include "base/hash.h"
 #include "cli/cli.h"
 #include "io/jsonl.h"
+#include "model/nn.h"  /* mlde_blas_single */
 #include "record/record.h"
 #include "sample/abs.h"
 #include "base/rng.h"
@@ -563,6 +564,7 @@ int main(int argc, char **argv)
 	int rc;
 
 	parse_options(&cli, &argc, argv, &opt);
+	mlde_blas_single();  /* the search's products run on its own threads */
 	if (!opt.threads) {
 		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 

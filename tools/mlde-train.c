@@ -345,7 +345,7 @@ static int setup(train *T, int nfiles, char **files, mlde_error *err)
 		mlde_error_set(err, MLDE_EXIT_DATA, "no items to train on");
 		return -1;
 	}
-	mlde_blas_threads(1);
+	mlde_blas_single();
 	if (!(T->team = mlde_team_new((int)o->threads, err)) || load_images(T, err) < 0)
 		return -1;
 	T->tr = mlde_trainer_new(T->m, T->team, (int)o->batch);

@@ -208,6 +208,16 @@ void mlde_blas_threads(int n)
 	openblas_set_num_threads(n < 1 ? 1 : n);
 }
 
+/* weak: a BLAS without the pool has no such function */
+extern int blas_thread_shutdown_(void) __attribute__((weak));
+
+void mlde_blas_single(void)
+{
+	mlde_blas_threads(1);
+	if (blas_thread_shutdown_)
+		blas_thread_shutdown_();
+}
+
 int mlde_team_size(const mlde_team *t)
 {
 	return t->n;

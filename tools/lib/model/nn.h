@@ -39,6 +39,14 @@ void mlde_split(size_t n, int tid, int nt, size_t *lo, size_t *hi);
  * first, as the team is the parallelism and members that each fan out
  * into OpenBLAS threads would fight over the cores. */
 void mlde_blas_threads(int n);
+/* mlde_blas_threads(1), and OpenBLAS's own pool of threads stopped.  The
+ * pthreads build starts that pool when it is loaded, and its threads spin
+ * on sched_yield for some 0.1 s waiting for work before they sleep; a
+ * program whose products run one-threaded on its own threads (a team, or
+ * mlde-sample's search) never gives them any, and stopped at once they
+ * leave the cores to the program.  A BLAS without such a pool: only the
+ * thread count is set. */
+void mlde_blas_single(void);
 
 /* ---- matrix products ----
  * Row-major C = alpha * op(A) * op(B) + beta * C, op(X) = X or X^T: by our
