@@ -228,7 +228,7 @@ static void test_neighbours(void)
 		pool[i * 3 + 1] = 1;
 		pool[i * 3 + 2] = 0;
 	}
-	mlde_abs_neighbours_search(&nb, query, 1, pool, 5, 3, 1);
+	mlde_abs_neighbours_search(&nb, query, 1, pool, 5, 3, 1, 2);
 	TAP_IS_INT(nb.k, 5, "candidates: 4 topk + 16, but at most the pool");
 	TAP_OK(nb.idx[0] == 4 && nb.idx[4] == 0, "most similar first");
 	TAP_OK(fabsf(nb.score[0] - 4.0f / sqrtf(17.0f)) < 1e-6f, "scores are cosines");
@@ -250,7 +250,7 @@ static void test_neighbours(void)
 	}
 	mlde_abs_usage_free(&u);
 	mlde_abs_neighbours_free(&nb);
-	mlde_abs_neighbours_search(&nb, query, 0, pool, 5, 3, 8);
+	mlde_abs_neighbours_search(&nb, query, 0, pool, 5, 3, 8, 2);
 	TAP_OK(nb.idx == NULL && nb.k == 5, "no queries: no search");
 	mlde_abs_neighbours_free(&nb);
 }
