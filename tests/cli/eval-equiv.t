@@ -118,7 +118,7 @@ if command -v curl > /dev/null; then
 	.messages = [{role: "system", content: [.messages[0].content[0]]}]~messages[0].content[0].type~invalid_value
 	$U |= sub("png"; "jpeg")~messages[0].content[0].image_url.url~invalid_image_format
 	$U |= sub("png"; "tiff")~messages[0].content[0].image_url.url~invalid_image_format
-	$U |= sub("=+$"; "")~messages[0].content[0].image_url.url~invalid_image_format
+	$U |= .[:-1]~messages[0].content[0].image_url.url~invalid_image_format
 	$U = "https://example.com/a.png"~messages[0].content[0].image_url.url~invalid_image_url
 	$U = "data:image/png;base64,aGVsbG8gd29ybGQh"~messages[0].content[0].image_url.url~invalid_image_format
 	.messages[0].content[0].image_url.detail = "max"~messages[0].content[0].image_url.detail~invalid_value
