@@ -201,6 +201,24 @@ static int parse_differs(const char *text, size_t len, bool *read, char *why, si
 	return rc;
 }
 
+/* A decimal of d integer digits (d >= 1; no leading zero unless d is 1)
+ * and f places (0: no point), maybe negative, in buf. */
+static void random_decimal(char *buf, int d, int f)
+{
+	char *p = buf;
+
+	if (below(2))
+		*p++ = '-';
+	for (int i = 0; i < d; i++)
+		*p++ = (char)('0' + (i == 0 && d > 1 ? 1 + below(9) : below(10)));
+	if (f > 0) {
+		*p++ = '.';
+		for (int i = 0; i < f; i++)
+			*p++ = (char)('0' + below(10));
+	}
+	*p = '\0';
+}
+
 /* The text of v, spaced and mutated at random. */
 static char *variant(jv v, size_t *len)
 {
@@ -282,8 +300,32 @@ int main(void)
 		   sizeof texts / sizeof texts[0]);
 	TAP_OK(read >= 20, "  %zu of them read by the fast parser", read);
 
+	/* decimals across the fast path's edges (k below 2^53, at most 22
+	 * places) and past them: strtod's bits, as libjq's */
 	read = 0;
 	bad_parse = 0;
+	tried = 0;
+	for (int d = 1; d <= 20; d++)
+		for (int f = 0; f <= 24; f++)
+			for (int i = 0; i < 40; i++) {
+				char num[64];
+				bool r;
+
+				random_decimal(num, d, f);
+				if (parse_differs(num, strlen(num), &r, why, sizeof why) &&
+				    bad_parse++ == 0)
+					fprintf(stderr, "# parse: %s\n", why);
+				/* longer ones are libjq's (NUMBER_LEN_MAX) */
+				read += r || strlen(num) > 40;
+				tried++;
+			}
+	TAP_IS_INT((long)bad_parse, 0L, "%zu decimals of 1-20 digits and 0-24 places: libjq's bits",
+		   tried);
+	TAP_IS_INT((long)read, (long)tried, "  every one of up to 40 characters read by the fast parser");
+
+	read = 0;
+	bad_parse = 0;
+	tried = 0;
 	for (int i = 0; i < 10000; i++) {
 		size_t len;
 		char *t = variant(random_value(0), &len);
