@@ -181,11 +181,11 @@ static void worker_init(worker *w, const mlde_model *m, int bmax, bool train)
 		;
 	w->slot_key = mlde_xmalloc((size_t)w->nslot * sizeof(int));
 	w->slot_val = mlde_xmalloc((size_t)w->nslot * sizeof(int));
+	pads_init(w, c, bmax, train);  /* first: padded_by_bn asks for them */
 	/* Inference reads a normalised map's input no more once it is
 	 * normalised (only the backward would), and the normalisation goes
 	 * element by element: in place there, on less memory to fault in
 	 * (forward() must keep to that if it changes). */
-	pads_init(w, c, bmax, train);
 	w->x0 = falloc(3 * n * S * S);
 	w->y[0] = falloc((size_t)c->c1 * n * s2);
 	w->y[1] = falloc((size_t)c->c2 * n * s4);
