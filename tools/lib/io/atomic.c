@@ -82,6 +82,30 @@ static int close_file(mlde_atomic *a)
 	return e;
 }
 
+/* Create the file a writes (its .tmp, or its path in place), registered
+ * before it exists, so that no signal finds it unlisted; a, or NULL with
+ * err set and a freed. */
+static mlde_atomic *open_registered(mlde_atomic *a, mlde_error *err)
+{
+	char *name = a->tmp ? a->tmp : a->path;  /* mlde_atomic_name's, ours */
+
+	a->slot = live_add(name);
+	if (a->slot < 0) {
+		mlde_error_set(err, MLDE_EXIT_INTERNAL,
+			       "%s: more than %d files being written at once", a->path,
+			       MLDE_ATOMIC_LIVE_MAX);
+		atomic_free(a);
+		return NULL;
+	}
+	a->fd = open(name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+	if (a->fd < 0) {
+		mlde_error_set(err, MLDE_EXIT_IO, "%s: %s", name, strerror(errno));
+		atomic_free(a);
+		return NULL;
+	}
+	return a;
+}
+
 mlde_atomic *mlde_atomic_open(const char *path, mlde_error *err)
 {
 	mlde_atomic *a = mlde_xcalloc(1, sizeof *a);
@@ -105,22 +129,7 @@ mlde_atomic *mlde_atomic_open(const char *path, mlde_error *err)
 	a->tmp = mlde_xmalloc(n + 5);
 	memcpy(a->tmp, path, n);
 	memcpy(a->tmp + n, ".tmp", 5);
-	/* registered before it exists, so no signal finds it unlisted */
-	a->slot = live_add(a->tmp);
-	if (a->slot < 0) {
-		mlde_error_set(err, MLDE_EXIT_INTERNAL,
-			       "%s: more than %d files being written at once", path,
-			       MLDE_ATOMIC_LIVE_MAX);
-		atomic_free(a);
-		return NULL;
-	}
-	a->fd = open(a->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-	if (a->fd < 0) {
-		mlde_error_set(err, MLDE_EXIT_IO, "%s: %s", a->tmp, strerror(errno));
-		atomic_free(a);
-		return NULL;
-	}
-	return a;
+	return open_registered(a, err);
 }
 
 mlde_atomic *mlde_atomic_open_in_place(const char *path, mlde_error *err)
@@ -128,24 +137,10 @@ mlde_atomic *mlde_atomic_open_in_place(const char *path, mlde_error *err)
 	mlde_atomic *a = mlde_xcalloc(1, sizeof *a);
 
 	a->fd = -1;
+	a->slot = -1;
 	a->path = mlde_xstrdup(path);
 	a->in_place = a->no_sync = true;
-	/* registered before it exists, as a .tmp is: a signal removes it */
-	a->slot = live_add(a->path);
-	if (a->slot < 0) {
-		mlde_error_set(err, MLDE_EXIT_INTERNAL,
-			       "%s: more than %d files being written at once", path,
-			       MLDE_ATOMIC_LIVE_MAX);
-		atomic_free(a);
-		return NULL;
-	}
-	a->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-	if (a->fd < 0) {
-		mlde_error_set(err, MLDE_EXIT_IO, "%s: %s", path, strerror(errno));
-		atomic_free(a);
-		return NULL;
-	}
-	return a;
+	return open_registered(a, err);
 }
 
 int mlde_atomic_fd(const mlde_atomic *a)

@@ -122,19 +122,23 @@ static void pad_row(const float *x, int W, int s, float *d)
 }
 
 #ifdef HAVE_AVX2
+/* columns 2q .. 2q + 15 of a row (lo, hi) to their places at stride 2: the
+ * even ones at q, the odd ones at W/2 + 1 + q */
+AVX2 static inline void store_even_odd(__m256 lo, __m256 hi, int W, int q, float *d)
+{
+	/* lo0 lo2 hi0 hi2 | lo4 lo6 hi4 hi6, then the 64-bit pairs in order */
+	__m256d e = _mm256_castps_pd(_mm256_shuffle_ps(lo, hi, 0x88));
+	__m256d o = _mm256_castps_pd(_mm256_shuffle_ps(lo, hi, 0xdd));
+
+	_mm256_storeu_ps(d + q, _mm256_castpd_ps(_mm256_permute4x64_pd(e, 0xd8)));
+	_mm256_storeu_ps(d + W / 2 + 1 + q, _mm256_castpd_ps(_mm256_permute4x64_pd(o, 0xd8)));
+}
+
 /* the same at stride 2, sixteen columns at a time (W % 16 == 0) */
 AVX2 static void pad_row_s2_avx2(const float *x, int W, float *d)
 {
-	for (int q = 0; q < W / 2; q += 8) {
-		__m256 lo = _mm256_loadu_ps(x + 2 * q), hi = _mm256_loadu_ps(x + 2 * q + 8);
-		/* lo0 lo2 hi0 hi2 | lo4 lo6 hi4 hi6, then the 64-bit pairs in order */
-		__m256d e = _mm256_castps_pd(_mm256_shuffle_ps(lo, hi, 0x88));
-		__m256d o = _mm256_castps_pd(_mm256_shuffle_ps(lo, hi, 0xdd));
-
-		_mm256_storeu_ps(d + q, _mm256_castpd_ps(_mm256_permute4x64_pd(e, 0xd8)));
-		_mm256_storeu_ps(d + W / 2 + 1 + q,
-				 _mm256_castpd_ps(_mm256_permute4x64_pd(o, 0xd8)));
-	}
+	for (int q = 0; q < W / 2; q += 8)
+		store_even_odd(_mm256_loadu_ps(x + 2 * q), _mm256_loadu_ps(x + 2 * q + 8), W, q, d);
 	d[W / 2] = 0;
 	d[W + 1] = 0;
 }
@@ -152,36 +156,6 @@ AVX2 static inline void pad_row_s1_avx2(const float *x, int W, float *d)
 bool mlde_conv3_paddable(int W, int s)
 {
 	return mlde_conv_out(W, 3, s) % 8 == 0 && (s == 1 || W % 2 == 0);
-}
-
-void mlde_conv3_pad(const float *x, int C, int n, int H, int W, int s, float *xp)
-{
-	int Wp = W + 2;
-	bool avx2 = gather_here() != gather_portable;
-
-	for (size_t p = 0; p < (size_t)C * n; p++, x += (size_t)H * W) {
-		float *d = xp + p * (H + 2) * Wp;
-
-		for (int i = 0; i < Wp; i++) {
-			d[i] = 0;
-			d[(size_t)(H + 1) * Wp + i] = 0;
-		}
-		for (int iy = 0; iy < H; iy++) {
-			const float *row = x + (size_t)iy * W;
-			float *to = d + (size_t)(iy + 1) * Wp;
-
-#ifdef HAVE_AVX2
-			if (avx2 && W % (8 * s) == 0) {
-				if (s == 1)
-					pad_row_s1_avx2(row, W, to);
-				else
-					pad_row_s2_avx2(row, W, to);
-				continue;
-			}
-#endif
-			pad_row(row, W, s, to);
-		}
-	}
 }
 
 /* ---- the padded copy made by its producer ----
@@ -227,16 +201,9 @@ AVX2 static void pad_row_affine_s2_avx2(const float *x, int W, float a, float b,
 {
 	__m256 va = _mm256_set1_ps(a), vb = _mm256_set1_ps(b);
 
-	for (int q = 0; q < W / 2; q += 8) {
-		__m256 lo = affine_relu8(_mm256_loadu_ps(x + 2 * q), va, vb);
-		__m256 hi = affine_relu8(_mm256_loadu_ps(x + 2 * q + 8), va, vb);
-		__m256d e = _mm256_castps_pd(_mm256_shuffle_ps(lo, hi, 0x88));
-		__m256d o = _mm256_castps_pd(_mm256_shuffle_ps(lo, hi, 0xdd));
-
-		_mm256_storeu_ps(d + q, _mm256_castpd_ps(_mm256_permute4x64_pd(e, 0xd8)));
-		_mm256_storeu_ps(d + W / 2 + 1 + q,
-				 _mm256_castpd_ps(_mm256_permute4x64_pd(o, 0xd8)));
-	}
+	for (int q = 0; q < W / 2; q += 8)
+		store_even_odd(affine_relu8(_mm256_loadu_ps(x + 2 * q), va, vb),
+			       affine_relu8(_mm256_loadu_ps(x + 2 * q + 8), va, vb), W, q, d);
 	d[W / 2] = 0;
 	d[W + 1] = 0;
 }
@@ -253,36 +220,62 @@ AVX2 static void pad_row_affine_s1_avx2(const float *x, int W, float a, float b,
 }
 #endif
 
-void mlde_conv3_pad_affine(const float *x, int C, int n, int H, int W, int s,
-			   const float *scale, const float *shift, float *xp)
+/* One row into the padded layout: as it is, or through the affine map and
+ * its ReLU (scale non-NULL), eight or sixteen columns at a time on AVX2. */
+static void pad_one_row(const float *row, int W, int s, bool avx2, const float *scale, float a,
+			float b, float *to)
+{
+#ifdef HAVE_AVX2
+	if (avx2 && W % (8 * s) == 0) {
+		if (!scale && s == 1)
+			pad_row_s1_avx2(row, W, to);
+		else if (!scale)
+			pad_row_s2_avx2(row, W, to);
+		else if (s == 1)
+			pad_row_affine_s1_avx2(row, W, a, b, to);
+		else
+			pad_row_affine_s2_avx2(row, W, a, b, to);
+		return;
+	}
+#else
+	(void)avx2;
+#endif
+	if (scale)
+		pad_row_affine(row, W, s, a, b, to);
+	else
+		pad_row(row, W, s, to);
+}
+
+/* The padded copy of x, or with scale and shift of the affine map of x. */
+static void pad_planes(const float *x, int C, int n, int H, int W, int s, const float *scale,
+		       const float *shift, float *xp)
 {
 	int Wp = W + 2;
 	bool avx2 = gather_here() != gather_portable;
 
 	for (size_t p = 0; p < (size_t)C * n; p++, x += (size_t)H * W) {
 		float *d = xp + p * (H + 2) * Wp;
-		float a = scale[p / (size_t)n], b = shift[p / (size_t)n];
+		float a = scale ? scale[p / (size_t)n] : 1, b = scale ? shift[p / (size_t)n] : 0;
 
 		for (int i = 0; i < Wp; i++) {
 			d[i] = 0;
 			d[(size_t)(H + 1) * Wp + i] = 0;
 		}
-		for (int iy = 0; iy < H; iy++) {
-			const float *row = x + (size_t)iy * W;
-			float *to = d + (size_t)(iy + 1) * Wp;
-
-#ifdef HAVE_AVX2
-			if (avx2 && W % (8 * s) == 0) {
-				if (s == 1)
-					pad_row_affine_s1_avx2(row, W, a, b, to);
-				else
-					pad_row_affine_s2_avx2(row, W, a, b, to);
-				continue;
-			}
-#endif
-			pad_row_affine(row, W, s, a, b, to);
-		}
+		for (int iy = 0; iy < H; iy++)
+			pad_one_row(x + (size_t)iy * W, W, s, avx2, scale, a, b,
+				    d + (size_t)(iy + 1) * Wp);
 	}
+}
+
+void mlde_conv3_pad(const float *x, int C, int n, int H, int W, int s, float *xp)
+{
+	pad_planes(x, C, n, H, W, s, NULL, NULL, xp);
+}
+
+void mlde_conv3_pad_affine(const float *x, int C, int n, int H, int W, int s,
+			   const float *scale, const float *shift, float *xp)
+{
+	pad_planes(x, C, n, H, W, s, scale, shift, xp);
 }
 
 /* the window reads the padded copy xp of its x */
