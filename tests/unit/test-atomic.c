@@ -82,23 +82,32 @@ static void test_commit(void)
 	TAP_IS_STR(slurp("c.out"), "second", "  replaces the target whole");
 }
 
-/* no_sync: committed the same, without its fsync; sync_fs syncs the file
- * system of a path, and names a path that is not there */
-static void test_no_sync(void)
+/* in place: the target itself is written (no .tmp), committed as it is,
+ * and removed by an abort; sync_fs syncs the file system of a path, and
+ * names a path that is not there */
+static void test_in_place(void)
 {
 	mlde_error err;
 	mlde_atomic *a;
 
 	mlde_error_clear(&err);
-	a = mlde_atomic_open("ns.out", &err);
-	TAP_OK(a != NULL, "open a target to commit without its fsync (%s)", err.msg);
+	a = mlde_atomic_open_in_place("ip.out", &err);
+	TAP_OK(a != NULL, "open a target in place (%s)", err.msg);
 	if (!a)
 		return;
-	mlde_atomic_no_sync(a);
-	put(a, "unsynced\n");
+	TAP_OK(exists("ip.out") && !exists("ip.out.tmp"), "  while open, the target itself, no .tmp");
+	TAP_IS_STR(mlde_atomic_name(a), "ip.out", "  named as the target");
+	TAP_OK(!mlde_atomic_is_through(a), "  not a write-through");
+	put(a, "in place\n");
 	TAP_IS_INT(mlde_atomic_commit(a, &err), 0, "  commit (%s)", err.msg);
-	TAP_IS_STR(slurp("ns.out"), "unsynced\n", "  the target holds what was written");
-	TAP_OK(!exists("ns.out.tmp"), "  and the .tmp is gone");
+	TAP_IS_STR(slurp("ip.out"), "in place\n", "  the target holds what was written");
+	a = mlde_atomic_open_in_place("ip2.out", &err);
+	put(a, "half");
+	mlde_atomic_abort(a);
+	TAP_OK(!exists("ip2.out"), "an abort removes a target written in place");
+	TAP_IS_INT(mlde_atomic_open_in_place("no/such/dir/x", &err) == NULL, 1,
+		   "in place in a missing directory: NULL");
+	TAP_IS_STR(err.msg, "no/such/dir/x: No such file or directory", "  naming the path");
 	TAP_IS_INT(mlde_atomic_sync_fs(".", &err), 0, "sync the file system of . (%s)", err.msg);
 	TAP_IS_INT(mlde_atomic_sync_fs("no/such/dir", &err), -1, "sync a path that is not there: -1");
 	TAP_IS_INT(err.status, MLDE_EXIT_IO, "  an I/O error");
@@ -346,7 +355,7 @@ static void test_dev_stdout(void)
 int main(void)
 {
 	test_commit();
-	test_no_sync();
+	test_in_place();
 	test_abort();
 	test_failures();
 	test_registry();

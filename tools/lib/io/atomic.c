@@ -19,7 +19,6 @@ struct mlde_atomic {
 	char *tmp;   /* PATH.tmp; NULL when writing through */
 	int slot;    /* our index in live[]; -1 for none */
 	bool ready;  /* synced and closed: only the rename is left */
-	bool no_sync;  /* the caller syncs the file system (mlde_atomic_sync_fs) */
 	bool in_place; /* PATH itself is written, and removed on failure */
 };
 
@@ -139,7 +138,7 @@ mlde_atomic *mlde_atomic_open_in_place(const char *path, mlde_error *err)
 	a->fd = -1;
 	a->slot = -1;
 	a->path = mlde_xstrdup(path);
-	a->in_place = a->no_sync = true;
+	a->in_place = true;
 	return open_registered(a, err);
 }
 
@@ -201,15 +200,10 @@ static int sync_file(mlde_atomic *a, const char **what)
 			return errno ? errno : EIO;
 	}
 	*what = "fsync";
-	if (a->tmp && !a->no_sync && a->fd >= 0 && fsync(a->fd) < 0)
+	if (a->tmp && a->fd >= 0 && fsync(a->fd) < 0)
 		return errno;
 	*what = "write error";  /* close reports a write the kernel deferred */
 	return 0;
-}
-
-void mlde_atomic_no_sync(mlde_atomic *a)
-{
-	a->no_sync = true;
 }
 
 int mlde_atomic_sync_fs(const char *path, mlde_error *err)

@@ -54,13 +54,10 @@ int mlde_atomic_ready(mlde_atomic *a, mlde_error *err);
  * failure err is set (MLDE_EXIT_IO) and the .tmp is removed.  a is freed
  * either way. */
 int mlde_atomic_commit(mlde_atomic *a, mlde_error *err);
-/* Make commit skip the fsync of this file: for many small files written
- * at once (the world's images), which mlde_atomic_sync_fs then syncs
- * together before anything that names them is committed.  One fsync a
- * file costs a journal commit each: seconds for thousands of images. */
-void mlde_atomic_no_sync(mlde_atomic *a);
 /* Sync the file system that holds path (a file or directory) to disk:
- * every file committed there without its own fsync.  0, or -1 with err set
+ * every file written there in place (mlde_atomic_open_in_place), which
+ * has no fsync of its own: one for thousands of images, where a fsync a
+ * file would cost a journal commit each.  0, or -1 with err set
  * ("PATH: fsync: ...", MLDE_EXIT_IO). */
 int mlde_atomic_sync_fs(const char *path, mlde_error *err);
 /* Close and remove PATH.tmp (a written-through target is only closed).
