@@ -161,29 +161,23 @@ bool mlde_conv3_paddable(int W, int s)
 /* ---- the padded copy made by its producer ----
  * A batch norm and its ReLU write the next convolution's padded copy
  * directly, max(0, scale * x + shift) a row at a time, so the normalised
- * map itself is never written and read back.  The product and the sum are
- * rounded one by one (no fused multiply-add), as mlde_bn_forward rounds
- * them: the copy holds the very floats that map would. */
-
-static inline float affine_relu(float x, float a, float b)
-{
-	float u = a * x + b;
-
-	return u > 0 ? u : 0;
-}
+ * map itself is never written and read back.  Each value is
+ * mlde_affine_relu's (nn.h), as mlde_bn_forward's are, and the AVX2 rows
+ * round the product and the sum one by one too: the copy holds the very
+ * floats that map would. */
 
 static void pad_row_affine(const float *x, int W, int s, float a, float b, float *d)
 {
 	if (s == 1) {
 		d[0] = 0;
 		for (int i = 0; i < W; i++)
-			d[1 + i] = affine_relu(x[i], a, b);
+			d[1 + i] = mlde_affine_relu(x[i], a, b);
 		d[W + 1] = 0;
 		return;
 	}
 	for (int q = 0; q < W / 2; q++) {
-		d[q] = affine_relu(x[2 * q], a, b);
-		d[W / 2 + 1 + q] = affine_relu(x[2 * q + 1], a, b);
+		d[q] = mlde_affine_relu(x[2 * q], a, b);
+		d[W / 2 + 1 + q] = mlde_affine_relu(x[2 * q + 1], a, b);
 	}
 	d[W / 2] = 0;
 	d[W + 1] = 0;

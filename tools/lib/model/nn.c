@@ -533,10 +533,8 @@ static void affine_row(const float *x, float *o, size_t n, float m, float is, fl
 	affine_of(m, is, g, b, &a, &c);
 
 	if (relu)
-		for (size_t i = 0; i < n; i++) {
-			float u = a * x[i] + c;
-			o[i] = u > 0 ? u : 0;
-		}
+		for (size_t i = 0; i < n; i++)
+			o[i] = mlde_affine_relu(x[i], a, c);
 	else
 		for (size_t i = 0; i < n; i++)
 			o[i] = a * x[i] + c;
@@ -574,7 +572,7 @@ static void backward1_row(const float *xr, const float *orow, float *d, size_t n
 	float sd = 0, sdx = 0;
 
 	for (size_t j = 0; j < n; j++) {
-		bool off = relu && !(orow ? orow[j] > 0 : a * xr[j] + c > 0);
+		bool off = relu && !((orow ? orow[j] : mlde_affine_relu(xr[j], a, c)) > 0);
 		float du = off ? 0 : d[j];
 		float xh = (xr[j] - m) * is;
 

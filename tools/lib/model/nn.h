@@ -94,6 +94,15 @@ void mlde_film_forward(const float *x, float *out, int C, int nitems, int gsize,
  * that writes the map itself (mlde_conv3_pad_affine). */
 void mlde_bn_affine(int C, const float *mean, const float *invstd, const float *gamma,
 		    const float *beta, float *scale, float *shift);
+/* max(0, a x + b), the product and the sum rounded one by one (no fused
+ * multiply-add under -std=c11): every ReLU'd batch norm, wherever it is
+ * written (mlde_bn_forward, mlde_conv3_pad_affine), is this expression. */
+static inline float mlde_affine_relu(float x, float a, float b)
+{
+	float u = a * x + b;
+
+	return u > 0 ? u : 0;
+}
 
 /* Backward of either, in two steps around the batch reduction.
  * Step 1 turns dout (the gradient of out; changed in place into the gradient
